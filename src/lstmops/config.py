@@ -1,0 +1,202 @@
+"""params.yaml -> validated, typed settings, and the project's paths.
+
+Every value that changes a result lives in params.yaml; this module is the only reader of it, so a
+typo or an impossible value is caught once, with the key named, before any work starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DATASETS = ("stock", "imdb")
+Dataset = Literal["stock", "imdb"]
+MIRROR_ENV = "LSTMOPS_MIRROR"
+PARAMS_FILE = "params.yaml"
+STOCK_COLUMNS = ("Open", "High", "Low", "Volume", "Close")
+
+
+class LstmopsError(Exception):
+    """An error the user can fix: its message says what is wrong and how to fix it."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+PositiveInt = Annotated[int, Field(gt=0)]
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+
+class Source(_Strict):
+    """Where a dataset's file comes from: a URL, or the same file under a local mirror directory."""
+
+    url: str
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    mirror_path: (
+        str  # the file's path inside a mirror directory, e.g. stock/data-02-stock_daily.csv
+    )
+    mirror: str | None = None  # a mirror directory; the LSTMOPS_MIRROR environment variable wins
+
+
+class Train(_Strict):
+    """Settings every training stage shares."""
+
+    epochs: PositiveInt
+    batch_size: PositiveInt
+    learning_rate: Annotated[float, Field(gt=0)] = 0.001
+    validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    seed: int = 42
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+
+
+class StockPreprocess(_Strict):
+    seq_length: PositiveInt = 7
+    train_fraction: Fraction = 0.7
+    features: tuple[Literal["Open", "High", "Low", "Volume", "Close"], ...] = STOCK_COLUMNS
+    target: Literal["Close"] = "Close"
+    # "train" fits the scaler on the training rows only; "all" reproduces the lecture's leak.
+    scaler_fit: Literal["train", "all"] = "train"
+
+    @model_validator(mode="after")
+    def _features_nonempty(self) -> StockPreprocess:
+        if not self.features:
+            raise ValueError("features must name at least one column")
+        return self
+
+
+class StockTrain(Train):
+    units: PositiveInt = 16
+    activation: str = "relu"
+    epochs: PositiveInt = 100
+    batch_size: PositiveInt = 16
+
+
+class StockParams(_Strict):
+    source: Source
+    preprocess: StockPreprocess
+    train: StockTrain
+
+
+class ImdbIngest(_Strict):
+    # Cap on reviews per split (half pos, half neg) for quick runs; null reads everything.
+    max_rows_per_split: PositiveInt | None = None
+
+
+class ImdbValidate(_Strict):
+    rows_per_split: PositiveInt = 25000
+    balance_tolerance: Annotated[float, Field(ge=0, le=0.5)] = 0.05
+
+
+RESERVED_INDICES = 2  # 0 = padding, 1 = out-of-vocabulary
+
+
+class ImdbPreprocess(_Strict):
+    num_words: Annotated[int, Field(gt=RESERVED_INDICES)] = 10000
+    maxlen: PositiveInt = 80
+
+
+class ImdbTrain(Train):
+    embedding_dim: PositiveInt = 128
+    units: PositiveInt = 128
+    epochs: PositiveInt = 3
+    batch_size: PositiveInt = 32
+    validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.2
+
+
+class ImdbParams(_Strict):
+    source: Source
+    ingest: ImdbIngest = ImdbIngest()
+    validate_: ImdbValidate = Field(ImdbValidate(), alias="validate")
+    preprocess: ImdbPreprocess = ImdbPreprocess()
+    train: ImdbTrain
+
+
+class Params(_Strict):
+    stock: StockParams
+    imdb: ImdbParams
+
+
+def _format_validation_error(err: ValidationError, path: Path) -> str:
+    lines = [f"{path} has invalid parameters:"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        got = f" (got {e['input']!r})" if e["type"] != "missing" and "input" in e else ""
+        lines.append(f"  - {key}: {e['msg']}{got}")
+    lines.append(
+        f"Fix the key(s) in {path} (or the value given with `dvc exp run -S key=value`); "
+        "see README.md for every parameter."
+    )
+    return "\n".join(lines)
+
+
+def parse_params(raw: object, path: Path = Path(PARAMS_FILE)) -> Params:
+    """Validate a parsed params mapping; a bad key or value raises LstmopsError naming it."""
+    if not isinstance(raw, dict):
+        raise LstmopsError(f"{path} must hold a mapping with the sections {', '.join(DATASETS)}.")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        raise LstmopsError(_format_validation_error(err, path)) from None
+
+
+def load_params(path: Path = Path(PARAMS_FILE)) -> Params:
+    """Read and validate params.yaml."""
+    if not path.exists():
+        raise LstmopsError(f"{path} not found: run from the project root (where params.yaml is).")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise LstmopsError(f"{path} is not valid YAML: {err}") from None
+    return parse_params(raw, path)
+
+
+def workspace_root(cwd: Path | None = None) -> Path:
+    """The project root that shared state (the MLflow store, relative mirror paths) belongs to.
+
+    `dvc exp run --temp/--queue` runs stages in a copy under <root>/.dvc/tmp/exps/; their runs must
+    land in the workspace's MLflow store, not in the throw-away copy.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    parts = cwd.parts
+    for i in range(len(parts) - 3):
+        if parts[i : i + 3] == (".dvc", "tmp", "exps"):
+            return Path(*parts[:i])
+    return cwd
+
+
+def mirror_dir(source: Source) -> Path | None:
+    """The local mirror directory, if one is configured (environment variable first, then param)."""
+    value = os.environ.get(MIRROR_ENV) or source.mirror
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else workspace_root() / path
+
+
+def raw_dir(dataset: str) -> Path:
+    return Path("data/raw") / dataset
+
+
+def processed_dir(dataset: str) -> Path:
+    return Path("data/processed") / dataset
+
+
+def model_dir(dataset: str) -> Path:
+    return Path("models") / dataset
+
+
+def metrics_file(dataset: str) -> Path:
+    return Path("metrics") / f"{dataset}.json"
+
+
+def plots_dir(dataset: str) -> Path:
+    return Path("plots") / dataset
+
+
+def report_file(dataset: str) -> Path:
+    return Path("reports/validation") / f"{dataset}.json"

@@ -1,0 +1,1 @@
+"""Per-dataset reading of source files into raw tables."""

@@ -1,0 +1,48 @@
+"""Keras model builders from settings, written against Keras 3's own API (any backend)."""
+
+from __future__ import annotations
+
+import keras
+
+from lstmops.config import ImdbTrain, StockTrain
+
+
+def stock_model(seq_length: int, n_features: int, params: StockTrain) -> keras.Model:
+    """The lecture's regressor: LSTM(units, activation) -> Dense(1), MSE, Adam."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(seq_length, n_features)),
+            keras.layers.LSTM(params.units, activation=params.activation),
+            keras.layers.Dense(1),
+        ],
+        name="stock_lstm",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(params.learning_rate),
+        loss="mse",
+        metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+    )
+    return model
+
+
+def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
+    """The lecture's classifier: Embedding -> LSTM -> Dense(1, sigmoid), binary cross-entropy, Adam.
+
+    The LSTM keeps Keras's defaults (tanh, sigmoid, no recurrent dropout) so that it is eligible for
+    the cuDNN kernel on a GPU.
+    """
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(maxlen,), dtype="int32"),
+            keras.layers.Embedding(num_words, params.embedding_dim),
+            keras.layers.LSTM(params.units),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ],
+        name="imdb_lstm",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(params.learning_rate),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model

@@ -1,0 +1,116 @@
+"""train: fit the model on the training split, track the run in MLflow, log the servable model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmops import config as cfg
+from lstmops.config import Params
+from lstmops.io import atomic_path
+from lstmops.stages import (
+    HISTORY_FILE,
+    MODEL_FILE,
+    RUN_FILE,
+    SCALER_FILE,
+    VOCABULARY_FILE,
+    flat,
+    load_arrays,
+)
+
+
+def _pip_requirements() -> list[str]:
+    """Pinned to what trained the model, and given explicitly (MLflow's inference is slow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    requirements = []
+    for package in ("keras", "tensorflow-cpu", "tensorflow", "pandas", "numpy", "mlflow"):
+        try:
+            requirements.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return requirements
+
+
+def _log_model(dataset: str, model_dir: Path, data: dict[str, np.ndarray], params: Params) -> None:
+    """Log the model as MLflow pyfunc that takes user units (dollars, raw text), with its signature."""
+    import joblib
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from lstmops import serving
+
+    processed = cfg.processed_dir(dataset)
+    artifacts = {"model": str(model_dir / MODEL_FILE)}
+    if dataset == "stock":
+        p = params.stock.preprocess
+        scaler = joblib.load(processed / SCALER_FILE)
+        shape = data["x_train"][:2].shape
+        example = scaler.inverse_transform(data["x_train"][:2].reshape(-1, shape[-1])).reshape(
+            shape
+        )
+        output = np.zeros(len(example))
+        python_model = serving.PriceModel(list(p.features).index(p.target))
+        artifacts["scaler"] = str(processed / SCALER_FILE)
+    else:
+        example = pd.DataFrame({"text": ["A wonderful, moving film.", "Dull and far too long."]})
+        output = pd.DataFrame({"probability": [0.9, 0.1], "label": [1, 0]})
+        python_model = serving.SentimentModel(params.imdb.preprocess.maxlen)
+        artifacts["vocabulary"] = str(processed / VOCABULARY_FILE)
+    mlflow.pyfunc.log_model(
+        name="model",
+        python_model=python_model,
+        artifacts=artifacts,
+        code_paths=[str(Path(__file__).parent)],
+        signature=infer_signature(example, output),
+        input_example=example,
+        pip_requirements=_pip_requirements(),
+    )
+
+
+def train(dataset: str, params: Params) -> None:
+    """Fit the dataset's model on the training split; track the run in MLflow; save model + history."""
+    import mlflow
+    import mlflow.keras
+
+    from lstmops import models, tracking, training
+
+    section = getattr(params, dataset)
+    p = section.train
+    data = load_arrays(dataset)
+    device = training.select_device(p.device)
+    training.seed_everything(p.seed)
+    x, y = data["x_train"], data["y_train"]
+    if dataset == "stock":
+        fit_part, val_part = training.tail_split(x, y, p.validation_fraction)
+        model = models.stock_model(x.shape[1], x.shape[2], p)
+    else:
+        fit_part, val_part = training.shuffled_split(x, y, p.validation_fraction, p.seed)
+        model = models.imdb_model(section.preprocess.num_words, section.preprocess.maxlen, p)
+
+    tracking.use_store(dataset)
+    out_dir = cfg.model_dir(dataset)
+    with mlflow.start_run(tags=tracking.run_tags(dataset)) as run:
+        logged = section.model_dump(by_alias=True, exclude={"source"}, mode="json")
+        mlflow.log_params(flat(logged))
+        mlflow.log_params({"source.sha256": section.source.sha256, **device})
+        mlflow.set_tag("device", device["device"])
+        print(
+            f"train {dataset}: {device['device']} ({device['device_name']}), run {run.info.run_id}"
+        )
+        import keras
+
+        with keras.device(f"{device['device']}:0"):
+            history = training.fit(
+                model, fit_part, val_part, p.epochs, p.batch_size, [mlflow.keras.MlflowCallback()]
+            )
+        mlflow.log_metric("train_seconds", sum(history["epoch_seconds"]))
+        with atomic_path(out_dir) as out:
+            out.mkdir()
+            model.save(out / MODEL_FILE)
+            (out / HISTORY_FILE).write_text(json.dumps(history, indent=2), encoding="utf-8")
+            (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
+        _log_model(dataset, out_dir, data, params)

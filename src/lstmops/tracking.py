@@ -1,0 +1,113 @@
+"""MLflow helpers: where the store is, one experiment per dataset, and the run hand-off between stages.
+
+The store is SQLite at <workspace>/mlruns/mlflow.db with artifacts beside it, so runs from
+`dvc repro`, `dvc exp run` and `dvc exp run --temp/--queue` all land in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from lstmops.config import LstmopsError, workspace_root
+
+STORE_DIR = "mlruns"
+EXPERIMENT_PREFIX = "lstmops"
+
+
+def store_dir() -> Path:
+    return workspace_root() / STORE_DIR
+
+
+def tracking_uri() -> str:
+    """MLFLOW_TRACKING_URI if set (e.g. a shared server), else the project's SQLite store."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{store_dir() / 'mlflow.db'}"
+
+
+def experiment_name(dataset: str) -> str:
+    return f"{EXPERIMENT_PREFIX}-{dataset}"
+
+
+def _check_reachable(uri: str) -> None:
+    """Fail within seconds, not after MLflow's long retries, when a tracking server does not answer."""
+    if uri.startswith(("http://", "https://")):
+        try:
+            urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5).close()
+        except (urllib.error.URLError, TimeoutError, OSError) as err:
+            raise LstmopsError(
+                f"the MLflow tracking server {uri} does not answer ({getattr(err, 'reason', err)}). "
+                "Start it, or unset MLFLOW_TRACKING_URI to use the project's own store under mlruns/."
+            ) from None
+    elif uri.startswith("sqlite:///"):
+        directory = Path(uri.removeprefix("sqlite:///")).parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise LstmopsError(
+                f"cannot create the MLflow store directory {directory}: {err}"
+            ) from None
+        if not os.access(directory, os.W_OK):
+            raise LstmopsError(
+                f"the MLflow store directory {directory} is not writable: fix its permissions "
+                "(chmod u+w) or point MLFLOW_TRACKING_URI at another store."
+            )
+
+
+def use_store(dataset: str) -> str:
+    """Point MLflow at the store and the dataset's experiment (created on first use); return its id."""
+    import mlflow
+
+    uri = tracking_uri()
+    _check_reachable(uri)
+    mlflow.set_tracking_uri(uri)
+    name = experiment_name(dataset)
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is None:
+        artifacts = (store_dir() / "artifacts" / dataset).as_uri()
+        # A parallel experiment may create it between our look-up and here.
+        with contextlib.suppress(mlflow.exceptions.MlflowException):
+            mlflow.create_experiment(name, artifact_location=artifacts)
+        experiment = mlflow.get_experiment_by_name(name)
+    mlflow.set_experiment(experiment_id=experiment.experiment_id)
+    return experiment.experiment_id
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def run_tags(dataset: str) -> dict[str, str]:
+    """Tags that tie a run to its code and DVC experiment."""
+    tags = {"dataset": dataset}
+    commit = git_commit()
+    if commit:
+        tags["mlflow.source.git.commit"] = commit
+    if os.environ.get("DVC_EXP_NAME"):
+        tags["dvc.exp_name"] = os.environ["DVC_EXP_NAME"]
+    return tags
+
+
+def latest_model_uri(dataset: str) -> str:
+    """The model of the dataset's most recent finished run, as a URI `mlflow models serve` takes."""
+    import mlflow
+
+    use_store(dataset)
+    runs = mlflow.search_runs(
+        filter_string="attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+        output_format="list",
+    )
+    if not runs:
+        raise LstmopsError(f"no finished {dataset} run in {tracking_uri()}: run `dvc repro` first.")
+    return f"runs:/{runs[0].info.run_id}/model"

@@ -1,0 +1,171 @@
+"""Great Expectations suites for the raw tables, and the report the validate stage writes.
+
+A failed expectation stops the pipeline: the validate stage exits non-zero, DVC stops before
+preprocess, and the message names each failed expectation.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from lstmops.config import STOCK_COLUMNS
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+import great_expectations as gx  # noqa: E402
+import great_expectations.expectations as gxe  # noqa: E402
+
+NUMERIC_TYPES = ["int64", "float64", "Int64", "Float64", "int32", "float32"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation's outcome on one table, in plain data for JSON, HTML and messages."""
+
+    table: str
+    expectation: str
+    kwargs: dict
+    success: bool
+    detail: str
+
+    def describe(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
+        return f"{self.table}: {self.expectation}({args}) — {self.detail}"
+
+
+def min_stock_rows(seq_length: int, train_fraction: float) -> int:
+    """Fewest rows that give at least one training and one test window."""
+    windows = 2
+    while int(windows * train_fraction) < 1 or windows - int(windows * train_fraction) < 1:
+        windows += 1
+    return seq_length + windows
+
+
+def stock_expectations(min_rows: int) -> list[gxe.Expectation]:
+    suite: list[gxe.Expectation] = []
+    suite.append(gxe.ExpectTableColumnsToMatchOrderedList(column_list=list(STOCK_COLUMNS)))
+    suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=min_rows))
+    for column in STOCK_COLUMNS:
+        suite.append(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
+        suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
+    suite.append(gxe.ExpectColumnValuesToBeBetween(column="Volume", min_value=0))
+    for high, low in [
+        ("High", "Low"),
+        ("High", "Open"),
+        ("Open", "Low"),
+        ("High", "Close"),
+        ("Close", "Low"),
+    ]:
+        suite.append(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=high, column_B=low, or_equal=True)
+        )
+    suite.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(STOCK_COLUMNS)))
+    return suite
+
+
+def imdb_expectations(rows: int, balance_tolerance: float) -> list[gxe.Expectation]:
+    suite: list[gxe.Expectation] = []
+    suite.append(gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text"]))
+    suite.append(gxe.ExpectTableRowCountToEqual(value=rows))
+    suite.append(gxe.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1]))
+    suite.append(
+        gxe.ExpectColumnMeanToBeBetween(
+            column="label", min_value=0.5 - balance_tolerance, max_value=0.5 + balance_tolerance
+        )
+    )
+    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="text"))
+    suite.append(gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=r"^\s*$"))
+    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="rating"))
+    for label, low, high in [(0, 1, 4), (1, 7, 10)]:
+        suite.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column="rating",
+                min_value=low,
+                max_value=high,
+                row_condition=f"label=={label}",
+                condition_parser="pandas",
+            )
+        )
+    suite.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["label", "id"]))
+    return suite
+
+
+def _plain(value: object) -> object:
+    """numpy scalars and nested lists -> plain Python, for readable messages and JSON."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value.item() if hasattr(value, "item") else value
+
+
+def _detail(result: dict) -> str:
+    if result.get("exception_info", {}).get("raised_exception"):
+        return f"could not be evaluated: {result['exception_info']['exception_message']}"
+    res = result.get("result", {})
+    if "unexpected_count" in res:
+        sample = _plain(res.get("partial_unexpected_list", [])[:5])
+        text = f"{res['unexpected_count']} unexpected value(s)"
+        return text + (f", e.g. {sample}" if sample and not result["success"] else "")
+    if "observed_value" in res:
+        return f"observed {res['observed_value']}"
+    if "details" in res:
+        return str(res["details"])
+    return "ok" if result["success"] else "failed"
+
+
+def run_suite(
+    table: pd.DataFrame, expectations: list[gxe.Expectation], table_name: str
+) -> list[Check]:
+    """Validate `table` with an ephemeral Great Expectations context; one Check per expectation."""
+    context = gx.get_context(mode="ephemeral")
+    suite = gx.ExpectationSuite(name=table_name, expectations=expectations)
+    asset = context.data_sources.add_pandas("pandas").add_dataframe_asset(name=table_name)
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+        batch_parameters={"dataframe": table}
+    )
+    outcome = batch.validate(suite, result_format="SUMMARY").to_json_dict()
+    checks = []
+    for result in outcome["results"]:
+        config = result["expectation_config"]
+        kwargs = {k: v for k, v in config["kwargs"].items() if k != "batch_id"}
+        checks.append(
+            Check(table_name, config["type"], kwargs, bool(result["success"]), _detail(result))
+        )
+    return checks
+
+
+def report(checks: list[Check]) -> dict:
+    return {
+        "success": all(c.success for c in checks),
+        "evaluated": len(checks),
+        "failed": sum(not c.success for c in checks),
+        "checks": [asdict(c) for c in checks],
+    }
+
+
+def failure_message(dataset: str, checks: list[Check]) -> str:
+    failed = [c for c in checks if not c.success]
+    lines = [f"{dataset}: {len(failed)} of {len(checks)} expectations failed on the raw data:"]
+    lines += [f"  - {c.describe()}" for c in failed]
+    lines.append("Fix or replace the source data, then run `dvc repro` again.")
+    return "\n".join(lines)
+
+
+def render_html(dataset: str, checks: list[Check]) -> str:
+    """A small self-contained HTML page: one row per expectation, failures first."""
+    rows = "\n".join(
+        f"<tr class={'ok' if c.success else 'bad'}><td>{'pass' if c.success else 'FAIL'}</td>"
+        f"<td>{html.escape(c.table)}</td><td>{html.escape(c.expectation)}</td>"
+        f"<td>{html.escape(str(c.kwargs))}</td><td>{html.escape(c.detail)}</td></tr>"
+        for c in sorted(checks, key=lambda c: c.success)
+    )
+    status = "passed" if all(c.success for c in checks) else "FAILED"
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>{dataset} validation</title>
+<style>body{{font-family:sans-serif}}td{{padding:2px 8px;border-bottom:1px solid #ddd}}
+.ok td:first-child{{color:green}}.bad td:first-child{{color:#b00;font-weight:bold}}</style></head>
+<body><h1>{dataset}: validation {status}</h1><table><tr><th>result</th><th>table</th>
+<th>expectation</th><th>arguments</th><th>detail</th></tr>
+{rows}</table></body></html>
+"""
