@@ -129,7 +129,11 @@ def run_suite(
     checks = []
     for result in outcome["results"]:
         config = result["expectation_config"]
-        kwargs = {k: v for k, v in config["kwargs"].items() if k != "batch_id"}
+        kwargs = {
+            k: v for k, v in config["kwargs"].items() if k not in ("batch_id", "condition_parser")
+        }
+        if isinstance(kwargs.get("row_condition"), dict):  # GX's wrapped form -> the condition text
+            kwargs["row_condition"] = kwargs["row_condition"].get("pass_through_filter")
         checks.append(
             Check(table_name, config["type"], kwargs, bool(result["success"]), _detail(result))
         )

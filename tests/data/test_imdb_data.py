@@ -1,0 +1,107 @@
+"""Data tests for the review archive: the real one reads and passes; planted faults fail by name."""
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from lstmops.config import LstmopsError
+from lstmops.data.imdb import read_archive
+from lstmops.validation import failure_message, imdb_expectations, run_suite
+
+from ..conftest import IMDB_ARCHIVE
+
+ROWS = 4  # per split in the planted archives: 2 neg, 2 pos
+
+
+def _archive(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _good_members() -> dict[str, bytes]:
+    members = {}
+    for split in ("train", "test"):
+        for i in range(2):
+            members[f"aclImdb/{split}/neg/{i}_{2 + i}.txt"] = b"A dull, tiresome film.<br />Avoid."
+            members[f"aclImdb/{split}/pos/{i}_{8 + i}.txt"] = b"A wonderful film. Loved it!"
+    members["aclImdb/train/unsup/0_0.txt"] = b"not labelled, not read"
+    members["aclImdb/README"] = b"readme"
+    return members
+
+
+def _failures(tables) -> str:
+    checks = []
+    for split, table in tables.items():
+        checks += run_suite(table, imdb_expectations(ROWS, balance_tolerance=0.05), split)
+    assert not all(c.success for c in checks), "validation should have failed"
+    return failure_message("imdb", checks)
+
+
+def test_small_good_archive_reads_and_passes(tmp_path):
+    tables = read_archive(_archive(tmp_path / "a.tar.gz", _good_members()))
+    for split, table in tables.items():
+        assert list(table.columns) == ["id", "rating", "label", "text"]
+        assert len(table) == ROWS and sorted(table["label"]) == [0, 0, 1, 1]
+        checks = run_suite(table, imdb_expectations(ROWS, 0.05), split)
+        assert all(c.success for c in checks), [c.describe() for c in checks if not c.success]
+
+
+def test_wrong_label_rating_is_named(tmp_path):
+    members = _good_members()
+    members["aclImdb/train/neg/1_9.txt"] = members.pop("aclImdb/train/neg/1_3.txt")
+    message = _failures(read_archive(_archive(tmp_path / "a.tar.gz", members)))
+    expected = "train: expect_column_values_to_be_between(column=rating, row_condition=label==0, "
+    assert expected + "min_value=1.0, max_value=4.0) — 1 unexpected value(s), e.g. [9]" in message
+
+
+def test_empty_review_is_named(tmp_path):
+    members = _good_members()
+    members["aclImdb/test/pos/0_8.txt"] = b"  \n"
+    message = _failures(read_archive(_archive(tmp_path / "a.tar.gz", members)))
+    assert "test: expect_column_values_to_not_match_regex(column=text" in message
+
+
+def test_missing_split_is_named(tmp_path):
+    members = {k: v for k, v in _good_members().items() if "/test/" not in k}
+    message = _failures(read_archive(_archive(tmp_path / "a.tar.gz", members)))
+    assert "test: expect_table_row_count_to_equal(value=4) — observed 0" in message
+
+
+def test_file_name_without_rating_is_named(tmp_path):
+    members = _good_members()
+    members["aclImdb/train/pos/1.txt"] = members.pop("aclImdb/train/pos/1_9.txt")
+    message = _failures(read_archive(_archive(tmp_path / "a.tar.gz", members)))
+    assert "train: expect_column_values_to_not_be_null(column=rating" in message
+
+
+def test_non_utf8_bytes_are_replaced(tmp_path):
+    members = _good_members()
+    members["aclImdb/train/pos/0_8.txt"] = b"Caf\xe9 scene was great"
+    tables = read_archive(_archive(tmp_path / "a.tar.gz", members))
+    assert "Caf\ufffd scene was great" in tables["train"]["text"].tolist()
+
+
+@pytest.mark.parametrize("cut", [0.5, None])
+def test_truncated_or_corrupt_archive_is_a_clear_error(tmp_path, cut):
+    data = _archive(tmp_path / "a.tar.gz", _good_members()).read_bytes()
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(data[: int(len(data) * cut)] if cut else b"\x1f\x8b" + b"\x00" * 100)
+    with pytest.raises(LstmopsError, match="truncated or corrupt"):
+        read_archive(bad)
+
+
+def test_real_archive_slice_is_balanced_and_valid(mirror):
+    tables = read_archive(IMDB_ARCHIVE, max_rows_per_split=200)
+    for split, table in tables.items():
+        assert len(table) == 200 and table["label"].sum() == 100
+        assert table.groupby("label")["id"].max().tolist() == [
+            99,
+            99,
+        ]  # the lowest ids of each label
+        assert all(c.success for c in run_suite(table, imdb_expectations(200, 0.05), split))

@@ -1,0 +1,38 @@
+"""The CLI: every command has --help, and a user error is a message, not a traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+from lstmops.__main__ import STAGES
+
+
+@pytest.mark.parametrize("stage", [*STAGES, "model-uri"])
+def test_every_command_has_help(stage):
+    out = subprocess.run(
+        [sys.executable, "-m", "lstmops", stage, "--help"], capture_output=True, text=True
+    )
+    assert out.returncode == 0
+    assert "stock" in out.stdout and "imdb" in out.stdout
+
+
+def test_unknown_dataset_is_rejected():
+    out = subprocess.run(
+        [sys.executable, "-m", "lstmops", "train", "mnist"], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert "invalid choice: 'mnist'" in out.stderr
+
+
+def test_bad_params_file_is_a_clear_error(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("stock: [1, 2]\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "lstmops", "preprocess", "stock", "--params", str(params)],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert "error: preprocess stock:" in out.stderr and "stock" in out.stderr

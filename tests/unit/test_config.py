@@ -1,0 +1,63 @@
+"""params.yaml validation: every bad value is an error that names its key."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lstmops.config import LstmopsError, load_params, parse_params, workspace_root
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def raw() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def test_project_params_are_valid(raw):
+    params = parse_params(raw)
+    assert params.stock.train.epochs == 100 and params.stock.preprocess.seq_length == 7
+    assert params.imdb.preprocess.num_words == 10000 and params.imdb.preprocess.maxlen == 80
+
+
+@pytest.mark.parametrize(
+    ("dataset", "section", "key", "value", "named"),
+    [
+        ("stock", "train", "epochs", 0, "stock.train.epochs"),
+        ("stock", "train", "batch_size", 0, "stock.train.batch_size"),
+        ("stock", "train", "epochs", "many", "stock.train.epochs"),
+        ("stock", "preprocess", "train_fraction", 0, "stock.preprocess.train_fraction"),
+        ("stock", "preprocess", "train_fraction", 1, "stock.preprocess.train_fraction"),
+        ("stock", "preprocess", "seq_length", 0, "stock.preprocess.seq_length"),
+        ("stock", "preprocess", "scaler_fit", "everything", "stock.preprocess.scaler_fit"),
+        ("stock", "train", "device", "tpu", "stock.train.device"),
+        ("imdb", "preprocess", "maxlen", 0, "imdb.preprocess.maxlen"),
+        ("imdb", "preprocess", "num_words", 2, "imdb.preprocess.num_words"),
+        ("imdb", "train", "lerning_rate", 0.1, "imdb.train.lerning_rate"),
+    ],
+)
+def test_bad_value_names_the_key(raw, dataset, section, key, value, named):
+    raw[dataset][section][key] = value
+    with pytest.raises(LstmopsError) as err:
+        parse_params(raw)
+    assert named in str(err.value)
+    assert "params.yaml" in str(err.value)
+
+
+def test_unknown_dataset_section_is_named(raw):
+    raw["mnist"] = {}
+    with pytest.raises(LstmopsError, match="mnist"):
+        parse_params(raw)
+
+
+def test_missing_params_file_says_where_to_run(tmp_path):
+    with pytest.raises(LstmopsError, match="not found"):
+        load_params(tmp_path / "params.yaml")
+
+
+def test_dvc_temp_experiments_share_the_workspace_root(tmp_path):
+    temp_copy = tmp_path / "proj" / ".dvc" / "tmp" / "exps" / "tmpabc123"
+    temp_copy.mkdir(parents=True)
+    assert workspace_root(temp_copy) == (tmp_path / "proj").resolve()
+    assert workspace_root(tmp_path) == tmp_path.resolve()
