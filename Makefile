@@ -6,6 +6,7 @@ TF     ?= cpu# cpu | gpu (TensorFlow with CUDA libraries)
 PORT   ?= 5000
 SERVE_PORT ?= 5001
 PYTEST_ARGS ?=
+LINT_DIRS := $(wildcard src tests benchmarks)
 
 BIN    := $(abspath $(VENV))/bin
 PY     := $(BIN)/python
@@ -37,12 +38,12 @@ test: setup  ## run the test suite (code, data, model and end-to-end tests)
 	exit $$status
 
 lint: setup  ## ruff: lint and format check
-	ruff check src tests benchmarks
-	ruff format --check src tests benchmarks
+	ruff check $(LINT_DIRS)
+	ruff format --check $(LINT_DIRS)
 
 format: setup  ## ruff: fix what can be fixed
-	ruff check --fix src tests benchmarks
-	ruff format src tests benchmarks
+	ruff check --fix $(LINT_DIRS)
+	ruff format $(LINT_DIRS)
 
 ui: setup  ## the MLflow UI on http://127.0.0.1:$(PORT)
 	mlflow ui --backend-store-uri sqlite:///$(abspath mlruns)/mlflow.db --host 127.0.0.1 --port $(PORT)

@@ -1,0 +1,205 @@
+"""End to end: the real `dvc repro` in a temporary copy of the project, then the metrics files,
+the MLflow store, the logged models, a DVC experiment, and the served imdb model over HTTP.
+
+The stock pipeline runs with the lecture's config; imdb on a slice of the real data (a param).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from ..conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+IMDB_ROWS = 5000  # per split
+
+
+def _run(cmd: list[str], cwd: Path, env: dict, timeout: int = 900) -> subprocess.CompletedProcess:
+    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def env(mirror: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["LSTMOPS_MIRROR"] = str(mirror)
+    return env
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, env) -> Path:
+    """A git + DVC copy of the tracked project, with imdb cut to a slice, after one `dvc repro`."""
+    proj = tmp_path_factory.mktemp("e2e") / "proj"
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (proj / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, proj / name)
+    params = yaml.safe_load((proj / "params.yaml").read_text())
+    params["imdb"]["ingest"]["max_rows_per_split"] = IMDB_ROWS
+    params["imdb"]["validate"]["rows_per_split"] = IMDB_ROWS
+    (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (proj / "dvc.lock").unlink(missing_ok=True)
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"]):
+        _run(cmd, proj, env)
+    git_id = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+    _run(["git", *git_id, "commit", "-qm", "copy"], proj, env)
+    _run(["dvc", "repro"], proj, env, timeout=1200)
+    _run(["git", "add", "-A"], proj, env)
+    _run(["git", *git_id, "commit", "-qm", "repro"], proj, env)
+    return proj
+
+
+@pytest.fixture(scope="module")
+def mlflow_client(project):
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+    yield mlflow.MlflowClient()
+    mlflow.set_tracking_uri(None)
+
+
+def _runs(client, dataset: str):
+    experiment = client.get_experiment_by_name(f"lstmops-{dataset}")
+    assert experiment is not None, f"no MLflow experiment for {dataset}"
+    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+
+
+def test_metrics_files(project):
+    stock = json.loads((project / "metrics/stock.json").read_text())
+    assert stock["test_windows"] == 218
+    assert 0.5 < stock["rmse_ratio"] < 2.0  # the lecture model lands near persistence
+    assert stock["persistence"]["rmse"] == pytest.approx(8.0016, abs=1e-3)  # fixed by the data
+    imdb = json.loads((project / "metrics/imdb.json").read_text())
+    assert imdb["test_reviews"] == IMDB_ROWS
+    assert imdb["model"]["accuracy"] > 0.65 and imdb["majority_class"]["accuracy"] == 0.5
+    for plot in (
+        "stock/predictions.png",
+        "stock/learning_curve.csv",
+        "imdb/roc.csv",
+        "imdb/confusion.png",
+    ):
+        assert (project / "plots" / plot).is_file()
+    assert json.loads((project / "reports/validation/stock.json").read_text())["success"]
+
+
+def test_mlflow_runs_hold_params_curves_metrics_and_tags(project, mlflow_client):
+    for dataset, epochs in (("stock", 100), ("imdb", 3)):
+        run = _runs(mlflow_client, dataset)[0]
+        assert run.info.status == "FINISHED"
+        assert run.data.params["train.epochs"] == str(epochs)
+        assert run.data.params["device"] == "cpu"
+        assert len(mlflow_client.get_metric_history(run.info.run_id, "loss")) == epochs
+        assert len(mlflow_client.get_metric_history(run.info.run_id, "val_loss")) == epochs
+        assert "test.model.rmse" in run.data.metrics or "test.model.accuracy" in run.data.metrics
+        assert len(run.data.tags["mlflow.source.git.commit"]) == 40
+        artifacts = {a.path for a in mlflow_client.list_artifacts(run.info.run_id, "plots")}
+        assert "plots/learning_curve.png" in artifacts
+    assert _runs(mlflow_client, "stock")[0].data.params["preprocess.seq_length"] == "7"
+
+
+def test_logged_stock_model_reproduces_evaluate(project, mlflow_client):
+    import joblib
+    import mlflow.pyfunc
+
+    run = _runs(mlflow_client, "stock")[0]
+    model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    data = np.load(project / "data/processed/stock/arrays.npz")
+    scaler = joblib.load(project / "data/processed/stock/scaler.joblib")
+    x = data["x_test"]
+    dollars = scaler.inverse_transform(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+    predicted = model.predict(dollars)
+    rmse = float(np.sqrt(np.mean((predicted - data["actual_test"]) ** 2)))
+    metrics = json.loads((project / "metrics/stock.json").read_text())
+    assert rmse == pytest.approx(metrics["model"]["rmse"], rel=1e-4)
+
+
+def test_second_repro_does_nothing(project, env):
+    out = _run(["dvc", "repro"], project, env)
+    assert "Data and pipelines are up to date" in out.stdout
+    assert "Running stage" not in out.stdout
+
+
+def test_dvc_experiment_lands_in_the_workspace_store(project, env, mlflow_client):
+    before = len(_runs(mlflow_client, "stock"))
+    _run(
+        ["dvc", "exp", "run", "--temp", "-S", "stock.train.epochs=2", "stock-evaluate"],
+        project,
+        env,
+    )
+    runs = _runs(mlflow_client, "stock")
+    assert len(runs) == before + 1
+    latest = runs[-1]
+    assert latest.data.params["train.epochs"] == "2"
+    assert latest.data.tags.get("dvc.exp_name")
+    assert "test.rmse_ratio" in latest.data.metrics
+    shown = _run(["dvc", "exp", "show", "--json"], project, env).stdout
+    assert latest.data.tags["dvc.exp_name"] in shown
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_served_imdb_model_answers_raw_text(project, env, mlflow_client):
+    run = _runs(mlflow_client, "imdb")[0]
+    port = _free_port()
+    server_env = {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlruns' / 'mlflow.db'}"}
+    server = subprocess.Popen(
+        ["mlflow", "models", "serve", "-m", f"runs:/{run.info.run_id}/model",
+         "--env-manager", "local", "--host", "127.0.0.1", "-p", str(port)],
+        cwd=project, env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 180
+        while True:
+            assert server.poll() is None, server.stdout.read().decode()[-3000:]
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "the model server did not come up in 180 s"
+                time.sleep(1)
+        reviews = [
+            "One of the best films I have ever seen. Brilliant acting, a wonderful story, "
+            "beautiful music. I loved every minute and will watch it again. A great movie!",
+            "The worst movie I have ever seen. Terrible acting, an awful boring plot and bad "
+            "dialogue. A complete waste of time and money. Avoid this horrible mess.",
+        ]
+        body = json.dumps(
+            {"dataframe_split": {"columns": ["text"], "data": [[r] for r in reviews]}}
+        )
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            predictions = json.loads(response.read())["predictions"]
+        assert predictions[0]["label"] == 1 and predictions[0]["probability"] > 0.5
+        assert predictions[1]["label"] == 0 and predictions[1]["probability"] < 0.5
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

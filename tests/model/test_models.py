@@ -1,0 +1,83 @@
+"""Model behaviour: the lecture's architectures, cuDNN eligibility, seeded reproducibility, learning."""
+
+import numpy as np
+import pytest
+
+from lstmops import models, training
+from lstmops.config import ImdbTrain, LstmopsError, StockTrain
+
+
+def _lstm(model):
+    return next(layer for layer in model.layers if layer.__class__.__name__ == "LSTM")
+
+
+def test_stock_model_is_the_lecture_model():
+    model = models.stock_model(7, 5, StockTrain())
+    lstm = _lstm(model)
+    assert lstm.units == 16 and lstm.activation.__name__ == "relu"
+    assert model.output_shape == (None, 1)
+    assert model.loss == "mse"
+
+
+def test_imdb_lstm_is_eligible_for_cudnn():
+    model = models.imdb_model(10000, 80, ImdbTrain())
+    lstm = _lstm(model)
+    assert lstm.units == 128
+    assert lstm.activation.__name__ == "tanh" and lstm.recurrent_activation.__name__ == "sigmoid"
+    assert lstm.recurrent_dropout == 0 and not lstm.unroll and lstm.use_bias
+    assert model.layers[0].input_dim == 10000 and model.layers[0].output_dim == 128
+    assert model.output_shape == (None, 1)
+
+
+def _train_stock(seed: int, x: np.ndarray, y: np.ndarray):
+    params = StockTrain(epochs=3, batch_size=8, seed=seed)
+    training.seed_everything(seed)
+    model = models.stock_model(x.shape[1], x.shape[2], params)
+    history = training.fit(model, (x, y), None, params.epochs, params.batch_size, [])
+    return model, history
+
+
+def _sine_windows(n: int = 200, seq_length: int = 7):
+    from lstmops.features import make_windows
+
+    t = np.arange(n + seq_length)
+    series = (np.sin(t / 5) + 1) / 2
+    return [a.astype("float32") for a in make_windows(series[:, None], seq_length, 0)]
+
+
+def test_same_seed_same_weights():
+    x, y = _sine_windows()
+    first, _ = _train_stock(7, x, y)
+    second, _ = _train_stock(7, x, y)
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_stock_model_learns_a_sine_wave():
+    x, y = _sine_windows()
+    params = StockTrain(epochs=30, batch_size=16, activation="tanh", units=16, learning_rate=0.01)
+    training.seed_everything(1)
+    model = models.stock_model(7, 1, params)
+    history = training.fit(model, (x, y), None, params.epochs, params.batch_size, [])
+    assert history["loss"][-1] < 0.1 * history["loss"][0]
+    assert len(history["epoch_seconds"]) == 30
+
+
+def test_validation_slices():
+    x, y = np.arange(10), np.arange(10)
+    (fx, _), (vx, _) = training.tail_split(x, y, 0.2)
+    np.testing.assert_array_equal(vx, [8, 9])  # the end of the training period
+    np.testing.assert_array_equal(fx, np.arange(8))
+    (fx, fy), (vx, vy) = training.shuffled_split(x, y, 0.3, seed=0)
+    assert sorted([*fx, *vx]) == list(range(10)) and len(vx) == 3
+    np.testing.assert_array_equal(fx, fy)
+    assert training.tail_split(x, y, 0.0)[1] is None
+
+
+def test_device_selection_on_this_machine():
+    info = training.select_device("auto")
+    assert info["device"] in ("cpu", "gpu") and info["keras_version"]
+    assert training.select_device("cpu")["device"] == "cpu"
+    if info["device"] == "cpu":
+        with pytest.raises(LstmopsError, match="no GPU"):
+            training.select_device("gpu")
