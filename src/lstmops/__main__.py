@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
-from lstmops.config import DATASETS, PARAMS_FILE, LstmopsError, load_params  # noqa: E402
+from lstmops.config import DATASETS, LECTURE_NETWORKS, PARAMS_FILE, LstmopsError, load_params  # noqa: E402
 
 STAGES = {
     "ingest": "fetch the source (URL or mirror), verify its checksum, parse it into data/raw/",
@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         "model-uri", help="print the MLflow URI of the latest logged model of a dataset"
     )
     uri.add_argument("dataset", choices=DATASETS)
+    lecture = stages.add_parser(
+        "lecture",
+        help="run one of the lecture's small networks (perceptron, xor_fixed, xor, words)",
+    )
+    lecture.add_argument("dataset", metavar="network", choices=LECTURE_NETWORKS)
+    lecture.add_argument("--params", type=Path, default=Path(PARAMS_FILE), help="parameters file")
     return parser
 
 

@@ -116,9 +116,51 @@ class ImdbParams(_Strict):
     train: ImdbTrain
 
 
+class Perceptron(_Strict):
+    learning_rate: Annotated[float, Field(gt=0)] = 0.1
+    max_epochs: PositiveInt = 100
+
+
+class XorMlp(_Strict):
+    hidden: PositiveInt = 3
+    learning_rate: Annotated[float, Field(gt=0)] = 0.1
+    batch_size: PositiveInt = 4
+    max_epochs: PositiveInt = 20000
+    seed: int = 42
+
+
+class Words(_Strict):
+    words: tuple[str, ...] = ("good", "bad", "worse", "so good")
+    labels: tuple[Literal[0, 1], ...] = (1, 0, 0, 1)
+    maxlen: PositiveInt = 10
+    cell: Literal["SimpleRNN", "LSTM"] = "SimpleRNN"
+    units: PositiveInt = 10
+    epochs: PositiveInt = 50
+    learning_rate: Annotated[float, Field(gt=0)] = 0.05
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _one_label_per_word(self) -> Words:
+        if len(self.words) != len(self.labels) or not self.words:
+            raise ValueError("words and labels must be non-empty and of the same length")
+        if max(map(len, self.words)) > self.maxlen:
+            raise ValueError(f"maxlen {self.maxlen} is shorter than the longest word")
+        return self
+
+
+class LectureParams(_Strict):
+    perceptron: Perceptron = Perceptron()
+    xor: XorMlp = XorMlp()
+    words: Words = Words()
+
+
+LECTURE_NETWORKS = ("perceptron", "xor_fixed", "xor", "words")
+
+
 class Params(_Strict):
     stock: StockParams
     imdb: ImdbParams
+    lecture: LectureParams = LectureParams()
 
 
 def _format_validation_error(err: ValidationError, path: Path) -> str:

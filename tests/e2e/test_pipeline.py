@@ -100,6 +100,12 @@ def test_metrics_files(project):
     ):
         assert (project / "plots" / plot).is_file()
     assert json.loads((project / "reports/validation/stock.json").read_text())["success"]
+    lecture = project / "metrics" / "lecture"
+    assert json.loads((lecture / "xor_fixed.json").read_text())["separates_xor"]
+    assert json.loads((lecture / "xor.json").read_text())["solved"]
+    assert json.loads((lecture / "words.json").read_text())["accuracy"] == 1.0
+    perceptron = json.loads((lecture / "perceptron.json").read_text())
+    assert perceptron["and"]["converged"] and not perceptron["xor"]["converged"]
 
 
 def test_mlflow_runs_hold_params_curves_metrics_and_tags(project, mlflow_client):
@@ -115,6 +121,9 @@ def test_mlflow_runs_hold_params_curves_metrics_and_tags(project, mlflow_client)
         artifacts = {a.path for a in mlflow_client.list_artifacts(run.info.run_id, "plots")}
         assert "plots/learning_curve.png" in artifacts
     assert _runs(mlflow_client, "stock")[0].data.params["preprocess.seq_length"] == "7"
+    lecture = {run.info.run_name: run for run in _runs(mlflow_client, "lecture")}
+    assert set(lecture) == {"perceptron", "xor_fixed", "xor", "words"}
+    assert lecture["xor"].data.metrics["solved"] == 1.0
 
 
 def test_logged_stock_model_reproduces_evaluate(project, mlflow_client):
