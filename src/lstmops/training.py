@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
 
 from lstmops.config import LstmopsError
+from lstmops.io import write_json
 
 
 def _gpu_names(backend: str) -> list[str]:
@@ -90,6 +92,20 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is not None:
             logs["epoch_seconds"] = time.perf_counter() - self._start
+
+
+class HistoryBackup(keras.callbacks.Callback):
+    """Keeps the whole per-epoch history in a JSON file, so a resumed run still has all its epochs."""
+
+    def __init__(self, path: Path, history: dict[str, list[float]]) -> None:
+        super().__init__()
+        self.path = path
+        self.history = {k: list(v) for k, v in history.items()}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        write_json(self.path, self.history)
 
 
 def fit(

@@ -17,6 +17,7 @@ from lstmops.config import STOCK_COLUMNS
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
 NUMERIC_TYPES = ["int64", "float64", "Int64", "Float64", "int32", "float32"]
 
@@ -120,6 +121,7 @@ def run_suite(
 ) -> list[Check]:
     """Validate `table` with an ephemeral Great Expectations context; one Check per expectation."""
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # one table: no bars
     suite = gx.ExpectationSuite(name=table_name, expectations=expectations)
     asset = context.data_sources.add_pandas("pandas").add_dataframe_asset(name=table_name)
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(

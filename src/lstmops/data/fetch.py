@@ -5,7 +5,6 @@ Either way the file's sha256 must match the pinned one in params.yaml, so both p
 
 from __future__ import annotations
 
-import hashlib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,18 +12,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from lstmops.config import MIRROR_ENV, LstmopsError, Source, mirror_dir, workspace_root
-from lstmops.io import atomic_path
+from lstmops.io import atomic_path, sha256_of
 
 DOWNLOAD_DIR = Path("data/downloads")  # outside DVC's outputs: a cache of fetched source files
 TIMEOUT_S = 30
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify(path: Path, expected: str) -> None:

@@ -62,5 +62,8 @@ def _to_number(column: pd.Series) -> pd.Series:
 
 
 def read_prices(path: Path) -> pd.DataFrame:
-    """Read a parsed raw table written by `ingest` (header row, original file order)."""
-    return pd.read_csv(path)
+    """Read a parsed raw table written by `ingest` (header row, original file order).
+
+    Only empty cells are missing; text such as "n/a" stays text, for validation to name as non-numeric.
+    """
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])

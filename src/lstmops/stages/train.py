@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +12,9 @@ import pandas as pd
 
 from lstmops import config as cfg
 from lstmops.config import Params
-from lstmops.io import atomic_path
+from lstmops.io import atomic_path, read_json, sha256_of, write_json
 from lstmops.stages import (
+    ARRAYS,
     HISTORY_FILE,
     MODEL_FILE,
     RUN_FILE,
@@ -20,6 +23,10 @@ from lstmops.stages import (
     flat,
     load_arrays,
 )
+
+CHECKPOINT_DIR = Path(
+    "checkpoints"
+)  # per-epoch state of unfinished training runs (not a DVC output)
 
 
 def _pip_requirements() -> list[str]:
@@ -71,8 +78,20 @@ def _log_model(dataset: str, model_dir: Path, data: dict[str, np.ndarray], param
     )
 
 
+def _fingerprint(section, arrays: Path) -> str:
+    """What a checkpoint belongs to: the stage's params and its input arrays."""
+    digest = hashlib.sha256(section.model_dump_json(exclude={"source"}).encode())
+    digest.update(sha256_of(arrays).encode())
+    return digest.hexdigest()[:16]
+
+
 def train(dataset: str, params: Params) -> None:
-    """Fit the dataset's model on the training split; track the run in MLflow; save model + history."""
+    """Fit the dataset's model on the training split; track the run in MLflow; save model + history.
+
+    Each finished epoch is checkpointed under checkpoints/<dataset>/; a run that is killed resumes
+    from its last finished epoch, in the same MLflow run, when started again with the same inputs.
+    """
+    import keras
     import mlflow
     import mlflow.keras
 
@@ -91,26 +110,40 @@ def train(dataset: str, params: Params) -> None:
         fit_part, val_part = training.shuffled_split(x, y, p.validation_fraction, p.seed)
         model = models.imdb_model(section.preprocess.num_words, section.preprocess.maxlen, p)
 
+    checkpoints = CHECKPOINT_DIR / dataset
+    backup = checkpoints / _fingerprint(section, cfg.processed_dir(dataset) / ARRAYS)
+    resumed = read_json(backup / RUN_FILE) if (backup / RUN_FILE).is_file() else None
+    prior = read_json(backup / HISTORY_FILE) if (backup / HISTORY_FILE).is_file() else {}
     tracking.use_store(dataset)
-    out_dir = cfg.model_dir(dataset)
-    with mlflow.start_run(tags=tracking.run_tags(dataset)) as run:
-        logged = section.model_dump(by_alias=True, exclude={"source"}, mode="json")
-        mlflow.log_params(flat(logged))
-        mlflow.log_params({"source.sha256": section.source.sha256, **device})
-        mlflow.set_tag("device", device["device"])
+    run_id = resumed["run_id"] if resumed else None
+    with mlflow.start_run(run_id=run_id, tags=tracking.run_tags(dataset)) as run:
+        if resumed:
+            done = len(prior.get("loss", []))
+            mlflow.set_tags({"resumed": "true", "resumed_from_epoch": str(done)})
+            print(f"train {dataset}: resuming run {run.info.run_id} after epoch {done}")
+        else:
+            logged = section.model_dump(by_alias=True, exclude={"source"}, mode="json")
+            mlflow.log_params(flat(logged))
+            mlflow.log_params({"source.sha256": section.source.sha256, **device})
+            mlflow.set_tag("device", device["device"])
+            write_json(backup / RUN_FILE, {"run_id": run.info.run_id})
         print(
             f"train {dataset}: {device['device']} ({device['device_name']}), run {run.info.run_id}"
         )
-        import keras
-
+        history = training.HistoryBackup(backup / HISTORY_FILE, prior)
+        callbacks = [
+            keras.callbacks.BackupAndRestore(str(backup / "keras")),
+            history,
+            mlflow.keras.MlflowCallback(),
+        ]
         with keras.device(f"{device['device']}:0"):
-            history = training.fit(
-                model, fit_part, val_part, p.epochs, p.batch_size, [mlflow.keras.MlflowCallback()]
-            )
-        mlflow.log_metric("train_seconds", sum(history["epoch_seconds"]))
+            training.fit(model, fit_part, val_part, p.epochs, p.batch_size, callbacks)
+        mlflow.log_metric("train_seconds", sum(history.history["epoch_seconds"]))
+        out_dir = cfg.model_dir(dataset)
         with atomic_path(out_dir) as out:
             out.mkdir()
             model.save(out / MODEL_FILE)
-            (out / HISTORY_FILE).write_text(json.dumps(history, indent=2), encoding="utf-8")
+            (out / HISTORY_FILE).write_text(json.dumps(history.history, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
         _log_model(dataset, out_dir, data, params)
+    shutil.rmtree(checkpoints, ignore_errors=True)
