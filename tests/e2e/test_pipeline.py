@@ -142,6 +142,19 @@ def test_logged_stock_model_reproduces_evaluate(project, mlflow_client):
     assert rmse == pytest.approx(metrics["model"]["rmse"], rel=1e-4)
 
 
+def test_logged_imdb_model_reproduces_evaluate_from_raw_text(project, mlflow_client):
+    import mlflow.pyfunc
+    import pandas as pd
+
+    run = _runs(mlflow_client, "imdb")[0]
+    model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    test = pd.read_parquet(project / "data/raw/imdb/test.parquet")
+    predicted = model.predict(test[["text"]])
+    accuracy = float((predicted["label"].to_numpy() == test["label"].to_numpy()).mean())
+    metrics = json.loads((project / "metrics/imdb.json").read_text())
+    assert accuracy == pytest.approx(metrics["model"]["accuracy"], abs=1e-9)
+
+
 def test_second_repro_does_nothing(project, env):
     out = _run(["dvc", "repro"], project, env)
     assert "Data and pipelines are up to date" in out.stdout
@@ -163,6 +176,60 @@ def test_dvc_experiment_lands_in_the_workspace_store(project, env, mlflow_client
     assert "test.rmse_ratio" in latest.data.metrics
     shown = _run(["dvc", "exp", "show", "--json"], project, env).stdout
     assert latest.data.tags["dvc.exp_name"] in shown
+
+
+def _stages_to_run(project: Path, env: dict) -> set[str]:
+    """The stages `dvc repro` would start with: those whose own code, params or data changed."""
+    out = _run(["dvc", "repro", "--dry"], project, env).stdout
+    return {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
+
+
+def test_a_param_or_code_change_reruns_exactly_its_stages(project, env):
+    params = (project / "params.yaml").read_text()
+    features = project / "src/lstmops/features.py"
+    try:
+        changed = yaml.safe_load(params)
+        changed["stock"]["train"]["units"] = 8
+        (project / "params.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
+        assert _stages_to_run(project, env) == {"stock-train"}
+        (project / "params.yaml").write_text(params)
+        features.write_text(features.read_text() + "\n# an edit\n")
+        assert _stages_to_run(project, env) == {"stock-preprocess", "imdb-preprocess"}
+    finally:
+        (project / "params.yaml").write_text(params)
+        shutil.copy(ROOT / "src/lstmops/features.py", features)
+    assert _stages_to_run(project, env) == set()
+
+
+def test_forced_rerun_gives_identical_metrics(project, env):
+    before = {ds: (project / f"metrics/{ds}.json").read_text() for ds in ("stock", "imdb")}
+    _run(["dvc", "repro", "--force", "stock-evaluate", "imdb-evaluate"], project, env, timeout=1200)
+    for ds, text in before.items():
+        assert (project / f"metrics/{ds}.json").read_text() == text, f"{ds} metrics changed"
+
+
+def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
+    before = len(_runs(mlflow_client, "stock"))
+    for epochs in (3, 4):
+        _run(
+            [
+                "dvc",
+                "exp",
+                "run",
+                "--queue",
+                "-S",
+                f"stock.train.epochs={epochs}",
+                "stock-evaluate",
+            ],
+            project,
+            env,
+        )
+    _run(["dvc", "exp", "run", "--run-all", "-j", "2"], project, env, timeout=1200)
+    runs = _runs(mlflow_client, "stock")[before:]
+    assert sorted(r.data.params["train.epochs"] for r in runs) == ["3", "4"]
+    for run in runs:
+        assert run.info.status == "FINISHED" and "test.rmse_ratio" in run.data.metrics
+        assert run.data.tags.get("dvc.exp_name")
 
 
 def _free_port() -> int:
