@@ -56,3 +56,7 @@ ci: lint test  ## what CI runs
 
 clean:  ## remove pipeline outputs (DVC's cache and the MLflow store are kept)
 	rm -rf data/raw data/processed models metrics plots reports
+
+bench: setup  ## benchmarks: pipeline vs plain Keras throughput, overhead, no-op repro, FLOPs
+	dvc repro
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)

@@ -52,6 +52,9 @@ class Train(_Strict):
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.1
     seed: int = 42
     device: Literal["auto", "cpu", "gpu"] = "auto"
+    mixed_precision: bool = False  # float16 compute on a GPU (the output layer stays float32)
+    # none | mirrored (the GPUs of one machine) | multi_worker (refused: see training.make_strategy)
+    distribution: Literal["none", "mirrored", "multi_worker"] = "none"
 
 
 class StockPreprocess(_Strict):

@@ -13,7 +13,7 @@ def stock_model(seq_length: int, n_features: int, params: StockTrain) -> keras.M
         [
             keras.Input(shape=(seq_length, n_features)),
             keras.layers.LSTM(params.units, activation=params.activation),
-            keras.layers.Dense(1),
+            keras.layers.Dense(1, dtype="float32"),  # float32 output under mixed precision
         ],
         name="stock_lstm",
     )
@@ -36,7 +36,7 @@ def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
             keras.Input(shape=(maxlen,), dtype="int32"),
             keras.layers.Embedding(num_words, params.embedding_dim),
             keras.layers.LSTM(params.units),
-            keras.layers.Dense(1, activation="sigmoid"),
+            keras.layers.Dense(1, activation="sigmoid", dtype="float32"),
         ],
         name="imdb_lstm",
     )
@@ -46,3 +46,16 @@ def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
         metrics=["accuracy"],
     )
     return model
+
+
+def cudnn_eligible(model: keras.Model) -> bool:
+    """Whether every LSTM layer meets the cuDNN kernel's conditions (used on a GPU when true)."""
+    lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+    return bool(lstms) and all(
+        layer.activation is keras.activations.tanh
+        and layer.recurrent_activation is keras.activations.sigmoid
+        and layer.recurrent_dropout == 0
+        and not layer.unroll
+        and layer.use_bias
+        for layer in lstms
+    )

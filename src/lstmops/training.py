@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,6 +58,58 @@ def select_device(requested: str) -> dict[str, str]:
     }
 
 
+def set_precision(mixed_precision: bool, device: str) -> str:
+    """Keras's global dtype policy: mixed_float16 when asked for and on a GPU, else float32."""
+    policy = "mixed_float16" if mixed_precision and device == "gpu" else "float32"
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+CPU_DEVICES_ENV = "LSTMOPS_CPU_DEVICES"  # split the CPU into N logical devices (to try `mirrored`)
+
+
+def make_strategy(distribution: str):
+    """A tf.distribute strategy for train.distribution, or None for a single device.
+
+    Call before TensorFlow runs any op. `mirrored` uses every GPU, or, with none, the CPU's logical
+    devices (LSTMOPS_CPU_DEVICES=2 makes two).
+    """
+    if distribution == "none":
+        return None
+    if keras.backend.backend() != "tensorflow":
+        raise LstmopsError(
+            f"train.distribution={distribution} needs the TensorFlow backend (KERAS_BACKEND=tensorflow); "
+            "set it to none for other backends."
+        )
+    import tensorflow as tf
+
+    if distribution == "multi_worker":
+        # tf.distribute.MultiWorkerMirroredStrategy fails inside Keras 3's Model.fit (PerReplica
+        # batches in its symbolic build and metric reduction: keras-team/keras#20585).
+        raise LstmopsError(
+            "train.distribution=multi_worker is not supported: Keras 3's Model.fit does not work "
+            "with tf.distribute.MultiWorkerMirroredStrategy (keras-team/keras#20585). Use `mirrored` "
+            "for the GPUs of one machine, or `none`."
+        )
+    cpus = tf.config.list_physical_devices("CPU")
+    if os.environ.get(CPU_DEVICES_ENV) and not tf.config.list_physical_devices("GPU"):
+        count = int(os.environ[CPU_DEVICES_ENV])
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        )
+    gpus = tf.config.list_logical_devices("GPU")
+    devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+    return tf.distribute.MirroredStrategy(devices=devices)
+
+
+def replicas(strategy) -> int:
+    return strategy.num_replicas_in_sync if strategy is not None else 1
+
+
+def scope(strategy):
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
 def seed_everything(seed: int) -> None:
     """Same seed, same data, same CPU -> the same model (TensorFlow's ops made deterministic too)."""
     keras.utils.set_random_seed(seed)
@@ -108,6 +162,21 @@ class HistoryBackup(keras.callbacks.Callback):
         write_json(self.path, self.history)
 
 
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
+    """A tf.data pipeline (seeded shuffle each epoch, batch, prefetch), sharded by data across
+    workers; plain arrays where the backend is not TensorFlow (Keras batches those itself)."""
+    if keras.backend.backend() != "tensorflow":
+        return x, y
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((x, y))
+    if seed is not None:
+        data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
 def fit(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
@@ -115,14 +184,17 @@ def fit(
     epochs: int,
     batch_size: int,
     callbacks: list[keras.callbacks.Callback],
+    seed: int = 0,
 ) -> dict[str, list[float]]:
-    """Train and return the per-epoch history (loss, metrics, val_*, epoch_seconds)."""
+    """Train (shuffling with `seed` each epoch) and return the per-epoch history."""
+    data = batches(*train, batch_size, seed)
+    arrays = isinstance(data, tuple)
     history = model.fit(
-        train[0],
-        train[1],
-        validation_data=validation,
+        *(data if arrays else (data,)),
+        batch_size=batch_size if arrays else None,
+        shuffle=arrays,
+        validation_data=None if validation is None else batches(*validation, batch_size, None),
         epochs=epochs,
-        batch_size=batch_size,
         callbacks=[EpochTimer(), *callbacks],
         verbose=1 if sys.stdout.isatty() else 2,
     )

@@ -81,3 +81,22 @@ def test_device_selection_on_this_machine():
     if info["device"] == "cpu":
         with pytest.raises(LstmopsError, match="no GPU"):
             training.select_device("gpu")
+
+
+def test_cudnn_eligibility_follows_the_activation():
+    assert models.cudnn_eligible(models.imdb_model(100, 10, ImdbTrain()))
+    assert not models.cudnn_eligible(models.stock_model(7, 5, StockTrain()))  # the lecture's relu
+    assert models.cudnn_eligible(models.stock_model(7, 5, StockTrain(activation="tanh")))
+
+
+def test_mixed_precision_only_on_a_gpu_with_a_float32_output():
+    import keras
+
+    try:
+        assert training.set_precision(True, "cpu") == "float32"
+        assert training.set_precision(True, "gpu") == "mixed_float16"
+        model = models.imdb_model(100, 10, ImdbTrain())
+        assert model.layers[1].compute_dtype == "float16"  # the LSTM computes in float16
+        assert model.layers[-1].compute_dtype == "float32"  # the sigmoid output does not
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

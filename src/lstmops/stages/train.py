@@ -100,15 +100,22 @@ def train(dataset: str, params: Params) -> None:
     section = getattr(params, dataset)
     p = section.train
     data = load_arrays(dataset)
+    strategy = training.make_strategy(p.distribution)
     device = training.select_device(p.device)
+    device["precision_policy"] = training.set_precision(p.mixed_precision, device["device"])
+    device["replicas"] = training.replicas(strategy)
+    batch_size = p.batch_size * device["replicas"]  # train.batch_size is per replica
     training.seed_everything(p.seed)
     x, y = data["x_train"], data["y_train"]
-    if dataset == "stock":
-        fit_part, val_part = training.tail_split(x, y, p.validation_fraction)
-        model = models.stock_model(x.shape[1], x.shape[2], p)
-    else:
-        fit_part, val_part = training.shuffled_split(x, y, p.validation_fraction, p.seed)
-        model = models.imdb_model(section.preprocess.num_words, section.preprocess.maxlen, p)
+    with training.scope(strategy):
+        if dataset == "stock":
+            fit_part, val_part = training.tail_split(x, y, p.validation_fraction)
+            model = models.stock_model(x.shape[1], x.shape[2], p)
+        else:
+            fit_part, val_part = training.shuffled_split(x, y, p.validation_fraction, p.seed)
+            model = models.imdb_model(section.preprocess.num_words, section.preprocess.maxlen, p)
+    device["lstm_cudnn_eligible"] = str(models.cudnn_eligible(model))
+    device["lstm_uses_cudnn"] = str(models.cudnn_eligible(model) and device["device"] == "gpu")
 
     checkpoints = CHECKPOINT_DIR / dataset
     backup = checkpoints / _fingerprint(section, cfg.processed_dir(dataset) / ARRAYS)
@@ -136,8 +143,12 @@ def train(dataset: str, params: Params) -> None:
             history,
             mlflow.keras.MlflowCallback(),
         ]
-        with keras.device(f"{device['device']}:0"):
-            training.fit(model, fit_part, val_part, p.epochs, p.batch_size, callbacks)
+        # A strategy places the replicas itself; a single device is pinned to what select_device chose.
+        place = (
+            keras.device(f"{device['device']}:0") if strategy is None else training.scope(strategy)
+        )
+        with place:
+            training.fit(model, fit_part, val_part, p.epochs, batch_size, callbacks, p.seed)
         mlflow.log_metric("train_seconds", sum(history.history["epoch_seconds"]))
         out_dir = cfg.model_dir(dataset)
         with atomic_path(out_dir) as out:

@@ -1,0 +1,255 @@
+"""Benchmarks: the pipeline's training loop against plain Keras, pipeline overhead, no-op repro, FLOPs.
+
+Run with `make bench` after `make repro` (it uses the processed arrays). Figures are ratios measured
+in one run, alternating the variants, so a noisy shared machine affects both sides alike.
+Writes reports/bench.json and prints a table. `--quick` uses fewer repetitions and samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lstmops import models, training  # noqa: E402
+from lstmops.config import load_params  # noqa: E402
+from lstmops.io import write_json  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _arrays(dataset: str, samples: int, synthetic: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The pipeline's training arrays, or random ones of the same shapes (speed ignores values)."""
+    if synthetic:
+        rng = np.random.default_rng(0)
+        if dataset == "stock":
+            return rng.random((samples, 7, 5), dtype=np.float32), rng.random(
+                samples, dtype=np.float32
+            )
+        return rng.integers(0, 10000, (samples, 80), dtype=np.int32), rng.integers(0, 2, samples)
+    path = ROOT / "data/processed" / dataset / "arrays.npz"
+    if not path.is_file():
+        sys.exit(f"{path} is missing: run `make repro` first (the benchmark uses the real arrays).")
+    with np.load(path) as data:
+        return data["x_train"][:samples], data["y_train"][:samples]
+
+
+def _plain_model(dataset: str, x: np.ndarray) -> keras.Model:
+    """The lecture's code, as a student would write it: no pipeline, no callbacks."""
+    if dataset == "stock":
+        model = keras.Sequential(
+            [
+                keras.Input(shape=x.shape[1:]),
+                keras.layers.LSTM(16, activation="relu"),
+                keras.layers.Dense(1),
+            ]
+        )
+        model.compile(optimizer="adam", loss="mse")
+    else:
+        model = keras.Sequential(
+            [
+                keras.Input(shape=x.shape[1:]),
+                keras.layers.Embedding(10000, 128),
+                keras.layers.LSTM(128),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _time_plain(dataset: str, x, y, epochs: int, batch_size: int) -> float:
+    model = _plain_model(dataset, x)
+    start = time.perf_counter()
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+    return time.perf_counter() - start
+
+
+def _time_pipeline(dataset: str, x, y, epochs: int, batch_size: int, store: Path) -> float:
+    """The train stage's loop: its model builder, fit wrapper and callbacks, MLflow included
+    (where MLflow is installed: the GPU machine's image may lack it)."""
+    try:
+        import mlflow
+        import mlflow.keras
+    except ImportError:
+        mlflow = None
+    params = load_params(ROOT / "params.yaml")
+    p = getattr(params, dataset).train.model_copy(
+        update={"epochs": epochs, "batch_size": batch_size}
+    )
+    if dataset == "stock":
+        model = models.stock_model(x.shape[1], x.shape[2], p)
+    else:
+        model = models.imdb_model(params.imdb.preprocess.num_words, x.shape[1], p)
+    run = contextlib.nullcontext()
+    if mlflow is not None:
+        mlflow.set_tracking_uri(f"sqlite:///{store / 'mlflow.db'}")
+        mlflow.set_experiment("bench")
+        run = mlflow.start_run()
+    with run, tempfile.TemporaryDirectory() as backup:
+        callbacks = [
+            keras.callbacks.BackupAndRestore(backup),
+            training.HistoryBackup(Path(backup) / "history.json", {}),
+        ]
+        if mlflow is not None:
+            callbacks.append(mlflow.keras.MlflowCallback())
+        start = time.perf_counter()
+        training.fit(model, (x, y), None, epochs, batch_size, callbacks)
+        return time.perf_counter() - start
+
+
+def throughput(
+    dataset: str, samples: int, epochs: int, batch_size: int, repeats: int, store: Path
+) -> dict:
+    x, y = _arrays(dataset, samples)
+    n = len(x) * epochs
+    _time_plain(dataset, x[: batch_size * 4], y[: batch_size * 4], 1, batch_size)  # warm up tracing
+    plain, pipeline = [], []
+    for _ in range(repeats):  # alternate, so drifts in machine load hit both alike
+        plain.append(n / _time_plain(dataset, x, y, epochs, batch_size))
+        pipeline.append(n / _time_pipeline(dataset, x, y, epochs, batch_size, store))
+    return {
+        "samples_per_epoch": len(x),
+        "epochs": epochs,
+        "repeats": repeats,
+        "plain_samples_per_s": statistics.median(plain),
+        "pipeline_samples_per_s": statistics.median(pipeline),
+        "ratio": statistics.median(pipeline) / statistics.median(plain),
+    }
+
+
+def noop_repro(repeats: int) -> dict:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = subprocess.run(["dvc", "repro"], cwd=ROOT, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if "Running stage" in out.stdout:
+            return {"error": "the workspace was not up to date; run `make repro` first"}
+    return {"median_s": statistics.median(times), "repeats": repeats}
+
+
+def pipeline_overhead(mirror: Path) -> dict:
+    """Wall time of the whole stock pipeline (`dvc repro --force`, 5 stages) vs the plain script."""
+    import shutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        proj = Path(tmp) / "proj"
+        files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout
+        for name in files.split():
+            (proj / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, proj / name)
+        env = {**os.environ, "LSTMOPS_MIRROR": str(mirror)}
+        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+        subprocess.run(["git", "init", "-q"], cwd=proj, check=True)
+        subprocess.run([*git, "add", "-A"], cwd=proj, check=True)
+        subprocess.run([*git, "commit", "-qm", "bench"], cwd=proj, check=True)
+        start = time.perf_counter()
+        subprocess.run(
+            ["dvc", "repro", "--force", "stock-evaluate"],
+            cwd=proj,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        pipeline = time.perf_counter() - start
+    start = time.perf_counter()
+    csv = mirror / "stock" / "data-02-stock_daily.csv"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/plain_stock.py"), str(csv)],
+        check=True,
+        capture_output=True,
+    )
+    plain = time.perf_counter() - start
+    return {"pipeline_s": pipeline, "plain_s": plain, "overhead": pipeline / plain - 1}
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """The machine's measured float32 matrix-multiply rate through the Keras backend."""
+    a = keras.random.normal((size, size), seed=1)
+    b = keras.random.normal((size, size), seed=2)
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def imdb_flops_per_sample(maxlen: int, embedding_dim: int, units: int) -> float:
+    """Training FLOPs for one review: the LSTM's four gate matmuls per step, x3 for the backward pass."""
+    forward = maxlen * 4 * 2 * (embedding_dim + units) * units + 2 * units
+    return 3 * forward
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and samples")
+    args = parser.parse_args()
+    repeats = 2 if args.quick else 3
+    results: dict = {"backend": keras.backend.backend(), "keras": keras.__version__}
+    with tempfile.TemporaryDirectory() as store:
+        results["stock"] = throughput(
+            "stock", 507, 5 if args.quick else 10, 16, repeats, Path(store)
+        )
+        results["imdb"] = throughput(
+            "imdb", 2000 if args.quick else 5000, 1, 32, repeats, Path(store)
+        )
+    results["noop_repro"] = noop_repro(3)
+    mirror = os.environ.get("LSTMOPS_MIRROR")
+    if mirror and not args.quick:
+        results["stock_pipeline"] = pipeline_overhead(Path(mirror).resolve())
+    gflops = matmul_gflops()
+    p = load_params(ROOT / "params.yaml").imdb
+    per_sample = imdb_flops_per_sample(p.preprocess.maxlen, p.train.embedding_dim, p.train.units)
+    achieved = per_sample * results["imdb"]["pipeline_samples_per_s"] / 1e9
+    results["imdb_flops"] = {
+        "train_flops_per_sample": per_sample,
+        "train_flops_per_epoch_full_data": per_sample * 20000,
+        "achieved_gflops": achieved,
+        "matmul_gflops": gflops,
+        "fraction_of_matmul_rate": achieved / gflops,
+    }
+    write_json(ROOT / "reports" / "bench.json", results)
+
+    print(
+        f"\n{results['device_name']} ({results['device']}), backend {results['backend']}, keras {results['keras']}"
+    )
+    print(f"{'training throughput':<22}{'plain Keras':>14}{'pipeline':>14}{'ratio':>8}")
+    for dataset in ("stock", "imdb"):
+        r = results[dataset]
+        print(
+            f"{dataset + ' (samples/s)':<22}{r['plain_samples_per_s']:>14.0f}"
+            f"{r['pipeline_samples_per_s']:>14.0f}{r['ratio']:>8.3f}"
+        )
+    if "stock_pipeline" in results:
+        r = results["stock_pipeline"]
+        print(
+            f"whole stock pipeline {r['pipeline_s']:.1f} s vs plain script {r['plain_s']:.1f} s: "
+            f"overhead {100 * r['overhead']:.0f}%"
+        )
+    if "noop_repro" in results:
+        print(f"no-op dvc repro: {results['noop_repro'].get('median_s', float('nan')):.2f} s")
+    f = results["imdb_flops"]
+    print(
+        f"imdb: {f['train_flops_per_epoch_full_data'] / 1e12:.2f} TFLOP per full epoch; "
+        f"achieved {f['achieved_gflops']:.1f} GFLOP/s of a measured {f['matmul_gflops']:.1f} GFLOP/s "
+        f"matmul rate ({100 * f['fraction_of_matmul_rate']:.1f}%)"
+    )
+    print("written to reports/bench.json")
+
+
+if __name__ == "__main__":
+    main()
