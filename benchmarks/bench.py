@@ -99,8 +99,7 @@ def _time_pipeline(dataset: str, x, y, epochs: int, batch_size: int, store: Path
         run = mlflow.start_run()
     with run, tempfile.TemporaryDirectory() as backup:
         callbacks = [
-            keras.callbacks.BackupAndRestore(backup),
-            training.HistoryBackup(Path(backup) / "history.json", {}),
+            training.Checkpoint(Path(backup), {}, p.checkpoint_seconds),
         ]
         if mlflow is not None:
             callbacks.append(mlflow.keras.MlflowCallback())
@@ -110,15 +109,25 @@ def _time_pipeline(dataset: str, x, y, epochs: int, batch_size: int, store: Path
 
 
 def throughput(
-    dataset: str, samples: int, epochs: int, batch_size: int, repeats: int, store: Path
+    dataset: str,
+    samples: int,
+    epochs: int,
+    batch_size: int,
+    repeats: int,
+    store: Path,
+    synthetic: bool,
 ) -> dict:
-    x, y = _arrays(dataset, samples)
+    x, y = _arrays(dataset, samples, synthetic)
     n = len(x) * epochs
     _time_plain(dataset, x[: batch_size * 4], y[: batch_size * 4], 1, batch_size)  # warm up tracing
     plain, pipeline = [], []
-    for _ in range(repeats):  # alternate, so drifts in machine load hit both alike
-        plain.append(n / _time_plain(dataset, x, y, epochs, batch_size))
-        pipeline.append(n / _time_pipeline(dataset, x, y, epochs, batch_size, store))
+    for i in range(repeats):  # alternate which goes first, so drifts in load hit both alike
+        runs = [
+            (plain, lambda: _time_plain(dataset, x, y, epochs, batch_size)),
+            (pipeline, lambda: _time_pipeline(dataset, x, y, epochs, batch_size, store)),
+        ]
+        for results, timed in runs if i % 2 == 0 else runs[::-1]:
+            results.append(n / timed())
     return {
         "samples_per_epoch": len(x),
         "epochs": epochs,
@@ -197,23 +206,27 @@ def imdb_flops_per_sample(maxlen: int, embedding_dim: int, units: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and samples")
+    parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="only the training throughput, on random arrays of the real shapes (benchmarks/gpu.sh)",
+    )
     args = parser.parse_args()
-    repeats = 2 if args.quick else 3
-    results: dict = {"backend": keras.backend.backend(), "keras": keras.__version__}
+    repeats = 2 if args.quick else 5
+    device = training.select_device("auto")
+    results: dict = {"backend": keras.backend.backend(), "keras": keras.__version__, **device}
+    synthetic = args.throughput_only
     with tempfile.TemporaryDirectory() as store:
-        results["stock"] = throughput(
-            "stock", 507, 5 if args.quick else 10, 16, repeats, Path(store)
-        )
-        results["imdb"] = throughput(
-            "imdb", 2000 if args.quick else 5000, 1, 32, repeats, Path(store)
-        )
-    results["noop_repro"] = noop_repro(3)
-    mirror = os.environ.get("LSTMOPS_MIRROR")
-    if mirror and not args.quick:
-        results["stock_pipeline"] = pipeline_overhead(Path(mirror).resolve())
+        epochs, samples = (5, 2000) if args.quick else (10, 5000)
+        results["stock"] = throughput("stock", 507, epochs, 16, repeats, Path(store), synthetic)
+        results["imdb"] = throughput("imdb", samples, 1, 32, repeats, Path(store), synthetic)
+    if not args.throughput_only:
+        results["noop_repro"] = noop_repro(3)
+        mirror = os.environ.get("LSTMOPS_MIRROR")
+        if mirror and not args.quick:
+            results["stock_pipeline"] = pipeline_overhead(Path(mirror).resolve())
     gflops = matmul_gflops()
-    p = load_params(ROOT / "params.yaml").imdb
-    per_sample = imdb_flops_per_sample(p.preprocess.maxlen, p.train.embedding_dim, p.train.units)
+    per_sample = imdb_flops_per_sample(maxlen=80, embedding_dim=128, units=128)  # the lecture model
     achieved = per_sample * results["imdb"]["pipeline_samples_per_s"] / 1e9
     results["imdb_flops"] = {
         "train_flops_per_sample": per_sample,

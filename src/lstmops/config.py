@@ -51,6 +51,10 @@ class Train(_Strict):
     learning_rate: Annotated[float, Field(gt=0)] = 0.001
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.1
     seed: int = 42
+    early_stopping_patience: Annotated[int, Field(ge=0)] = (
+        0  # 0 = off; else restores the best epoch
+    )
+    checkpoint_seconds: Annotated[float, Field(ge=0)] = 5.0  # save for resuming at most this often
     device: Literal["auto", "cpu", "gpu"] = "auto"
     mixed_precision: bool = False  # float16 compute on a GPU (the output layer stays float32)
     # none | mirrored (the GPUs of one machine) | multi_worker (refused: see training.make_strategy)
@@ -106,12 +110,21 @@ class ImdbPreprocess(_Strict):
 class ImdbTrain(Train):
     embedding_dim: PositiveInt = 128
     units: PositiveInt = 128
+    layers: PositiveInt = 1  # stacked LSTM layers
+    bidirectional: bool = False
+    dropout: Annotated[float, Field(ge=0, lt=1)] = (
+        0.0  # after each LSTM layer (not recurrent: cuDNN)
+    )
+    early_stopping_patience: Annotated[int, Field(ge=0)] = (
+        0  # 0 = off; else restores the best epoch
+    )
     epochs: PositiveInt = 3
     batch_size: PositiveInt = 32
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.2
 
 
 class ImdbParams(_Strict):
+    preset: str = "lecture"  # a name under presets.imdb; its values override this section's
     source: Source
     ingest: ImdbIngest = ImdbIngest()
     validate_: ImdbValidate = Field(ImdbValidate(), alias="validate")
@@ -164,6 +177,44 @@ class Params(_Strict):
     stock: StockParams
     imdb: ImdbParams
     lecture: LectureParams = LectureParams()
+    presets: dict[Dataset, dict[str, dict]] = {}
+
+
+def merge(base: dict, override: dict) -> dict:
+    """`base` with `override`'s values put in, nested mappings merged key by key."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = (
+            merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
+    return out
+
+
+PRESET_SECTIONS = {"preprocess", "train"}
+
+
+def apply_presets(raw: dict) -> dict:
+    """Each dataset section with its chosen preset (`<dataset>.preset`) laid over it."""
+    out = dict(raw)
+    for dataset, presets in (raw.get("presets") or {}).items():
+        section = raw.get(dataset)
+        if not isinstance(section, dict) or "preset" not in section:
+            continue
+        name = section["preset"]
+        if not isinstance(presets, dict) or name not in presets:
+            raise LstmopsError(
+                f"{dataset}.preset is {name!r}, which is not one of presets.{dataset}: "
+                f"{', '.join(presets)}. Pick one of those or add it under presets.{dataset}."
+            )
+        preset = presets[name] or {}
+        if not isinstance(preset, dict) or not set(preset) <= PRESET_SECTIONS:
+            raise LstmopsError(
+                f"presets.{dataset}.{name} may only set {' and '.join(sorted(PRESET_SECTIONS))} values."
+            )
+        out[dataset] = merge(section, preset)
+    return out
 
 
 def _format_validation_error(err: ValidationError, path: Path) -> str:
@@ -184,7 +235,7 @@ def parse_params(raw: object, path: Path = Path(PARAMS_FILE)) -> Params:
     if not isinstance(raw, dict):
         raise LstmopsError(f"{path} must hold a mapping with the sections {', '.join(DATASETS)}.")
     try:
-        return Params.model_validate(raw)
+        return Params.model_validate(apply_presets(raw))
     except ValidationError as err:
         raise LstmopsError(_format_validation_error(err, path)) from None
 

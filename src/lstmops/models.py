@@ -26,20 +26,21 @@ def stock_model(seq_length: int, n_features: int, params: StockTrain) -> keras.M
 
 
 def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
-    """The lecture's classifier: Embedding -> LSTM -> Dense(1, sigmoid), binary cross-entropy, Adam.
+    """The lecture's classifier: Embedding -> LSTM -> Dense(1, sigmoid), binary cross-entropy, Adam;
+    with params for stacked and bidirectional LSTMs, dropout between them, as the presets use.
 
-    The LSTM keeps Keras's defaults (tanh, sigmoid, no recurrent dropout) so that it is eligible for
-    the cuDNN kernel on a GPU.
+    The LSTMs keep Keras's defaults (tanh, sigmoid, no recurrent dropout) so that they are eligible
+    for the cuDNN kernel on a GPU.
     """
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(maxlen,), dtype="int32"),
-            keras.layers.Embedding(num_words, params.embedding_dim),
-            keras.layers.LSTM(params.units),
-            keras.layers.Dense(1, activation="sigmoid", dtype="float32"),
-        ],
-        name="imdb_lstm",
-    )
+    stack: list = [keras.Input(shape=(maxlen,), dtype="int32")]
+    stack.append(keras.layers.Embedding(num_words, params.embedding_dim))
+    for i in range(params.layers):
+        lstm = keras.layers.LSTM(params.units, return_sequences=i < params.layers - 1)
+        stack.append(keras.layers.Bidirectional(lstm) if params.bidirectional else lstm)
+        if params.dropout:
+            stack.append(keras.layers.Dropout(params.dropout))
+    stack.append(keras.layers.Dense(1, activation="sigmoid", dtype="float32"))
+    model = keras.Sequential(stack, name="imdb_lstm")
     model.compile(
         optimizer=keras.optimizers.Adam(params.learning_rate),
         loss="binary_crossentropy",
@@ -50,7 +51,12 @@ def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
 
 def cudnn_eligible(model: keras.Model) -> bool:
     """Whether every LSTM layer meets the cuDNN kernel's conditions (used on a GPU when true)."""
-    lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+    lstms = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            lstms += [layer.forward_layer, layer.backward_layer]
+        elif isinstance(layer, keras.layers.LSTM):
+            lstms.append(layer)
     return bool(lstms) and all(
         layer.activation is keras.activations.tanh
         and layer.recurrent_activation is keras.activations.sigmoid

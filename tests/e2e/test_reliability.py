@@ -181,6 +181,7 @@ def test_killed_training_resumes_and_loses_nothing(stock):
     good_model = _digest(stock.root / "models/stock")
 
     stock.set("stock.train.epochs", 40)
+    stock.set("stock.train.checkpoint_seconds", 0)  # every epoch: the kill lands after a save
     (stock.root / "params.yaml").write_text(yaml.safe_dump(stock.params, sort_keys=False))
     process = subprocess.Popen(
         [sys.executable, "-m", "lstmops", "train", "stock"],

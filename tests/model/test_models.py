@@ -100,3 +100,16 @@ def test_mixed_precision_only_on_a_gpu_with_a_float32_output():
         assert model.layers[-1].compute_dtype == "float32"  # the sigmoid output does not
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_preset_architectures_stack_and_wrap_lstms():
+    import keras
+
+    stacked = models.imdb_model(100, 20, ImdbTrain(layers=2, units=8, dropout=0.2))
+    lstms = [layer for layer in stacked.layers if isinstance(layer, keras.layers.LSTM)]
+    assert [layer.return_sequences for layer in lstms] == [True, False]
+    assert sum(isinstance(layer, keras.layers.Dropout) for layer in stacked.layers) == 2
+    bilstm = models.imdb_model(100, 20, ImdbTrain(bidirectional=True, units=8))
+    assert isinstance(bilstm.layers[1], keras.layers.Bidirectional)
+    assert bilstm.layers[1].output.shape == (None, 16)
+    assert models.cudnn_eligible(stacked) and models.cudnn_eligible(bilstm)

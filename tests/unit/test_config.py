@@ -61,3 +61,43 @@ def test_dvc_temp_experiments_share_the_workspace_root(tmp_path):
     temp_copy.mkdir(parents=True)
     assert workspace_root(temp_copy) == (tmp_path / "proj").resolve()
     assert workspace_root(tmp_path) == tmp_path.resolve()
+
+
+def test_a_preset_overrides_its_dataset_section(raw):
+    raw["imdb"]["preset"] = "bilstm"
+    params = parse_params(raw)
+    assert params.imdb.preset == "bilstm"
+    assert params.imdb.preprocess.maxlen == raw["presets"]["imdb"]["bilstm"]["preprocess"]["maxlen"]
+    assert params.imdb.train.bidirectional is True
+    assert params.imdb.train.embedding_dim == raw["imdb"]["train"]["embedding_dim"]  # kept
+
+
+def test_the_lecture_preset_is_the_lecture_model(raw):
+    params = parse_params(raw)
+    assert params.imdb.preset == "lecture"
+    assert (params.imdb.preprocess.maxlen, params.imdb.train.units, params.imdb.train.epochs) == (
+        80,
+        128,
+        3,
+    )
+    assert not params.imdb.train.bidirectional and params.imdb.train.layers == 1
+
+
+def test_unknown_preset_is_named_with_the_choices(raw):
+    raw["imdb"]["preset"] = "huge"
+    with pytest.raises(LstmopsError, match="'huge'.*lecture, stacked, bilstm"):
+        parse_params(raw)
+
+
+def test_a_preset_may_not_change_the_data(raw):
+    raw["presets"]["imdb"]["sneaky"] = {"validate": {"rows_per_split": 10}}
+    raw["imdb"]["preset"] = "sneaky"
+    with pytest.raises(LstmopsError, match="may only set preprocess and train"):
+        parse_params(raw)
+
+
+def test_a_bad_value_inside_a_preset_is_named(raw):
+    raw["presets"]["imdb"]["bilstm"]["train"]["dropout"] = 1.5
+    raw["imdb"]["preset"] = "bilstm"
+    with pytest.raises(LstmopsError, match="imdb.train.dropout"):
+        parse_params(raw)

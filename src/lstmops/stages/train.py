@@ -137,12 +137,14 @@ def train(dataset: str, params: Params) -> None:
         print(
             f"train {dataset}: {device['device']} ({device['device_name']}), run {run.info.run_id}"
         )
-        history = training.HistoryBackup(backup / HISTORY_FILE, prior)
-        callbacks = [
-            keras.callbacks.BackupAndRestore(str(backup / "keras")),
-            history,
-            mlflow.keras.MlflowCallback(),
-        ]
+        history = training.Checkpoint(backup, prior, p.checkpoint_seconds)
+        callbacks = [history, mlflow.keras.MlflowCallback()]
+        if p.early_stopping_patience and val_part is not None:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    patience=p.early_stopping_patience, restore_best_weights=True
+                )
+            )
         # A strategy places the replicas itself; a single device is pinned to what select_device chose.
         place = (
             keras.device(f"{device['device']}:0") if strategy is None else training.scope(strategy)
