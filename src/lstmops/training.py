@@ -173,8 +173,8 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
 
 
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
-    """A tf.data pipeline (seeded shuffle each epoch, batch, prefetch), sharded by data across
-    workers; plain arrays where the backend is not TensorFlow (Keras batches those itself)."""
+    """A tf.data pipeline (seeded shuffle each epoch, batch, prefetch); plain arrays where the
+    backend is not TensorFlow (Keras batches and shuffles those itself)."""
     if keras.backend.backend() != "tensorflow":
         return x, y
     import tensorflow as tf
@@ -182,9 +182,7 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
     data = tf.data.Dataset.from_tensor_slices((x, y))
     if seed is not None:
         data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE).with_options(options)
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def fit(

@@ -88,8 +88,9 @@ def _fingerprint(section, arrays: Path) -> str:
 def train(dataset: str, params: Params) -> None:
     """Fit the dataset's model on the training split; track the run in MLflow; save model + history.
 
-    Each finished epoch is checkpointed under checkpoints/<dataset>/; a run that is killed resumes
-    from its last finished epoch, in the same MLflow run, when started again with the same inputs.
+    Training state is checkpointed under checkpoints/<dataset>/ at most every
+    train.checkpoint_seconds; a run that is killed resumes from its last checkpoint, in the same
+    MLflow run, when started again with the same params and data.
     """
     import keras
     import mlflow
