@@ -16,7 +16,7 @@ ifdef LSTMOPS_MIRROR
 export LSTMOPS_MIRROR := $(abspath $(LSTMOPS_MIRROR))
 endif
 
-.PHONY: setup repro test lint format ui serve bench ci clean help
+.PHONY: setup repro test lint format ui serve bench report ci clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,6 +51,9 @@ ui: setup  ## the MLflow UI on http://127.0.0.1:$(PORT)
 serve: setup  ## serve the latest imdb model on http://127.0.0.1:$(SERVE_PORT)/invocations
 	MLFLOW_TRACKING_URI=sqlite:///$(abspath mlruns)/mlflow.db mlflow models serve \
 		-m "$$($(PY) -m lstmops model-uri imdb)" --env-manager local --host 127.0.0.1 -p $(SERVE_PORT)
+
+report: setup  ## compare the latest run of each preset of each dataset (read from MLflow)
+	$(PY) -m lstmops report
 
 ci: lint test  ## what CI runs
 

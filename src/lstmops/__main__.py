@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         "model-uri", help="print the MLflow URI of the latest logged model of a dataset"
     )
     uri.add_argument("dataset", choices=DATASETS)
+    stages.add_parser(
+        "report", help="print the latest run of each preset of each dataset, from MLflow"
+    ).set_defaults(dataset="all")
     lecture = stages.add_parser(
         "lecture",
         help="run one of the lecture's small networks (perceptron, xor_fixed, xor, words)",
@@ -45,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     try:
+        if args.stage == "report":
+            from lstmops.report import report
+
+            print(report())
+            return 0
         if args.stage == "model-uri":
             from lstmops.tracking import latest_model_uri
 

@@ -232,6 +232,16 @@ def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
         assert run.data.tags.get("dvc.exp_name")
 
 
+def test_report_compares_the_latest_runs_from_mlflow(project, env):
+    out = _run([sys.executable, "-m", "lstmops", "report"], project, env).stdout
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    assert set(rows) == {"stock", "imdb"}
+    imdb = json.loads((project / "metrics/imdb.json").read_text())
+    assert float(rows["imdb"][-6]) == pytest.approx(imdb["model"]["accuracy"], abs=1e-3)
+    model, baseline, ratio = (float(v) for v in rows["stock"][-6:-3])
+    assert ratio == pytest.approx(model / baseline, rel=1e-3)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -152,7 +152,12 @@ def train(dataset: str, params: Params) -> None:
         )
         with place:
             training.fit(model, fit_part, val_part, p.epochs, batch_size, callbacks, p.seed)
-        mlflow.log_metric("train_seconds", sum(history.history["epoch_seconds"]))
+        mlflow.log_metrics(
+            {
+                "train_seconds": sum(history.history["epoch_seconds"]),
+                "epochs_run": len(history.history["loss"]),  # fewer than asked after early stopping
+            }
+        )
         out_dir = cfg.model_dir(dataset)
         with atomic_path(out_dir) as out:
             out.mkdir()

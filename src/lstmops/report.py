@@ -1,0 +1,65 @@
+"""`make report`: the latest finished run of each preset of each dataset, read from MLflow."""
+
+from __future__ import annotations
+
+from lstmops.config import DATASETS
+
+# dataset -> (model metric, baseline metric, how the two compare)
+METRICS = {
+    "stock": ("test.model.rmse", "test.persistence.rmse", "RMSE, model / persistence"),
+    "imdb": ("test.model.accuracy", "test.majority_class.accuracy", "accuracy, model / majority"),
+}
+COLUMNS = ("dataset", "preset", "metric", "model", "baseline", "ratio", "epochs", "train_s", "run")
+
+
+def latest_rows(dataset: str, runs: list) -> list[dict]:
+    """One row per preset: its newest run that has test metrics (runs come newest first)."""
+    model_key, baseline_key, metric = METRICS[dataset]
+    rows: dict[str, dict] = {}
+    for run in runs:
+        m = run.data.metrics
+        preset = run.data.params.get("preset", "-")
+        if preset in rows or model_key not in m or baseline_key not in m:
+            continue
+        rows[preset] = {
+            "dataset": dataset,
+            "preset": preset,
+            "metric": metric,
+            "model": m[model_key],
+            "baseline": m[baseline_key],
+            "ratio": m[model_key] / m[baseline_key],
+            "epochs": int(m.get("epochs_run", 0)) or run.data.params.get("train.epochs", "?"),
+            "train_s": m.get("train_seconds", float("nan")),
+            "run": run.info.run_id[:8],
+        }
+    return list(rows.values())
+
+
+def format_table(rows: list[dict]) -> str:
+    cells = [list(COLUMNS)] + [
+        [f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS]
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)) for line in cells
+    )
+
+
+def report() -> str:
+    """The comparison table, from the project's MLflow store (or MLFLOW_TRACKING_URI)."""
+    import mlflow
+
+    from lstmops import tracking
+
+    rows = []
+    for dataset in DATASETS:
+        experiment = tracking.use_store(dataset)
+        runs = mlflow.search_runs(
+            [experiment],
+            filter_string="attributes.status = 'FINISHED'",
+            order_by=["attributes.start_time DESC"],
+            output_format="list",
+        )
+        rows += latest_rows(dataset, runs)
+    return format_table(rows)

@@ -1,0 +1,43 @@
+"""The comparison table's rows: newest run per preset, ratios from the logged test metrics."""
+
+from types import SimpleNamespace
+
+from lstmops.report import format_table, latest_rows
+
+
+def _run(run_id, preset, accuracy, epochs_run=None):
+    metrics = {
+        "test.model.accuracy": accuracy,
+        "test.majority_class.accuracy": 0.5,
+        "train_seconds": 60.0,
+    }
+    if epochs_run:
+        metrics["epochs_run"] = float(epochs_run)
+    params = {"preset": preset, "train.epochs": "8"}
+    return SimpleNamespace(
+        info=SimpleNamespace(run_id=run_id), data=SimpleNamespace(metrics=metrics, params=params)
+    )
+
+
+def test_newest_run_of_each_preset_with_its_ratio():
+    runs = [
+        _run("newbilstm", "bilstm", 0.86, 4),
+        _run("oldbilstm", "bilstm", 0.80),
+        _run("lecture1", "lecture", 0.82),
+    ]
+    rows = latest_rows("imdb", runs)
+    assert [(r["preset"], r["run"]) for r in rows] == [
+        ("bilstm", "newbilstm"[:8]),
+        ("lecture", "lecture1"),
+    ]
+    assert rows[0]["ratio"] == 0.86 / 0.5 and rows[0]["epochs"] == 4
+    assert rows[1]["epochs"] == "8"  # runs from before epochs_run was logged: the param
+
+
+def test_runs_without_test_metrics_are_skipped_and_table_has_a_header():
+    unfinished = _run("x", "lecture", 0.8)
+    del unfinished.data.metrics["test.model.accuracy"]
+    assert latest_rows("imdb", [unfinished]) == []
+    table = format_table(latest_rows("imdb", [_run("abc", "lecture", 0.82)]))
+    assert table.splitlines()[0].split()[:3] == ["dataset", "preset", "metric"]
+    assert "0.82" in table and "1.64" in table
