@@ -224,7 +224,17 @@ def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
             project,
             env,
         )
-    _run(["dvc", "exp", "run", "--run-all", "-j", "2"], project, env, timeout=1200)
+    # `dvc exp run --run-all -j 2` is `dvc queue start -j 2` plus following the logs; the follow can
+    # hang after both tasks succeed, so start the two workers and poll the queue instead.
+    _run(["dvc", "queue", "start", "-j", "2"], project, env)
+    deadline = time.time() + 900
+    while True:
+        status = _run(["dvc", "queue", "status"], project, env).stdout
+        if not any(word in status for word in ("Queued", "Running")):
+            break
+        assert time.time() < deadline, f"queued experiments did not finish:\n{status}"
+        time.sleep(3)
+    assert status.count("Success") == 2, status
     runs = _runs(mlflow_client, "stock")[before:]
     assert sorted(r.data.params["train.epochs"] for r in runs) == ["3", "4"]
     for run in runs:
