@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstmops import config as cfg
 from lstmops import lecture as lec
 from lstmops.config import Params
 from lstmops.io import write_json
 from lstmops.stages import flat
 
 EXPERIMENT = "lecture"
-
-
-def metrics_path(network: str):
-    from pathlib import Path
-
-    return Path("metrics/lecture") / f"{network}.json"
 
 
 def _perceptron(params: Params) -> tuple[dict, dict]:
@@ -60,7 +55,7 @@ def lecture(network: str, params: Params) -> None:
         "xor": _xor,
         "words": _words,
     }[network](params)
-    write_json(metrics_path(network), result)
+    write_json(cfg.metrics_file(f"lecture/{network}"), result)
     tracking.use_store(EXPERIMENT)
     with mlflow.start_run(
         run_name=network, tags={**tracking.run_tags(EXPERIMENT), "network": network}
