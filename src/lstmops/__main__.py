@@ -10,7 +10,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
-from lstmops.config import DATASETS, LECTURE_NETWORKS, PARAMS_FILE, LstmopsError, load_params  # noqa: E402
+from lstmops.config import (  # noqa: E402
+    DATASETS,
+    LECTURE_NETWORKS,
+    PARAMS_FILE,
+    TICKERS,
+    LstmopsError,
+    load_params,
+)
 
 STAGES = {
     "ingest": "fetch the source (URL or mirror), verify its checksum, parse it into data/raw/",
@@ -18,6 +25,7 @@ STAGES = {
     "preprocess": "split, scale or tokenise, and window the data into arrays",
     "train": "fit the model and track the run in MLflow",
     "evaluate": "score the test split, write metrics and plots, log them to MLflow",
+    "walkforward": "stock and tickers: expanding-window folds, each scored against persistence",
 }
 
 
@@ -26,12 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     stages = parser.add_subparsers(dest="stage", required=True, metavar="stage")
     for name, help_text in STAGES.items():
         sub = stages.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("dataset", choices=DATASETS, help="which dataset's pipeline to run")
+        sub.add_argument(
+            "dataset", choices=DATASETS + TICKERS, help="which dataset's pipeline to run"
+        )
         sub.add_argument("--params", type=Path, default=Path(PARAMS_FILE), help="parameters file")
     uri = stages.add_parser(
         "model-uri", help="print the MLflow URI of the latest logged model of a dataset"
     )
-    uri.add_argument("dataset", choices=DATASETS)
+    uri.add_argument("dataset", choices=DATASETS + TICKERS)
     stages.add_parser(
         "report", help="print the latest run of each preset of each dataset, from MLflow"
     ).set_defaults(dataset="all")

@@ -15,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 DATASETS = ("stock", "imdb")
 Dataset = Literal["stock", "imdb"]
+# Daily OHLCV (2000-2013) that the bokeh-sampledata package ships; each is a dataset of its own that
+# shares the stock section's settings.
+TICKERS = ("AAPL", "GOOG", "IBM", "MSFT", "FB")
+TICKER_PACKAGE = "bokeh-sampledata"
 MIRROR_ENV = "LSTMOPS_MIRROR"
 PARAMS_FILE = "params.yaml"
 STOCK_COLUMNS = ("Open", "High", "Low", "Volume", "Close")
@@ -68,12 +72,33 @@ class StockPreprocess(_Strict):
     target: Literal["Close"] = "Close"
     # "train" fits the scaler on the training rows only; "all" reproduces the lecture's leak.
     scaler_fit: Literal["train", "all"] = "train"
+    inputs: Literal["level", "return"] = "level"  # return: day-over-day changes within a window
+    predict: Literal["level", "change", "return"] = "level"  # next close, its change or its return
 
     @model_validator(mode="after")
-    def _features_nonempty(self) -> StockPreprocess:
-        if not self.features:
-            raise ValueError("features must name at least one column")
+    def _features_hold_target(self) -> StockPreprocess:
+        if self.target not in self.features:
+            raise ValueError(
+                f"features must include the target column {self.target}: the forecast starts from it"
+            )
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("features must name each column once")
+        if self.inputs == "return" and self.seq_length < 2:
+            raise ValueError(
+                "inputs 'return' needs seq_length of at least 2 (one day-over-day step)"
+            )
         return self
+
+
+class WalkForward(_Strict):
+    """Expanding-window folds: fold k trains on every window before its block and tests on the block."""
+
+    period: Literal["train", "all"] = (
+        "train"  # train: inside the training part only (safe to tune on)
+    )
+    initial_fraction: Fraction = 0.5  # of the period's windows, training the first fold
+    folds: PositiveInt = 4
+    retrain: bool = True  # false: train once on the first fold's windows, predict every block
 
 
 class StockTrain(Train):
@@ -84,9 +109,11 @@ class StockTrain(Train):
 
 
 class StockParams(_Strict):
+    preset: str = "lecture"  # a name under presets.stock; its values override this section's
     source: Source
     preprocess: StockPreprocess
     train: StockTrain
+    walk_forward: WalkForward = WalkForward()
 
 
 class ImdbIngest(_Strict):
@@ -112,6 +139,9 @@ class ImdbTrain(Train):
     units: PositiveInt = 128
     layers: PositiveInt = 1  # stacked LSTM layers
     bidirectional: bool = False
+    embedding_dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0  # drops whole word vectors
+    # last: the top LSTM's final state (the lecture) | max, max_mean: pooled over every time step
+    pooling: Literal["last", "max", "max_mean"] = "last"
     dropout: Annotated[float, Field(ge=0, lt=1)] = (
         0.0  # after each LSTM layer (not recurrent: cuDNN)
     )
@@ -173,11 +203,30 @@ class LectureParams(_Strict):
 LECTURE_NETWORKS = ("perceptron", "xor_fixed", "xor", "words")
 
 
+class TickerParams(_Strict):
+    names: tuple[Literal[TICKERS], ...] = ("AAPL", "GOOG", "IBM", "MSFT")
+
+
 class Params(_Strict):
     stock: StockParams
     imdb: ImdbParams
+    tickers: TickerParams = TickerParams()
     lecture: LectureParams = LectureParams()
     presets: dict[Dataset, dict[str, dict]] = {}
+
+    def section(self, dataset: str) -> StockParams | ImdbParams:
+        """A dataset's settings; every ticker uses the stock section's."""
+        return self.imdb if dataset == "imdb" else self.stock
+
+
+def kind(dataset: str) -> Dataset:
+    """Which pipeline a dataset runs: imdb, or stock (the lecture's file and every ticker)."""
+    return "imdb" if dataset == "imdb" else "stock"
+
+
+def stage_name(dataset: str, stage: str) -> str:
+    """The DVC stage that runs `stage` for `dataset` (tickers come from dvc.yaml's foreach)."""
+    return f"ticker-{stage}@{dataset}" if dataset in TICKERS else f"{dataset}-{stage}"
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -198,11 +247,13 @@ PRESET_SECTIONS = {"preprocess", "train"}
 def apply_presets(raw: dict) -> dict:
     """Each dataset section with its chosen preset (`<dataset>.preset`) laid over it."""
     out = dict(raw)
-    for dataset, presets in (raw.get("presets") or {}).items():
+    all_presets = raw.get("presets") or {}
+    for dataset in DATASETS:
         section = raw.get(dataset)
         if not isinstance(section, dict) or "preset" not in section:
             continue
         name = section["preset"]
+        presets = all_presets.get(dataset) or {"lecture": {}}
         if not isinstance(presets, dict) or name not in presets:
             raise LstmopsError(
                 f"{dataset}.preset is {name!r}, which is not one of presets.{dataset}: "
@@ -292,6 +343,13 @@ def metrics_file(dataset: str) -> Path:
 
 def plots_dir(dataset: str) -> Path:
     return Path("plots") / dataset
+
+
+def walkforward_files(dataset: str) -> tuple[Path, Path]:
+    """The walk-forward stage's metrics (JSON) and per-fold table (CSV, for `dvc plots`)."""
+    return Path("metrics") / f"{dataset}_walkforward.json", Path(
+        "plots"
+    ) / f"{dataset}_walkforward.csv"
 
 
 def report_file(dataset: str) -> Path:

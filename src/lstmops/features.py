@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.preprocessing import MinMaxScaler
+
+from lstmops.config import StockPreprocess
 
 # --- stock ------------------------------------------------------------------------------------
 
@@ -36,6 +39,22 @@ def train_window_count(n_windows: int, train_fraction: float) -> int:
     return int(n_windows * train_fraction)
 
 
+def fold_bounds(n_windows: int, initial_fraction: float, folds: int) -> list[tuple[int, int]]:
+    """Expanding-window folds over the first `n_windows` windows: (train_end, test_end) each.
+
+    Fold k trains on windows [0, train_end) and tests on [train_end, test_end); the blocks after
+    the initial part are consecutive and about equal.
+    """
+    start = int(n_windows * initial_fraction)
+    if start < 1 or n_windows - start < folds:
+        raise ValueError(
+            f"{n_windows} windows with initial_fraction {initial_fraction} leave too few for "
+            f"{folds} test blocks"
+        )
+    edges = np.linspace(start, n_windows, folds + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
 def training_rows(n_train_windows: int, seq_length: int) -> int:
     """Rows the training windows touch (inputs and targets): all that a scaler may be fitted on."""
     return n_train_windows + seq_length
@@ -45,9 +64,109 @@ def fit_scaler(rows: np.ndarray) -> MinMaxScaler:
     return MinMaxScaler().fit(rows)
 
 
-def unscale_column(scaled: np.ndarray, scaler: MinMaxScaler, column: int) -> np.ndarray:
-    """Invert the min-max scaling of one column (e.g. predicted Close back to dollars)."""
-    return (np.asarray(scaled, dtype=np.float64) - scaler.min_[column]) / scaler.scale_[column]
+def as_inputs(windows: np.ndarray, inputs: str) -> np.ndarray:
+    """Raw windows (..., days, features) as the model sees them before scaling.
+
+    level: the prices and volumes themselves (the lecture); return: day-over-day relative changes
+    inside each window (one step fewer), which look alike in any price range.
+    """
+    if inputs == "level":
+        return windows
+    return windows[..., 1:, :] / windows[..., :-1, :] - 1
+
+
+def as_target(previous: np.ndarray, following: np.ndarray, predict: str) -> np.ndarray:
+    """What the model predicts from today's and tomorrow's close: the level, the change or the return."""
+    if predict == "level":
+        return following
+    if predict == "change":
+        return following - previous
+    return following / previous - 1
+
+
+def to_price(target: np.ndarray, previous: np.ndarray, predict: str) -> np.ndarray:
+    """Invert `as_target`: tomorrow's close in dollars."""
+    if predict == "level":
+        return target
+    if predict == "change":
+        return previous + target
+    return previous * (1 + target)
+
+
+@dataclass(frozen=True)
+class StockScaling:
+    """Raw windows in dollars -> model inputs, and model outputs -> dollars: fitted once, saved with
+    the model, so training, evaluation and serving transform alike."""
+
+    inputs: str
+    predict: str
+    target_index: int  # the target column (Close) among the features
+    input_scaler: MinMaxScaler
+    target_scaler: MinMaxScaler
+
+    def model_inputs(self, windows: np.ndarray) -> np.ndarray:
+        """(windows, seq_length, features) raw -> scaled float32 model inputs."""
+        x = as_inputs(np.asarray(windows, dtype=np.float64), self.inputs)
+        return (
+            self.input_scaler.transform(x.reshape(-1, x.shape[-1]))
+            .reshape(x.shape)
+            .astype(np.float32)
+        )
+
+    def model_targets(self, previous: np.ndarray, following: np.ndarray) -> np.ndarray:
+        target = as_target(previous, following, self.predict)
+        return self.target_scaler.transform(target.reshape(-1, 1)).reshape(-1).astype(np.float32)
+
+    def prices(self, outputs: np.ndarray, previous: np.ndarray) -> np.ndarray:
+        """Model outputs -> tomorrow's close in dollars, given today's close (the window's last)."""
+        target = self.target_scaler.inverse_transform(
+            np.asarray(outputs, dtype=np.float64).reshape(-1, 1)
+        ).reshape(-1)
+        return to_price(target, previous, self.predict)
+
+
+def fit_stock_scaling(
+    rows: np.ndarray, target_index: int, inputs: str, predict: str
+) -> StockScaling:
+    """Fit min-max scalers on `rows` (time order): on the inputs, and on the target series."""
+    close = rows[:, target_index]
+    targets = close if predict == "level" else as_target(close[:-1], close[1:], predict)
+    return StockScaling(
+        inputs=inputs,
+        predict=predict,
+        target_index=target_index,
+        input_scaler=fit_scaler(as_inputs(rows, inputs)),
+        target_scaler=fit_scaler(targets.reshape(-1, 1)),
+    )
+
+
+def stock_arrays(
+    values: np.ndarray, n_train: int, p: StockPreprocess
+) -> tuple[dict[str, np.ndarray], StockScaling]:
+    """Time-ordered rows of p.features -> the first `n_train` windows to train, the rest to test.
+
+    The scalers see only the training rows unless p.scaler_fit is "all" (the lecture's leak).
+    previous_test / actual_test are today's and tomorrow's close in dollars, for the metrics.
+    """
+    seq_length, target_index = p.seq_length, list(p.features).index(p.target)
+    fit_rows = values if p.scaler_fit == "all" else values[: training_rows(n_train, seq_length)]
+    scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict)
+    windows, following = make_windows(values, seq_length, target_index)
+    previous = windows[:, -1, target_index]
+    x = scaling.model_inputs(windows)
+    y = scaling.model_targets(previous, following)
+    arrays = {
+        "x_train": x[:n_train],
+        "y_train": y[:n_train],
+        "x_test": x[n_train:],
+        "y_test": y[n_train:],
+        "windows_test": windows[
+            n_train:
+        ],  # raw, in dollars: what a client of the served model sends
+        "previous_test": previous[n_train:],
+        "actual_test": following[n_train:],
+    }
+    return arrays, scaling
 
 
 # --- imdb -------------------------------------------------------------------------------------

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from lstmops.config import DATASETS
+from lstmops.config import DATASETS, TICKERS, kind
 
-# dataset -> (model metric, baseline metric, how the two compare)
+# dataset kind -> (model metric, baseline metric, how the two compare)
 METRICS = {
     "stock": ("test.model.rmse", "test.persistence.rmse", "RMSE, model / persistence"),
     "imdb": ("test.model.accuracy", "test.majority_class.accuracy", "accuracy, model / majority"),
 }
-COLUMNS = ("dataset", "preset", "metric", "model", "baseline", "ratio", "epochs", "train_s", "run")
+COLUMNS = (
+    "dataset",
+    "preset",
+    "metric",
+    "model",
+    "baseline",
+    "ratio",
+    "wf_ratio",  # the walk-forward folds' RMSE ratio (price series)
+    "epochs",
+    "train_s",
+    "run",
+)
 
 
 def latest_rows(dataset: str, runs: list) -> list[dict]:
     """One row per preset: its newest run that has test metrics (runs come newest first)."""
-    model_key, baseline_key, metric = METRICS[dataset]
+    model_key, baseline_key, metric = METRICS[kind(dataset)]
     rows: dict[str, dict] = {}
     for run in runs:
         m = run.data.metrics
@@ -28,6 +39,7 @@ def latest_rows(dataset: str, runs: list) -> list[dict]:
             "model": m[model_key],
             "baseline": m[baseline_key],
             "ratio": m[model_key] / m[baseline_key],
+            "wf_ratio": m.get("walk_forward.rmse_ratio", "-"),
             "epochs": int(m.get("epochs_run", 0)) or run.data.params.get("train.epochs", "?"),
             "train_s": m.get("train_seconds", float("nan")),
             "run": run.info.run_id[:8],
@@ -53,8 +65,10 @@ def report() -> str:
     from lstmops import tracking
 
     rows = []
-    for dataset in DATASETS:
-        experiment = tracking.use_store(dataset)
+    for dataset in DATASETS + TICKERS:
+        experiment = tracking.use_store(dataset, create=False)
+        if experiment is None:
+            continue
         runs = mlflow.search_runs(
             [experiment],
             filter_string="attributes.status = 'FINISHED'",

@@ -24,24 +24,16 @@ def _load_keras(path: str):
 class PriceModel(mlflow.pyfunc.PythonModel):
     """Windows of raw daily rows (windows, seq_length, features) in dollars -> next Close in dollars."""
 
-    def __init__(self, target_index: int) -> None:
-        self.target_index = target_index
-
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         import joblib
 
         self.model = _load_keras(context.artifacts["model"])
-        self.scaler = joblib.load(context.artifacts["scaler"])
+        self.scaling = joblib.load(context.artifacts["scaling"])
 
     def predict(self, context, model_input: np.ndarray, params=None) -> np.ndarray:
-        from lstmops.features import unscale_column
-
         windows = np.asarray(model_input, dtype=np.float64)
-        scaled = self.scaler.transform(windows.reshape(-1, windows.shape[-1])).reshape(
-            windows.shape
-        )
-        predicted = self.model.predict(scaled.astype(np.float32), verbose=0).reshape(-1)
-        return unscale_column(predicted, self.scaler, self.target_index)
+        outputs = self.model.predict(self.scaling.model_inputs(windows), verbose=0)
+        return self.scaling.prices(outputs, windows[:, -1, self.scaling.target_index])
 
 
 class SentimentModel(mlflow.pyfunc.PythonModel):

@@ -57,8 +57,9 @@ def _check_reachable(uri: str) -> None:
             )
 
 
-def use_store(dataset: str) -> str:
-    """Point MLflow at the store and the dataset's experiment (created on first use); return its id."""
+def use_store(dataset: str, create: bool = True) -> str | None:
+    """Point MLflow at the store and the dataset's experiment (created on first use unless `create`
+    is false); return its id, or None when it does not exist and was not created."""
     import mlflow
 
     uri = tracking_uri()
@@ -66,6 +67,8 @@ def use_store(dataset: str) -> str:
     mlflow.set_tracking_uri(uri)
     name = experiment_name(dataset)
     experiment = mlflow.get_experiment_by_name(name)
+    if experiment is None and not create:
+        return None
     if experiment is None:
         artifacts = (store_dir() / "artifacts" / dataset).as_uri()
         # A parallel experiment may create it between our look-up and here.

@@ -172,6 +172,13 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
             self._saved_at = time.monotonic()
 
 
+def early_stopping(patience: int, validation: tuple | None) -> list[keras.callbacks.Callback]:
+    """Stop after `patience` epochs without a better val_loss and keep the best weights (0 = off)."""
+    if not patience or validation is None:
+        return []
+    return [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)]
+
+
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
     """A tf.data pipeline (seeded shuffle each epoch, batch, prefetch); plain arrays where the
     backend is not TensorFlow (Keras batches and shuffles those itself)."""

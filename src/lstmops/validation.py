@@ -53,6 +53,8 @@ def stock_expectations(min_rows: int) -> list[gxe.Expectation]:
         suite.append(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
         suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
     suite.append(gxe.ExpectColumnValuesToBeBetween(column="Volume", min_value=0))
+    # Prices are positive (Low is the smallest of the four); returns divide by them.
+    suite.append(gxe.ExpectColumnValuesToBeBetween(column="Low", min_value=0, strict_min=True))
     for high, low in [
         ("High", "Low"),
         ("High", "Open"),

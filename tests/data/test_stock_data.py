@@ -45,6 +45,7 @@ def test_real_file_parses_newest_first_and_passes(stock_text):
         (4, "1.0", "column_A=Close, column_B=Low"),  # Close below Low
         (3, "-5", "expect_column_values_to_be_between(column=Volume"),  # negative volume
         (2, "", "expect_column_values_to_not_be_null(column=Low"),  # a missing value
+        (2, "0", "expect_column_values_to_be_between(column=Low"),  # a zero price
         (0, "abc", "expect_column_values_to_be_in_type_list(column=Open"),  # non-numeric
     ],
 )

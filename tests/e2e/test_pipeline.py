@@ -24,6 +24,7 @@ import yaml
 from ..conftest import ROOT
 
 pytestmark = pytest.mark.e2e
+TICKER = "FB"
 IMDB_ROWS = 5000  # per split
 
 
@@ -57,6 +58,9 @@ def project(tmp_path_factory, env) -> Path:
     params = yaml.safe_load((proj / "params.yaml").read_text())
     params["imdb"]["ingest"]["max_rows_per_split"] = IMDB_ROWS
     params["imdb"]["validate"]["rows_per_split"] = IMDB_ROWS
+    params["tickers"]["names"] = [
+        TICKER
+    ]  # the shortest packaged series: the foreach stages, quickly
     (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (proj / "dvc.lock").unlink(missing_ok=True)
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"]):
@@ -108,6 +112,19 @@ def test_metrics_files(project):
     assert perceptron["and"]["converged"] and not perceptron["xor"]["converged"]
 
 
+def test_walk_forward_and_ticker_outputs(project):
+    folds = json.loads((project / "metrics/stock_walkforward.json").read_text())
+    assert len(folds["folds"]) == 3 and 0.5 < folds["rmse_ratio"] < 3.0
+    # the folds lie inside the training part (the first 507 of 725 windows), test windows after it
+    last = folds["folds"]["3"]
+    assert last["train_windows"] + last["test_windows"] == 507
+    ticker = json.loads((project / f"metrics/{TICKER}.json").read_text())
+    assert ticker["test_windows"] > 30 and ticker["persistence"]["rmse"] > 0
+    assert (project / f"metrics/{TICKER}_walkforward.json").is_file()
+    assert json.loads((project / f"reports/validation/{TICKER}.json").read_text())["success"]
+    assert (project / f"plots/{TICKER}/predictions.png").is_file()
+
+
 def test_mlflow_runs_hold_params_curves_metrics_and_tags(project, mlflow_client):
     for dataset, epochs in (("stock", 100), ("imdb", 3)):
         run = _runs(mlflow_client, dataset)[0]
@@ -120,23 +137,26 @@ def test_mlflow_runs_hold_params_curves_metrics_and_tags(project, mlflow_client)
         assert len(run.data.tags["mlflow.source.git.commit"]) == 40
         artifacts = {a.path for a in mlflow_client.list_artifacts(run.info.run_id, "plots")}
         assert "plots/learning_curve.png" in artifacts
-    assert _runs(mlflow_client, "stock")[0].data.params["preprocess.seq_length"] == "7"
+    stock = _runs(mlflow_client, "stock")[0]
+    assert stock.data.params["preprocess.seq_length"] == "7"
+    assert stock.data.params["walk_forward.folds"] == "3"
+    assert "walk_forward.rmse_ratio" in stock.data.metrics
+    ticker = _runs(mlflow_client, TICKER)[0]
+    assert ticker.data.params["ticker"] == TICKER
+    assert ticker.data.params["source.package"].startswith("bokeh-sampledata==")
+    assert "test.rmse_ratio" in ticker.data.metrics
     lecture = {run.info.run_name: run for run in _runs(mlflow_client, "lecture")}
     assert set(lecture) == {"perceptron", "xor_fixed", "xor", "words"}
     assert lecture["xor"].data.metrics["solved"] == 1.0
 
 
 def test_logged_stock_model_reproduces_evaluate(project, mlflow_client):
-    import joblib
     import mlflow.pyfunc
 
     run = _runs(mlflow_client, "stock")[0]
     model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
     data = np.load(project / "data/processed/stock/arrays.npz")
-    scaler = joblib.load(project / "data/processed/stock/scaler.joblib")
-    x = data["x_test"]
-    dollars = scaler.inverse_transform(x.reshape(-1, x.shape[-1])).reshape(x.shape)
-    predicted = model.predict(dollars)
+    predicted = model.predict(data["windows_test"])  # raw windows in dollars
     rmse = float(np.sqrt(np.mean((predicted - data["actual_test"]) ** 2)))
     metrics = json.loads((project / "metrics/stock.json").read_text())
     assert rmse == pytest.approx(metrics["model"]["rmse"], rel=1e-4)
@@ -191,10 +211,21 @@ def test_a_param_or_code_change_reruns_exactly_its_stages(project, env):
         changed = yaml.safe_load(params)
         changed["stock"]["train"]["units"] = 8
         (project / "params.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
-        assert _stages_to_run(project, env) == {"stock-train"}
+        assert _stages_to_run(project, env) == {
+            "stock-train",
+            "stock-walkforward",
+            f"ticker-train@{TICKER}",
+            f"ticker-walkforward@{TICKER}",
+        }
         (project / "params.yaml").write_text(params)
         features.write_text(features.read_text() + "\n# an edit\n")
-        assert _stages_to_run(project, env) == {"stock-preprocess", "imdb-preprocess"}
+        assert _stages_to_run(project, env) == {
+            "stock-preprocess",
+            "imdb-preprocess",
+            "stock-walkforward",
+            f"ticker-preprocess@{TICKER}",
+            f"ticker-walkforward@{TICKER}",
+        }
     finally:
         (project / "params.yaml").write_text(params)
         shutil.copy(ROOT / "src/lstmops/features.py", features)
@@ -202,8 +233,14 @@ def test_a_param_or_code_change_reruns_exactly_its_stages(project, env):
 
 
 def test_forced_rerun_gives_identical_metrics(project, env):
-    before = {ds: (project / f"metrics/{ds}.json").read_text() for ds in ("stock", "imdb")}
-    _run(["dvc", "repro", "--force", "stock-evaluate", "imdb-evaluate"], project, env, timeout=1200)
+    names = ("stock", "imdb", "stock_walkforward")
+    before = {name: (project / f"metrics/{name}.json").read_text() for name in names}
+    _run(
+        ["dvc", "repro", "--force", "stock-evaluate", "stock-walkforward", "imdb-evaluate"],
+        project,
+        env,
+        timeout=1200,
+    )
     for ds, text in before.items():
         assert (project / f"metrics/{ds}.json").read_text() == text, f"{ds} metrics changed"
 
@@ -245,11 +282,14 @@ def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
 def test_report_compares_the_latest_runs_from_mlflow(project, env):
     out = _run([sys.executable, "-m", "lstmops", "report"], project, env).stdout
     rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
-    assert set(rows) == {"stock", "imdb"}
+    assert set(rows) == {"stock", "imdb", TICKER}
     imdb = json.loads((project / "metrics/imdb.json").read_text())
-    assert float(rows["imdb"][-6]) == pytest.approx(imdb["model"]["accuracy"], abs=1e-3)
-    model, baseline, ratio = (float(v) for v in rows["stock"][-6:-3])
+    assert float(rows["imdb"][-7]) == pytest.approx(imdb["model"]["accuracy"], abs=1e-3)
+    assert rows["imdb"][-4] == "-"  # no walk-forward for reviews
+    model, baseline, ratio, walk_forward = (float(v) for v in rows["stock"][-7:-3])
     assert ratio == pytest.approx(model / baseline, rel=1e-3)
+    wf = json.loads((project / "metrics/stock_walkforward.json").read_text())
+    assert walk_forward == pytest.approx(wf["rmse_ratio"], rel=1e-3)
 
 
 def _free_port() -> int:

@@ -7,8 +7,12 @@ from lstmops import models, training
 from lstmops.config import ImdbTrain, LstmopsError, StockTrain
 
 
+def _layer(model, kind: str):
+    return next(layer for layer in model.layers if layer.__class__.__name__ == kind)
+
+
 def _lstm(model):
-    return next(layer for layer in model.layers if layer.__class__.__name__ == "LSTM")
+    return _layer(model, "LSTM")
 
 
 def test_stock_model_is_the_lecture_model():
@@ -25,7 +29,8 @@ def test_imdb_lstm_is_eligible_for_cudnn():
     assert lstm.units == 128
     assert lstm.activation.__name__ == "tanh" and lstm.recurrent_activation.__name__ == "sigmoid"
     assert lstm.recurrent_dropout == 0 and not lstm.unroll and lstm.use_bias
-    assert model.layers[0].input_dim == 10000 and model.layers[0].output_dim == 128
+    embedding = _layer(model, "Embedding")
+    assert embedding.input_dim == 10000 and embedding.output_dim == 128
     assert model.output_shape == (None, 1)
 
 
@@ -96,7 +101,7 @@ def test_mixed_precision_only_on_a_gpu_with_a_float32_output():
         assert training.set_precision(True, "cpu") == "float32"
         assert training.set_precision(True, "gpu") == "mixed_float16"
         model = models.imdb_model(100, 10, ImdbTrain())
-        assert model.layers[1].compute_dtype == "float16"  # the LSTM computes in float16
+        assert _lstm(model).compute_dtype == "float16"  # the LSTM computes in float16
         assert model.layers[-1].compute_dtype == "float32"  # the sigmoid output does not
     finally:
         keras.mixed_precision.set_global_policy("float32")
@@ -110,6 +115,14 @@ def test_preset_architectures_stack_and_wrap_lstms():
     assert [layer.return_sequences for layer in lstms] == [True, False]
     assert sum(isinstance(layer, keras.layers.Dropout) for layer in stacked.layers) == 2
     bilstm = models.imdb_model(100, 20, ImdbTrain(bidirectional=True, units=8))
-    assert isinstance(bilstm.layers[1], keras.layers.Bidirectional)
-    assert bilstm.layers[1].output.shape == (None, 16)
+    assert _layer(bilstm, "Bidirectional").output.shape == (None, 16)
     assert models.cudnn_eligible(stacked) and models.cudnn_eligible(bilstm)
+
+
+def test_pooled_preset_reads_every_time_step():
+    params = ImdbTrain(bidirectional=True, units=8, embedding_dropout=0.3, pooling="max_mean")
+    model = models.imdb_model(100, 20, params)
+    assert _layer(model, "SpatialDropout1D").rate == 0.3
+    assert _layer(model, "Bidirectional").output.shape == (None, 20, 16)  # every step...
+    assert _layer(model, "Concatenate").output.shape == (None, 32)  # ...max and mean pooled
+    assert model.output_shape == (None, 1) and models.cudnn_eligible(model)

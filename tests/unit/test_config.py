@@ -32,6 +32,12 @@ def test_project_params_are_valid(raw):
         ("stock", "preprocess", "seq_length", 0, "stock.preprocess.seq_length"),
         ("stock", "preprocess", "scaler_fit", "everything", "stock.preprocess.scaler_fit"),
         ("stock", "train", "device", "tpu", "stock.train.device"),
+        ("stock", "preprocess", "predict", "price", "stock.preprocess.predict"),
+        ("stock", "preprocess", "inputs", "log", "stock.preprocess.inputs"),
+        ("stock", "preprocess", "features", ["Open", "Volume"], "must include the target column"),
+        ("stock", "preprocess", "features", ["Close", "Close"], "each column once"),
+        ("stock", "walk_forward", "folds", 0, "stock.walk_forward.folds"),
+        ("stock", "walk_forward", "period", "test", "stock.walk_forward.period"),
         ("imdb", "preprocess", "maxlen", 0, "imdb.preprocess.maxlen"),
         ("imdb", "preprocess", "num_words", 2, "imdb.preprocess.num_words"),
         ("imdb", "train", "lerning_rate", 0.1, "imdb.train.lerning_rate"),
@@ -101,3 +107,20 @@ def test_a_bad_value_inside_a_preset_is_named(raw):
     raw["imdb"]["preset"] = "bilstm"
     with pytest.raises(LstmopsError, match="imdb.train.dropout"):
         parse_params(raw)
+
+
+def test_unknown_stock_preset_is_named(raw):
+    raw["stock"]["preset"] = "oracle"
+    with pytest.raises(LstmopsError, match="stock.preset is 'oracle'"):
+        parse_params(raw)
+
+
+def test_tickers_are_the_packaged_ones(raw):
+    raw["tickers"]["names"] = ["AAPL", "TSLA"]
+    with pytest.raises(LstmopsError, match="tickers.names"):
+        parse_params(raw)
+
+
+def test_a_ticker_uses_the_stock_settings(raw):
+    params = parse_params(raw)
+    assert params.section("IBM") is params.stock and params.section("imdb") is params.imdb

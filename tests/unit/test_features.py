@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from lstmops import features as f
+from lstmops.config import StockPreprocess
 
 
 def test_make_windows_takes_all_columns_and_next_target():
@@ -37,12 +38,68 @@ def test_scaler_ignores_the_test_period():
     np.testing.assert_array_equal(again.scale_, scaler.scale_)
 
 
-def test_scaling_round_trip_of_one_column():
-    rows = np.array([[1.0, 10], [3, 30], [5, 50]])
-    scaler = f.fit_scaler(rows)
-    scaled = scaler.transform(rows)
-    np.testing.assert_allclose(scaled[:, 1], [0, 0.5, 1])
-    np.testing.assert_allclose(f.unscale_column(scaled[:, 1], scaler, 1), [10, 30, 50])
+def _prices(rows: int = 40) -> np.ndarray:
+    """Rows of Open, High, Low, Volume, Close on a gentle random walk (all positive)."""
+    close = 100 + np.cumsum(np.random.default_rng(0).normal(0, 1, rows))
+    return np.column_stack([close - 0.5, close + 1, close - 1, np.full(rows, 1000.0), close])
+
+
+def _preprocess(**settings) -> StockPreprocess:
+    return StockPreprocess(seq_length=3, **settings)
+
+
+@pytest.mark.parametrize("predict", ["level", "change", "return"])
+def test_targets_invert_to_the_next_close(predict):
+    previous, following = np.array([10.0, 20, 40]), np.array([11.0, 18, 40])
+    target = f.as_target(previous, following, predict)
+    np.testing.assert_allclose(f.to_price(target, previous, predict), following)
+
+
+def test_return_inputs_are_day_over_day_changes_within_a_window():
+    windows = np.array([[[100.0, 10], [110, 5], [99, 10]]])
+    np.testing.assert_allclose(f.as_inputs(windows, "return"), [[[0.1, -0.5], [-0.1, 1.0]]])
+    assert f.as_inputs(windows, "level") is windows
+
+
+def test_level_arrays_are_the_lectures_min_max_scaled_columns():
+    values = _prices()
+    arrays, scaling = f.stock_arrays(values, 20, _preprocess())
+    lecture = f.fit_scaler(values[: f.training_rows(20, 3)]).transform(values)
+    x, y = f.make_windows(lecture, 3, 4)
+    np.testing.assert_allclose(arrays["x_train"], x[:20], rtol=1e-6)
+    np.testing.assert_allclose(arrays["y_test"], y[20:], rtol=1e-6)
+    np.testing.assert_allclose(
+        scaling.prices(arrays["y_test"], arrays["previous_test"]), arrays["actual_test"]
+    )
+
+
+@pytest.mark.parametrize("inputs,predict", [("level", "change"), ("return", "return")])
+def test_scaled_targets_map_back_to_dollars(inputs, predict):
+    values = _prices()
+    arrays, scaling = f.stock_arrays(values, 20, _preprocess(inputs=inputs, predict=predict))
+    np.testing.assert_allclose(
+        scaling.prices(arrays["y_test"], arrays["previous_test"]), values[23:, 4], rtol=1e-5
+    )
+    # raw test windows, as a client sends them, give exactly the model's test inputs
+    np.testing.assert_array_equal(scaling.model_inputs(arrays["windows_test"]), arrays["x_test"])
+    assert arrays["x_test"].shape[1] == (3 if inputs == "level" else 2)
+
+
+def test_scalers_never_see_the_test_period():
+    values = _prices()
+    changed = values.copy()
+    changed[25:] *= 3  # a different test period...
+    settings = _preprocess(inputs="return", predict="change")
+    a, _ = f.stock_arrays(values, 20, settings)
+    b, _ = f.stock_arrays(changed, 20, settings)
+    np.testing.assert_array_equal(a["x_train"], b["x_train"])  # ...leaves training untouched
+    np.testing.assert_array_equal(a["y_train"], b["y_train"])
+
+
+def test_fold_bounds_expand_over_consecutive_blocks():
+    assert f.fold_bounds(100, 0.5, 3) == [(50, 67), (67, 83), (83, 100)]
+    with pytest.raises(ValueError, match="too few"):
+        f.fold_bounds(10, 0.9, 3)
 
 
 def test_standardize_lowercases_and_drops_breaks_and_punctuation():

@@ -41,3 +41,19 @@ def test_runs_without_test_metrics_are_skipped_and_table_has_a_header():
     table = format_table(latest_rows("imdb", [_run("abc", "lecture", 0.82)]))
     assert table.splitlines()[0].split()[:3] == ["dataset", "preset", "metric"]
     assert "0.82" in table and "1.64" in table
+
+
+def test_price_series_rows_carry_the_walk_forward_ratio():
+    run = SimpleNamespace(
+        info=SimpleNamespace(run_id="ibmrun12"),
+        data=SimpleNamespace(
+            metrics={
+                "test.model.rmse": 2.0,
+                "test.persistence.rmse": 2.5,
+                "walk_forward.rmse_ratio": 0.99,
+            },
+            params={"preset": "returns", "train.epochs": "100"},
+        ),
+    )
+    (row,) = latest_rows("IBM", [run])  # a ticker is compared like the stock dataset
+    assert row["ratio"] == 0.8 and row["wf_ratio"] == 0.99 and row["metric"].startswith("RMSE")

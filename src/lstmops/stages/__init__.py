@@ -18,14 +18,16 @@ ARRAYS = "arrays.npz"
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.json"
 RUN_FILE = "run.json"
-SCALER_FILE = "scaler.joblib"
+SCALING_FILE = "scaling.joblib"
 VOCABULARY_FILE = "vocabulary.json"
 
 
 def require(path: Path, stage: str, dataset: str) -> Path:
     """`path` if it exists, else an error that names the stage that makes it."""
     if not path.exists():
-        raise LstmopsError(f"{path} is missing: run `dvc repro {dataset}-{stage}` first.")
+        raise LstmopsError(
+            f"{path} is missing: run `dvc repro {cfg.stage_name(dataset, stage)}` first."
+        )
     return path
 
 

@@ -13,7 +13,7 @@ from lstmops.stages import (
     HISTORY_FILE,
     MODEL_FILE,
     RUN_FILE,
-    SCALER_FILE,
+    SCALING_FILE,
     flat,
     load_arrays,
     require,
@@ -40,14 +40,19 @@ def evaluate(dataset: str, params: Params) -> None:
         )
         ev.plot_learning_curve(history, out / "learning_curve.png")
         predicted = model.predict(data["x_test"], verbose=0).reshape(-1)
-        if dataset == "stock":
+        if dataset == "imdb":
+            labels = data["y_test"]
+            metrics = ev.classification_metrics(labels, predicted)
+            pd.DataFrame({"actual": labels, "predicted": (predicted >= 0.5).astype(int)}).to_csv(
+                out / "confusion.csv", index=False
+            )
+            ev.plot_confusion(labels, (predicted >= 0.5).astype(int), out / "confusion.png")
+            ev.plot_roc(labels, predicted, out / "roc.png").to_csv(out / "roc.csv", index=False)
+        else:
             import joblib
 
-            from lstmops import features as f
-
-            scaler = joblib.load(cfg.processed_dir(dataset) / SCALER_FILE)
-            p = params.stock.preprocess
-            dollars = f.unscale_column(predicted, scaler, list(p.features).index(p.target))
+            scaling = joblib.load(cfg.processed_dir(dataset) / SCALING_FILE)
+            dollars = scaling.prices(predicted, data["previous_test"])
             metrics = ev.stock_metrics(data["previous_test"], data["actual_test"], dollars)
             table = pd.DataFrame(
                 {
@@ -59,14 +64,6 @@ def evaluate(dataset: str, params: Params) -> None:
             )
             table.to_csv(out / "predictions.csv", index=False)
             ev.plot_predictions(table, out / "predictions.png")
-        else:
-            labels = data["y_test"]
-            metrics = ev.classification_metrics(labels, predicted)
-            pd.DataFrame({"actual": labels, "predicted": (predicted >= 0.5).astype(int)}).to_csv(
-                out / "confusion.csv", index=False
-            )
-            ev.plot_confusion(labels, (predicted >= 0.5).astype(int), out / "confusion.png")
-            ev.plot_roc(labels, predicted, out / "roc.png").to_csv(out / "roc.csv", index=False)
     write_json(cfg.metrics_file(dataset), metrics)
 
     run_id = read_json(model_dir / RUN_FILE)["run_id"]

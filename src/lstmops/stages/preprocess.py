@@ -10,18 +10,17 @@ import numpy as np
 from lstmops import config as cfg
 from lstmops.config import LstmopsError, Params
 from lstmops.io import atomic_path
-from lstmops.stages import ARRAYS, SCALER_FILE, VOCABULARY_FILE
+from lstmops.stages import ARRAYS, SCALING_FILE, VOCABULARY_FILE, require
 
 
-def _preprocess_stock(params: Params, out: Path) -> None:
-    import joblib
-
+def stock_values(dataset: str, params: Params) -> np.ndarray:
+    """The validated raw table's feature columns (time order), checked against the preprocess settings."""
     from lstmops import features as f
     from lstmops.data import stock
 
     p = params.stock.preprocess
-    table = stock.read_prices(cfg.raw_dir("stock") / stock.RAW_FILE)
-    values = table[list(p.features)].to_numpy(dtype=np.float64)[::-1]  # file is newest first
+    table = stock.read_prices(require(cfg.raw_dir(dataset) / stock.RAW_FILE, "ingest", dataset))
+    values = table[list(p.features)].to_numpy(dtype=np.float64)
     n_windows = len(values) - p.seq_length
     n_train = f.train_window_count(n_windows, p.train_fraction)
     if n_train < 1 or n_train >= n_windows:
@@ -30,25 +29,32 @@ def _preprocess_stock(params: Params, out: Path) -> None:
             f"leaves {n_windows} windows from {len(values)} rows: too few for a train and a test part. "
             "Lower seq_length or use a longer series."
         )
-    fit_rows = values if p.scaler_fit == "all" else values[: f.training_rows(n_train, p.seq_length)]
-    scaler = f.fit_scaler(fit_rows)
-    target = list(p.features).index(p.target)
-    x, y = f.make_windows(scaler.transform(values), p.seq_length, target)
-    previous = values[p.seq_length - 1 : -1, target]  # the last close in each window, in dollars
-    np.savez(
-        out / ARRAYS,
-        x_train=x[:n_train].astype(np.float32),
-        y_train=y[:n_train].astype(np.float32),
-        x_test=x[n_train:].astype(np.float32),
-        y_test=y[n_train:].astype(np.float32),
-        previous_test=previous[n_train:],
-        actual_test=values[p.seq_length + n_train :, target],
-    )
-    joblib.dump(scaler, out / SCALER_FILE)
-    print(f"preprocess stock: {n_train} train and {n_windows - n_train} test windows")
+    if p.inputs == "return" and (values <= 0).any():
+        columns = [c for c, bad in zip(p.features, (values <= 0).any(axis=0), strict=True) if bad]
+        raise LstmopsError(
+            f"stock.preprocess.inputs is 'return' but {', '.join(columns)} has zero values, whose "
+            "day-over-day return is undefined. Drop the column from stock.preprocess.features or "
+            "set inputs to 'level'."
+        )
+    return values
 
 
-def _preprocess_imdb(params: Params, out: Path) -> None:
+def _preprocess_stock(dataset: str, params: Params, out: Path) -> None:
+    import joblib
+
+    from lstmops import features as f
+
+    p = params.stock.preprocess
+    values = stock_values(dataset, params)
+    n_windows = len(values) - p.seq_length
+    n_train = f.train_window_count(n_windows, p.train_fraction)
+    arrays, scaling = f.stock_arrays(values, n_train, p)
+    np.savez(out / ARRAYS, **arrays)
+    joblib.dump(scaling, out / SCALING_FILE)
+    print(f"preprocess {dataset}: {n_train} train and {n_windows - n_train} test windows")
+
+
+def _preprocess_imdb(dataset: str, params: Params, out: Path) -> None:
     from lstmops import features as f
     from lstmops.data import imdb
 
@@ -71,7 +77,7 @@ def _preprocess_imdb(params: Params, out: Path) -> None:
 
 
 def preprocess(dataset: str, params: Params) -> None:
-    """Turn the validated raw tables into model arrays plus the fitted scaler or vocabulary."""
+    """Turn the validated raw tables into model arrays plus the fitted scaling or vocabulary."""
     with atomic_path(cfg.processed_dir(dataset)) as out:
         out.mkdir()
-        (_preprocess_stock if dataset == "stock" else _preprocess_imdb)(params, out)
+        (_preprocess_imdb if dataset == "imdb" else _preprocess_stock)(dataset, params, out)

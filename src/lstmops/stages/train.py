@@ -18,7 +18,7 @@ from lstmops.stages import (
     HISTORY_FILE,
     MODEL_FILE,
     RUN_FILE,
-    SCALER_FILE,
+    SCALING_FILE,
     VOCABULARY_FILE,
     flat,
     load_arrays,
@@ -27,6 +27,21 @@ from lstmops.stages import (
 CHECKPOINT_DIR = Path(
     "checkpoints"
 )  # per-epoch state of unfinished training runs (not a DVC output)
+
+
+NOT_TRAINING = {
+    "source",
+    "walk_forward",
+}  # settings of a section that the train stage does not read
+
+
+def source_params(dataset: str, section) -> dict[str, str]:
+    """Which data a run used: the source file's checksum, or the package a ticker comes from."""
+    if dataset in cfg.TICKERS:
+        from lstmops.data import tickers
+
+        return {"ticker": dataset, "source.package": tickers.source_version()}
+    return {"source.sha256": section.source.sha256}
 
 
 def _pip_requirements() -> list[str]:
@@ -44,7 +59,6 @@ def _pip_requirements() -> list[str]:
 
 def _log_model(dataset: str, model_dir: Path, data: dict[str, np.ndarray], params: Params) -> None:
     """Log the model as MLflow pyfunc that takes user units (dollars, raw text), with its signature."""
-    import joblib
     import mlflow
     from mlflow.models import infer_signature
 
@@ -52,21 +66,16 @@ def _log_model(dataset: str, model_dir: Path, data: dict[str, np.ndarray], param
 
     processed = cfg.processed_dir(dataset)
     artifacts = {"model": str(model_dir / MODEL_FILE)}
-    if dataset == "stock":
-        p = params.stock.preprocess
-        scaler = joblib.load(processed / SCALER_FILE)
-        shape = data["x_train"][:2].shape
-        example = scaler.inverse_transform(data["x_train"][:2].reshape(-1, shape[-1])).reshape(
-            shape
-        )
-        output = np.zeros(len(example))
-        python_model = serving.PriceModel(list(p.features).index(p.target))
-        artifacts["scaler"] = str(processed / SCALER_FILE)
-    else:
+    if dataset == "imdb":
         example = pd.DataFrame({"text": ["A wonderful, moving film.", "Dull and far too long."]})
         output = pd.DataFrame({"probability": [0.9, 0.1], "label": [1, 0]})
         python_model = serving.SentimentModel(params.imdb.preprocess.maxlen)
         artifacts["vocabulary"] = str(processed / VOCABULARY_FILE)
+    else:
+        example = data["windows_test"][:2]
+        output = np.zeros(len(example))
+        python_model = serving.PriceModel()
+        artifacts["scaling"] = str(processed / SCALING_FILE)
     mlflow.pyfunc.log_model(
         name="model",
         python_model=python_model,
@@ -80,7 +89,7 @@ def _log_model(dataset: str, model_dir: Path, data: dict[str, np.ndarray], param
 
 def _fingerprint(section, arrays: Path) -> str:
     """What a checkpoint belongs to: the stage's params and its input arrays."""
-    digest = hashlib.sha256(section.model_dump_json(exclude={"source"}).encode())
+    digest = hashlib.sha256(section.model_dump_json(exclude=NOT_TRAINING).encode())
     digest.update(sha256_of(arrays).encode())
     return digest.hexdigest()[:16]
 
@@ -98,7 +107,7 @@ def train(dataset: str, params: Params) -> None:
 
     from lstmops import models, tracking, training
 
-    section = getattr(params, dataset)
+    section = params.section(dataset)
     p = section.train
     data = load_arrays(dataset)
     strategy = training.make_strategy(p.distribution)
@@ -109,12 +118,12 @@ def train(dataset: str, params: Params) -> None:
     training.seed_everything(p.seed)
     x, y = data["x_train"], data["y_train"]
     with training.scope(strategy):
-        if dataset == "stock":
-            fit_part, val_part = training.tail_split(x, y, p.validation_fraction)
-            model = models.stock_model(x.shape[1], x.shape[2], p)
-        else:
+        if dataset == "imdb":
             fit_part, val_part = training.shuffled_split(x, y, p.validation_fraction, p.seed)
             model = models.imdb_model(section.preprocess.num_words, section.preprocess.maxlen, p)
+        else:
+            fit_part, val_part = training.tail_split(x, y, p.validation_fraction)
+            model = models.stock_model(x.shape[1], x.shape[2], p)
     device["lstm_cudnn_eligible"] = str(models.cudnn_eligible(model))
     device["lstm_uses_cudnn"] = str(models.cudnn_eligible(model) and device["device"] == "gpu")
 
@@ -130,22 +139,20 @@ def train(dataset: str, params: Params) -> None:
             mlflow.set_tags({"resumed": "true", "resumed_from_epoch": str(done)})
             print(f"train {dataset}: resuming run {run.info.run_id} after epoch {done}")
         else:
-            logged = section.model_dump(by_alias=True, exclude={"source"}, mode="json")
+            logged = section.model_dump(by_alias=True, exclude=NOT_TRAINING, mode="json")
             mlflow.log_params(flat(logged))
-            mlflow.log_params({"source.sha256": section.source.sha256, **device})
+            mlflow.log_params({**source_params(dataset, section), **device})
             mlflow.set_tag("device", device["device"])
             write_json(backup / RUN_FILE, {"run_id": run.info.run_id})
         print(
             f"train {dataset}: {device['device']} ({device['device_name']}), run {run.info.run_id}"
         )
         history = training.Checkpoint(backup, prior, p.checkpoint_seconds)
-        callbacks = [history, mlflow.keras.MlflowCallback()]
-        if p.early_stopping_patience and val_part is not None:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    patience=p.early_stopping_patience, restore_best_weights=True
-                )
-            )
+        callbacks = [
+            history,
+            mlflow.keras.MlflowCallback(),
+            *training.early_stopping(p.early_stopping_patience, val_part),
+        ]
         # A strategy places the replicas itself; a single device is pinned to what select_device chose.
         place = (
             keras.device(f"{device['device']}:0") if strategy is None else training.scope(strategy)

@@ -13,15 +13,7 @@ def validate(dataset: str, params: Params) -> None:
     from lstmops import validation as v
 
     raw = cfg.raw_dir(dataset)
-    if dataset == "stock":
-        from lstmops.data import stock
-
-        table = stock.read_prices(require(raw / stock.RAW_FILE, "ingest", dataset))
-        p = params.stock.preprocess
-        checks = v.run_suite(
-            table, v.stock_expectations(v.min_stock_rows(p.seq_length, p.train_fraction)), "stock"
-        )
-    else:
+    if dataset == "imdb":
         from lstmops.data import imdb
 
         p = params.imdb.validate_
@@ -31,6 +23,14 @@ def validate(dataset: str, params: Params) -> None:
             checks += v.run_suite(
                 table, v.imdb_expectations(p.rows_per_split, p.balance_tolerance), split
             )
+    else:
+        from lstmops.data import stock
+
+        table = stock.read_prices(require(raw / stock.RAW_FILE, "ingest", dataset))
+        p = params.stock.preprocess
+        checks = v.run_suite(
+            table, v.stock_expectations(v.min_stock_rows(p.seq_length, p.train_fraction)), dataset
+        )
     path = cfg.report_file(dataset)
     write_json(path, v.report(checks))
     with atomic_path(path.with_suffix(".html")) as tmp:

