@@ -66,6 +66,7 @@ def set_precision(mixed_precision: bool, device: str) -> str:
 
 
 CPU_DEVICES_ENV = "LSTMOPS_CPU_DEVICES"  # split the CPU into N logical devices (to try `mirrored`)
+TF_CONFIG_ENV = "TF_CONFIG"  # the cluster of a multi_worker run, as tf.distribute reads it
 
 
 def make_strategy(distribution: str):
@@ -84,13 +85,13 @@ def make_strategy(distribution: str):
     import tensorflow as tf
 
     if distribution == "multi_worker":
-        # tf.distribute.MultiWorkerMirroredStrategy fails inside Keras 3's Model.fit (PerReplica
-        # batches in its symbolic build and metric reduction: keras-team/keras#20585).
-        raise LstmopsError(
-            "train.distribution=multi_worker is not supported: Keras 3's Model.fit does not work "
-            "with tf.distribute.MultiWorkerMirroredStrategy (keras-team/keras#20585). Use `mirrored` "
-            "for the GPUs of one machine, or `none`."
-        )
+        if not os.environ.get(TF_CONFIG_ENV):
+            raise LstmopsError(
+                "train.distribution=multi_worker needs the TF_CONFIG environment variable: the "
+                "cluster's workers and this one's index (README: 'Several machines'). Set it on "
+                "every worker, or use `mirrored` or `none`."
+            )
+        return tf.distribute.MultiWorkerMirroredStrategy()
     cpus = tf.config.list_physical_devices("CPU")
     if os.environ.get(CPU_DEVICES_ENV) and not tf.config.list_physical_devices("GPU"):
         count = int(os.environ[CPU_DEVICES_ENV])
@@ -100,6 +101,24 @@ def make_strategy(distribution: str):
     gpus = tf.config.list_logical_devices("GPU")
     devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
     return tf.distribute.MirroredStrategy(devices=devices)
+
+
+def is_multi_worker(strategy) -> bool:
+    if strategy is None:
+        return False
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def is_chief(strategy) -> bool:
+    """Whether this process tracks the run and writes outputs: all but the other workers of a cluster."""
+    if not is_multi_worker(strategy):
+        return True
+    resolver = strategy.cluster_resolver
+    return resolver.task_type in (None, "chief") or (
+        resolver.task_type == "worker" and resolver.task_id == 0
+    )
 
 
 def replicas(strategy) -> int:
@@ -200,8 +219,13 @@ def fit(
     batch_size: int,
     callbacks: list[keras.callbacks.Callback],
     seed: int = 0,
+    strategy=None,
 ) -> dict[str, list[float]]:
     """Train (shuffling with `seed` each epoch) and return the per-epoch history."""
+    if is_multi_worker(strategy):
+        return _fit_multi_worker(
+            model, train, validation, epochs, batch_size, callbacks, seed, strategy
+        )
     data = batches(*train, batch_size, seed)
     arrays = isinstance(data, tuple)
     history = model.fit(
@@ -214,3 +238,70 @@ def fit(
         verbose=1 if sys.stdout.isatty() else 2,
     )
     return {k: [float(v) for v in values] for k, values in history.history.items()}
+
+
+def _fit_multi_worker(model, train, validation, epochs, batch_size, callbacks, seed, strategy):
+    """The loss-only training loop for MultiWorkerMirroredStrategy, whose batches Keras 3's
+    Model.fit cannot take (keras-team/keras#20585): each worker reads its shard of every global
+    batch, gradients are all-reduced, and the Keras callbacks (early stopping, history, MLflow)
+    see the same per-epoch logs as under fit. Compiled metrics other than the loss are not kept."""
+    import tensorflow as tf
+
+    loss_fn = keras.losses.get(model.loss)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+
+    def distributed(x, y, shuffle_seed):
+        data = tf.data.Dataset.from_tensor_slices((x, y))
+        if shuffle_seed is not None:
+            data = data.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+        return strategy.experimental_distribute_dataset(
+            data.batch(batch_size).with_options(options)
+        )
+
+    def per_sample(x, y, training):
+        predicted = model(x, training=training)
+        return loss_fn(tf.reshape(tf.cast(y, predicted.dtype), (-1, 1)), predicted)
+
+    @tf.function
+    def train_step(x, y):
+        def replica(x, y):
+            with tf.GradientTape() as tape:
+                loss = tf.nn.compute_average_loss(
+                    per_sample(x, y, True), global_batch_size=batch_size
+                )
+            gradients = tape.gradient(loss, model.trainable_variables)
+            model.optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+            return loss
+
+        return strategy.reduce("SUM", strategy.run(replica, args=(x, y)), axis=None)
+
+    @tf.function
+    def loss_sum(x, y):
+        def replica(x, y):
+            return tf.reduce_sum(per_sample(x, y, False))
+
+        return strategy.reduce("SUM", strategy.run(replica, args=(x, y)), axis=None)
+
+    train_data = distributed(*train, seed)
+    val_data = None if validation is None else distributed(*validation, None)
+    hooks = keras.callbacks.CallbackList([EpochTimer(), *callbacks], model=model)
+    model.stop_training = False
+    history: dict[str, list[float]] = {}
+    hooks.on_train_begin()
+    for epoch in range(epochs):
+        hooks.on_epoch_begin(epoch)
+        losses = [float(train_step(x, y)) for x, y in train_data]
+        logs = {"loss": float(np.mean(losses))}
+        if val_data is not None:
+            logs["val_loss"] = sum(float(loss_sum(x, y)) for x, y in val_data) / len(validation[0])
+        hooks.on_epoch_end(epoch, logs)
+        for key, value in logs.items():
+            history.setdefault(key, []).append(float(value))
+        print(
+            f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
+        )
+        if model.stop_training:
+            break
+    hooks.on_train_end()
+    return history

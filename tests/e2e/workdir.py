@@ -34,16 +34,22 @@ class Workdir:
             section = section[part]
         section[key] = value
 
-    def run(self, stage: str, dataset: str, env: dict | None = None, check: bool = False):
+    def start(self, stage: str, dataset: str, env: dict | None = None) -> subprocess.Popen:
+        """Start a stage command without waiting (for several workers at once)."""
         (self.root / "params.yaml").write_text(yaml.safe_dump(self.params, sort_keys=False))
-        out = subprocess.run(
+        return subprocess.Popen(
             [sys.executable, "-m", "lstmops", stage, dataset],
             cwd=self.root,
             env={**self.env, **(env or {})},
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=600,
         )
+
+    def run(self, stage: str, dataset: str, env: dict | None = None, check: bool = False):
+        process = self.start(stage, dataset, env)
+        stdout, stderr = process.communicate(timeout=600)
+        out = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         if check:
             assert out.returncode == 0, out.stderr[-3000:]
         return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -126,6 +127,14 @@ def train(dataset: str, params: Params) -> None:
             model = models.stock_model(x.shape[1], x.shape[2], p)
     device["lstm_cudnn_eligible"] = str(models.cudnn_eligible(model))
     device["lstm_uses_cudnn"] = str(models.cudnn_eligible(model) and device["device"] == "gpu")
+    if not training.is_chief(strategy):  # another worker of a multi_worker cluster: train only
+        callbacks = training.early_stopping(p.early_stopping_patience, val_part)
+        with training.scope(strategy):
+            training.fit(
+                model, fit_part, val_part, p.epochs, batch_size, callbacks, p.seed, strategy
+            )
+        print(f"train {dataset}: worker done; the chief worker tracks the run and saves the model")
+        return
 
     checkpoints = CHECKPOINT_DIR / dataset
     backup = checkpoints / _fingerprint(section, cfg.processed_dir(dataset) / ARRAYS)
@@ -147,7 +156,9 @@ def train(dataset: str, params: Params) -> None:
         print(
             f"train {dataset}: {device['device']} ({device['device_name']}), run {run.info.run_id}"
         )
-        history = training.Checkpoint(backup, prior, p.checkpoint_seconds)
+        # A multi_worker run does not resume (its loop starts at epoch 1), so it saves no state.
+        interval = math.inf if training.is_multi_worker(strategy) else p.checkpoint_seconds
+        history = training.Checkpoint(backup, prior, interval)
         callbacks = [
             history,
             mlflow.keras.MlflowCallback(),
@@ -158,7 +169,9 @@ def train(dataset: str, params: Params) -> None:
             keras.device(f"{device['device']}:0") if strategy is None else training.scope(strategy)
         )
         with place:
-            training.fit(model, fit_part, val_part, p.epochs, batch_size, callbacks, p.seed)
+            training.fit(
+                model, fit_part, val_part, p.epochs, batch_size, callbacks, p.seed, strategy
+            )
         mlflow.log_metrics(
             {
                 "train_seconds": sum(history.history["epoch_seconds"]),
