@@ -38,17 +38,17 @@ def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
     if params.embedding_dropout:
         x = keras.layers.SpatialDropout1D(params.embedding_dropout)(x)  # whole word vectors
     for i in range(params.layers):
-        sequences = i < params.layers - 1 or params.pooling != "last"
-        lstm = keras.layers.LSTM(params.units, return_sequences=sequences)
+        top = i == params.layers - 1
+        lstm = keras.layers.LSTM(params.units, return_sequences=not top or params.pooling != "last")
         x = keras.layers.Bidirectional(lstm)(x) if params.bidirectional else lstm(x)
-        if params.dropout:
+        if top and params.pooling == "max":
+            x = keras.layers.GlobalMaxPooling1D()(x)
+        elif top and params.pooling == "max_mean":
+            x = keras.layers.Concatenate()(
+                [keras.layers.GlobalMaxPooling1D()(x), keras.layers.GlobalAveragePooling1D()(x)]
+            )
+        if params.dropout:  # on what the next layer sees: for the top one, after pooling
             x = keras.layers.Dropout(params.dropout)(x)
-    if params.pooling == "max":
-        x = keras.layers.GlobalMaxPooling1D()(x)
-    elif params.pooling == "max_mean":
-        x = keras.layers.Concatenate()(
-            [keras.layers.GlobalMaxPooling1D()(x), keras.layers.GlobalAveragePooling1D()(x)]
-        )
     outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="imdb_lstm")
     model.compile(
