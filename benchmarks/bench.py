@@ -85,7 +85,7 @@ def _time_pipeline(dataset: str, x, y, epochs: int, batch_size: int, store: Path
     except ImportError:
         mlflow = None
     params = load_params(ROOT / "params.yaml")
-    p = getattr(params, dataset).train.model_copy(
+    p = params.section(dataset).train.model_copy(
         update={"epochs": epochs, "batch_size": batch_size}
     )
     if dataset == "stock":
@@ -173,6 +173,17 @@ def pipeline_overhead(mirror: Path) -> dict:
             capture_output=True,
         )
         pipeline = time.perf_counter() - start
+        stages = {}  # the same stages again, each by itself: where the time goes
+        for stage in ("ingest", "validate", "preprocess", "train", "evaluate"):
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "lstmops", stage, "stock"],
+                cwd=proj,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            stages[stage] = time.perf_counter() - start
     start = time.perf_counter()
     csv = mirror / "stock" / "data-02-stock_daily.csv"
     subprocess.run(
@@ -181,7 +192,12 @@ def pipeline_overhead(mirror: Path) -> dict:
         capture_output=True,
     )
     plain = time.perf_counter() - start
-    return {"pipeline_s": pipeline, "plain_s": plain, "overhead": pipeline / plain - 1}
+    return {
+        "pipeline_s": pipeline,
+        "plain_s": plain,
+        "overhead": pipeline / plain - 1,
+        "stage_s": stages,
+    }
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
@@ -253,6 +269,7 @@ def main() -> None:
             f"whole stock pipeline {r['pipeline_s']:.1f} s vs plain script {r['plain_s']:.1f} s: "
             f"overhead {100 * r['overhead']:.0f}%"
         )
+        print("  stage by stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stage_s"].items()))
     if "noop_repro" in results:
         print(f"no-op dvc repro: {results['noop_repro'].get('median_s', float('nan')):.2f} s")
     f = results["imdb_flops"]
