@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ def test_every_command_has_help(stage):
         [sys.executable, "-m", "lstmops", stage, "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0
-    assert "stock" in out.stdout and "imdb" in out.stdout
+    assert "stock" in out.stdout and "imdb" in out.stdout and "IBM" in out.stdout
 
 
 def test_unknown_dataset_is_rejected():
@@ -36,3 +37,15 @@ def test_bad_params_file_is_a_clear_error(tmp_path):
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert "error: preprocess stock:" in out.stderr and "stock" in out.stderr
+
+
+def test_walk_forward_is_for_price_series_only():
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-m", "lstmops", "walkforward", "imdb"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert out.returncode == 1
+    assert "error: walkforward imdb: walk-forward evaluation is for the price series" in out.stderr

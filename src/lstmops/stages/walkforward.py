@@ -33,6 +33,8 @@ def _fit(arrays: dict[str, np.ndarray], params: Params):
 
 def walkforward(dataset: str, params: Params) -> None:
     """Score expanding-window folds (retrained or not) against persistence; log them to the run."""
+    if dataset == "imdb":
+        raise LstmopsError("walk-forward evaluation is for the price series (stock and tickers).")
     import mlflow
 
     from lstmops import evaluation as ev
@@ -40,8 +42,6 @@ def walkforward(dataset: str, params: Params) -> None:
     from lstmops import tracking
     from lstmops.stages.preprocess import stock_values
 
-    if dataset == "imdb":
-        raise LstmopsError("walk-forward evaluation is for the time series (stock and tickers).")
     p, w = params.stock.preprocess, params.stock.walk_forward
     values = stock_values(dataset, params)
     n_windows = len(values) - p.seq_length
