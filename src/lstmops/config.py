@@ -58,6 +58,8 @@ class Train(_Strict):
     early_stopping_patience: Annotated[int, Field(ge=0)] = (
         0  # 0 = off; else restores the best epoch
     )
+    # 0 = off; else the learning rate is multiplied by 0.2 after this many epochs without a better val_loss
+    reduce_lr_patience: Annotated[int, Field(ge=0)] = 0
     checkpoint_seconds: Annotated[float, Field(ge=0)] = 5.0  # save for resuming at most this often
     device: Literal["auto", "cpu", "gpu"] = "auto"
     mixed_precision: bool = False  # float16 compute on a GPU (the output layer stays float32)
@@ -144,9 +146,6 @@ class ImdbTrain(Train):
     pooling: Literal["last", "max", "max_mean"] = "last"
     dropout: Annotated[float, Field(ge=0, lt=1)] = (
         0.0  # after each LSTM layer (not recurrent: cuDNN)
-    )
-    early_stopping_patience: Annotated[int, Field(ge=0)] = (
-        0  # 0 = off; else restores the best epoch
     )
     epochs: PositiveInt = 3
     batch_size: PositiveInt = 32

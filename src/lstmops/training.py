@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lstmops.config import LstmopsError
+from lstmops.config import LstmopsError, Train
 from lstmops.io import write_json
 
 
@@ -191,11 +191,23 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
             self._saved_at = time.monotonic()
 
 
-def early_stopping(patience: int, validation: tuple | None) -> list[keras.callbacks.Callback]:
-    """Stop after `patience` epochs without a better val_loss and keep the best weights (0 = off)."""
-    if not patience or validation is None:
+def validation_callbacks(params: Train, validation: tuple | None) -> list[keras.callbacks.Callback]:
+    """What watches val_loss: a lower learning rate after `reduce_lr_patience` epochs without a
+    better one, a stop after `early_stopping_patience` (best weights kept); 0 turns either off."""
+    if validation is None:
         return []
-    return [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)]
+    callbacks: list[keras.callbacks.Callback] = []
+    if params.reduce_lr_patience:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=params.reduce_lr_patience)
+        )
+    if params.early_stopping_patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                patience=params.early_stopping_patience, restore_best_weights=True
+            )
+        )
+    return callbacks
 
 
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):

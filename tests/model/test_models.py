@@ -126,3 +126,15 @@ def test_pooled_preset_reads_every_time_step():
     assert _layer(model, "Bidirectional").output.shape == (None, 20, 16)  # every step...
     assert _layer(model, "Concatenate").output.shape == (None, 32)  # ...max and mean pooled
     assert model.output_shape == (None, 1) and models.cudnn_eligible(model)
+
+
+def test_validation_callbacks_follow_the_patience_params():
+    import keras
+
+    params = ImdbTrain(early_stopping_patience=2, reduce_lr_patience=1)
+    validation = (np.zeros((4, 10)), np.zeros(4))
+    reduce, stop = training.validation_callbacks(params, validation)
+    assert isinstance(reduce, keras.callbacks.ReduceLROnPlateau) and reduce.patience == 1
+    assert isinstance(stop, keras.callbacks.EarlyStopping) and stop.restore_best_weights
+    assert training.validation_callbacks(params, None) == []  # nothing to watch
+    assert training.validation_callbacks(ImdbTrain(), validation) == []  # both off by default

@@ -128,7 +128,7 @@ def train(dataset: str, params: Params) -> None:
     device["lstm_cudnn_eligible"] = str(models.cudnn_eligible(model))
     device["lstm_uses_cudnn"] = str(models.cudnn_eligible(model) and device["device"] == "gpu")
     if not training.is_chief(strategy):  # another worker of a multi_worker cluster: train only
-        callbacks = training.early_stopping(p.early_stopping_patience, val_part)
+        callbacks = training.validation_callbacks(p, val_part)
         with training.scope(strategy):
             training.fit(
                 model, fit_part, val_part, p.epochs, batch_size, callbacks, p.seed, strategy
@@ -162,7 +162,7 @@ def train(dataset: str, params: Params) -> None:
         callbacks = [
             history,
             mlflow.keras.MlflowCallback(),
-            *training.early_stopping(p.early_stopping_patience, val_part),
+            *training.validation_callbacks(p, val_part),
         ]
         # A strategy places the replicas itself; a single device is pinned to what select_device chose.
         place = (

@@ -26,7 +26,7 @@ def _fit(arrays: dict[str, np.ndarray], params: Params):
     x, y = arrays["x_train"], arrays["y_train"]
     fit_part, val_part = training.tail_split(x, y, p.validation_fraction)
     model = models.stock_model(x.shape[1], x.shape[2], p)
-    callbacks = training.early_stopping(p.early_stopping_patience, val_part)
+    callbacks = training.validation_callbacks(p, val_part)
     training.fit(model, fit_part, val_part, p.epochs, p.batch_size, callbacks, p.seed)
     return model
 
