@@ -1,4 +1,4 @@
-"""The five stage commands, one module each: read settings, call pure functions, write outputs.
+"""The stage commands, one module each: read settings, call pure functions, write outputs.
 
 Each module is a separate DVC dependency of its stage, so editing one stage reruns only that stage
 and those after it. Heavy libraries are imported inside the stages that use them, so the CLI and
