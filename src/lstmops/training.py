@@ -173,22 +173,39 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
 
     Saving the model and optimizer every epoch cost 17% of the stock model's training time (its
     epochs take 0.1 s); throttled, a kill loses at most `interval_s` seconds of training.
+    `before_save` runs first (the train stage flushes MLflow's asynchronous metric logging there,
+    so that no epoch a checkpoint covers can be missing from the run after a kill).
     """
 
-    def __init__(self, directory: Path, history: dict[str, list[float]], interval_s: float) -> None:
-        super().__init__(str(directory / "keras"))
+    def __init__(
+        self,
+        directory: Path,
+        history: dict[str, list[float]],
+        interval_s: float,
+        before_save=None,
+    ) -> None:
+        # double_checkpoint: a kill while the weights are written falls back to the previous save.
+        super().__init__(str(directory / "keras"), double_checkpoint=True)
         self.path = directory / "history.json"
         self.history = {k: list(v) for k, v in history.items()}
         self.interval_s = interval_s
+        self.before_save = before_save
         self._saved_at = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         if time.monotonic() - self._saved_at >= self.interval_s:
+            if self.before_save is not None:
+                self.before_save()
+            write_json(self.path, self.history)  # atomic; may run one save ahead of the weights
             super().on_epoch_end(epoch, logs)  # saves the model and optimizer state
-            write_json(self.path, self.history)
             self._saved_at = time.monotonic()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)  # restores the last readable save, if any
+        restored = getattr(self.model, "_initial_epoch", None) or 0
+        self.history = {k: v[:restored] for k, v in self.history.items()}  # as far as the weights
 
 
 def validation_callbacks(params: Train, validation: tuple | None) -> list[keras.callbacks.Callback]:

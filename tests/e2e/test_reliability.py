@@ -211,7 +211,9 @@ def test_killed_training_resumes_and_loses_nothing(stock):
         run = client.get_run(run_id)
         assert run.data.tags["resumed"] == "true" and int(run.data.tags["resumed_from_epoch"]) >= 5
         assert run.info.status == "FINISHED"
-        assert sorted(m.step for m in client.get_metric_history(run_id, "loss")) == list(range(40))
+        steps = [m.step for m in client.get_metric_history(run_id, "loss")]
+        # no epoch is missing; the one epoch logged after the last checkpoint may appear twice
+        assert set(steps) == set(range(40)) and len(steps) <= 41, sorted(steps)
     finally:
         mlflow.set_tracking_uri(None)
     assert not histories.exists()  # checkpoints are dropped once the run finishes

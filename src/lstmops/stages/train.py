@@ -158,10 +158,10 @@ def train(dataset: str, params: Params) -> None:
         )
         # A multi_worker run does not resume (its loop starts at epoch 1), so it saves no state.
         interval = math.inf if training.is_multi_worker(strategy) else p.checkpoint_seconds
-        history = training.Checkpoint(backup, prior, interval)
+        history = training.Checkpoint(backup, prior, interval, mlflow.flush_async_logging)
         callbacks = [
+            mlflow.keras.MlflowCallback(),  # logs an epoch before the checkpoint can cover it
             history,
-            mlflow.keras.MlflowCallback(),
             *training.validation_callbacks(p, val_part),
         ]
         # A strategy places the replicas itself; a single device is pinned to what select_device chose.
