@@ -215,7 +215,7 @@ class Params(_Strict):
 
     def section(self, dataset: str) -> StockParams | ImdbParams:
         """A dataset's settings; every ticker uses the stock section's."""
-        return self.imdb if dataset == "imdb" else self.stock
+        return self.imdb if kind(dataset) == "imdb" else self.stock
 
 
 def kind(dataset: str) -> Dataset:
