@@ -65,6 +65,9 @@ class Train(_Strict):
     mixed_precision: bool = False  # float16 compute on a GPU (the output layer stays float32)
     # none | mirrored (the GPUs of one machine) | multi_worker (refused: see training.make_strategy)
     distribution: Literal["none", "mirrored", "multi_worker"] = "none"
+    # An ensemble: this many models of the same settings, initialised apart and trained side by side
+    # in one fit on the same batches; the saved model predicts their mean.
+    members: PositiveInt = 1
 
 
 class StockPreprocess(_Strict):

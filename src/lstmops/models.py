@@ -6,17 +6,35 @@ import keras
 
 from lstmops.config import ImdbTrain, StockTrain
 
+MEMBERS = "members"  # the layer that puts the members' outputs side by side while training
+
+
+def _side_by_side(outputs: list) -> keras.KerasTensor:
+    """One member's output as it is; several as columns, each trained against the same target."""
+    if len(outputs) == 1:
+        return outputs[0]
+    return keras.layers.Concatenate(name=MEMBERS, dtype="float32")(outputs)
+
+
+def for_prediction(model: keras.Model) -> keras.Model:
+    """The model that predicts: an ensemble's members averaged into one column; else `model` itself.
+
+    It shares the trained weights, so it is what the train stage saves and the walk-forward scores.
+    """
+    try:
+        members = model.get_layer(MEMBERS)
+    except ValueError:
+        return model
+    mean = keras.layers.Average(name="mean", dtype="float32")(members.input)
+    return keras.Model(model.inputs, mean, name=model.name)
+
 
 def stock_model(seq_length: int, n_features: int, params: StockTrain) -> keras.Model:
-    """The lecture's regressor: LSTM(units, activation) -> Dense(1), MSE, Adam."""
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(seq_length, n_features)),
-            keras.layers.LSTM(params.units, activation=params.activation),
-            keras.layers.Dense(1, dtype="float32"),  # float32 output under mixed precision
-        ],
-        name="stock_lstm",
-    )
+    """The lecture's regressor: LSTM(units, activation) -> Dense(1), MSE, Adam; `members` of them
+    side by side for an ensemble (for_prediction averages them)."""
+    inputs = keras.Input(shape=(seq_length, n_features))
+    outputs = [_stock_member(inputs, params) for _ in range(params.members)]
+    model = keras.Model(inputs, _side_by_side(outputs), name="stock_lstm")
     model.compile(
         optimizer=keras.optimizers.Adam(params.learning_rate),
         loss="mse",
@@ -25,15 +43,33 @@ def stock_model(seq_length: int, n_features: int, params: StockTrain) -> keras.M
     return model
 
 
+def _stock_member(inputs: keras.KerasTensor, params: StockTrain) -> keras.KerasTensor:
+    x = keras.layers.LSTM(params.units, activation=params.activation)(inputs)
+    return keras.layers.Dense(1, dtype="float32")(x)  # float32 output under mixed precision
+
+
 def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
     """The lecture's classifier: Embedding -> LSTM -> Dense(1, sigmoid), binary cross-entropy, Adam;
     with params for what the stronger presets use: dropout on the embedded words, stacked and
-    bidirectional LSTMs, dropout after each, and pooling over every time step instead of the last.
+    bidirectional LSTMs, dropout after each, and pooling over every time step instead of the last;
+    `members` of them side by side for an ensemble (for_prediction averages them).
 
     The LSTMs keep Keras's defaults (tanh, sigmoid, no recurrent dropout) so that they are eligible
     for the cuDNN kernel on a GPU.
     """
     inputs = keras.Input(shape=(maxlen,), dtype="int32")
+    outputs = [_imdb_member(inputs, num_words, params) for _ in range(params.members)]
+    model = keras.Model(inputs, _side_by_side(outputs), name="imdb_lstm")
+    model.compile(
+        optimizer=keras.optimizers.Adam(params.learning_rate),
+        loss="binary_crossentropy",
+        # named, not "accuracy": Keras would read several members' columns as categories
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+    )
+    return model
+
+
+def _imdb_member(inputs: keras.KerasTensor, num_words: int, params: ImdbTrain) -> keras.KerasTensor:
     x = keras.layers.Embedding(num_words, params.embedding_dim)(inputs)
     if params.embedding_dropout:
         x = keras.layers.SpatialDropout1D(params.embedding_dropout)(x)  # whole word vectors
@@ -49,14 +85,7 @@ def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
             )
         if params.dropout:  # on what the next layer sees: for the top one, after pooling
             x = keras.layers.Dropout(params.dropout)(x)
-    outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32")(x)
-    model = keras.Model(inputs, outputs, name="imdb_lstm")
-    model.compile(
-        optimizer=keras.optimizers.Adam(params.learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    return keras.layers.Dense(1, activation="sigmoid", dtype="float32")(x)
 
 
 def cudnn_eligible(model: keras.Model) -> bool:

@@ -240,6 +240,11 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+def member_targets(y: np.ndarray, model: keras.Model) -> np.ndarray:
+    """(rows,) targets -> (rows, outputs): one column for each of the model's output columns."""
+    return np.repeat(np.asarray(y).reshape(-1, 1), model.output_shape[-1], axis=1)
+
+
 def fit(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
@@ -250,7 +255,14 @@ def fit(
     seed: int = 0,
     strategy=None,
 ) -> dict[str, list[float]]:
-    """Train (shuffling with `seed` each epoch) and return the per-epoch history."""
+    """Train (shuffling with `seed` each epoch) and return the per-epoch history.
+
+    Every member of an ensemble (models.MEMBERS) learns the same target: it is given once per member.
+    """
+    train, validation = (
+        None if part is None else (part[0], member_targets(part[1], model))
+        for part in (train, validation)
+    )
     if is_multi_worker(strategy):
         return _fit_multi_worker(
             model, train, validation, epochs, batch_size, callbacks, seed, strategy
@@ -290,7 +302,7 @@ def _fit_multi_worker(model, train, validation, epochs, batch_size, callbacks, s
 
     def per_sample(x, y, training):
         predicted = model(x, training=training)
-        return loss_fn(tf.reshape(tf.cast(y, predicted.dtype), (-1, 1)), predicted)
+        return loss_fn(tf.cast(y, predicted.dtype), predicted)
 
     @tf.function
     def train_step(x, y):

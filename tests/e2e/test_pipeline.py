@@ -247,7 +247,7 @@ def test_forced_rerun_gives_identical_metrics(project, env):
 
 def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
     before = len(_runs(mlflow_client, "stock"))
-    for epochs in (3, 4):
+    for epochs, members in ((3, 1), (4, 2)):  # the second an ensemble of two
         _run(
             [
                 "dvc",
@@ -256,6 +256,8 @@ def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
                 "--queue",
                 "-S",
                 f"stock.train.epochs={epochs}",
+                "-S",
+                f"stock.train.members={members}",
                 "stock-evaluate",
             ],
             project,
@@ -273,7 +275,12 @@ def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
         time.sleep(3)
     assert status.count("Success") == 2, status
     runs = _runs(mlflow_client, "stock")[before:]
-    assert sorted(r.data.params["train.epochs"] for r in runs) == ["3", "4"]
+    assert sorted(
+        (r.data.params["train.epochs"], r.data.params["train.members"]) for r in runs
+    ) == [
+        ("3", "1"),
+        ("4", "2"),
+    ]
     for run in runs:
         assert run.info.status == "FINISHED" and "test.rmse_ratio" in run.data.metrics
         assert run.data.tags.get("dvc.exp_name")

@@ -138,3 +138,38 @@ def test_validation_callbacks_follow_the_patience_params():
     assert isinstance(stop, keras.callbacks.EarlyStopping) and stop.restore_best_weights
     assert training.validation_callbacks(params, None) == []  # nothing to watch
     assert training.validation_callbacks(ImdbTrain(), validation) == []  # both off by default
+
+
+def test_members_train_side_by_side_and_predict_their_mean():
+    x, y = _sine_windows(60)
+    params = StockTrain(epochs=2, batch_size=16, members=3, activation="tanh")
+    training.seed_everything(3)
+    model = models.stock_model(7, 1, params)
+    assert model.output_shape == (None, 3)  # one column a member while training
+    history = training.fit(model, (x, y), (x[:10], y[:10]), params.epochs, params.batch_size, [])
+    assert len(history["val_loss"]) == 2
+    columns = model.predict(x, verbose=0)
+    assert not np.allclose(columns[:, 0], columns[:, 1])  # initialised apart
+    predicting = models.for_prediction(model)
+    assert predicting.output_shape == (None, 1)
+    np.testing.assert_allclose(
+        predicting.predict(x, verbose=0)[:, 0], columns.mean(axis=1), rtol=1e-5
+    )
+    single = models.imdb_model(100, 10, ImdbTrain())
+    assert models.for_prediction(single) is single
+
+
+def test_ensemble_survives_save_and_load(tmp_path):
+    import keras
+
+    model = models.imdb_model(50, 6, ImdbTrain(members=2, units=4, embedding_dim=4, pooling="max"))
+    ids = np.random.default_rng(0).integers(0, 50, size=(5, 6)).astype("int32")
+    columns = model.predict(ids, verbose=0)
+    labels = (np.arange(5) % 2).astype("float32")
+    logs = model.evaluate(ids, training.member_targets(labels, model), verbose=0, return_dict=True)
+    assert logs["accuracy"] == pytest.approx(((columns > 0.5) == labels[:, None]).mean())
+    expected = columns.mean(axis=1)
+    models.for_prediction(model).save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(loaded.predict(ids, verbose=0)[:, 0], expected, rtol=1e-5)
+    assert models.cudnn_eligible(model)

@@ -181,7 +181,7 @@ def train(dataset: str, params: Params) -> None:
         out_dir = cfg.model_dir(dataset)
         with atomic_path(out_dir) as out:
             out.mkdir()
-            model.save(out / MODEL_FILE)
+            models.for_prediction(model).save(out / MODEL_FILE)  # an ensemble's mean
             (out / HISTORY_FILE).write_text(json.dumps(history.history, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
         _log_model(dataset, out_dir, data, params)

@@ -28,22 +28,15 @@ def _fit(arrays: dict[str, np.ndarray], params: Params):
     model = models.stock_model(x.shape[1], x.shape[2], p)
     callbacks = training.validation_callbacks(p, val_part)
     training.fit(model, fit_part, val_part, p.epochs, p.batch_size, callbacks, p.seed)
-    return model
+    return models.for_prediction(model)
 
 
-def walkforward(dataset: str, params: Params) -> None:
-    """Score expanding-window folds (retrained or not) against persistence; log them to the run."""
-    if dataset == "imdb":
-        raise LstmopsError("walk-forward evaluation is for the price series (stock and tickers).")
-    import mlflow
-
+def walk_forward(values: np.ndarray, params: Params) -> tuple[dict, list[dict]]:
+    """Time-ordered raw rows -> pooled metrics over every fold's block, and one row per fold."""
     from lstmops import evaluation as ev
     from lstmops import features as f
-    from lstmops import tracking
-    from lstmops.stages.preprocess import stock_values
 
     p, w = params.stock.preprocess, params.stock.walk_forward
-    values = stock_values(dataset, params)
     n_windows = len(values) - p.seq_length
     period = f.train_window_count(n_windows, p.train_fraction) if w.period == "train" else n_windows
     try:
@@ -86,6 +79,20 @@ def walkforward(dataset: str, params: Params) -> None:
         "folds_beating_persistence": sum(r["rmse_ratio"] < 1 for r in rows),
         "folds": {str(row["fold"]): row for row in rows},
     }
+    return metrics, rows
+
+
+def walkforward(dataset: str, params: Params) -> None:
+    """Score expanding-window folds (retrained or not) against persistence; log them to the run."""
+    if dataset == "imdb":
+        raise LstmopsError("walk-forward evaluation is for the price series (stock and tickers).")
+    import mlflow
+
+    from lstmops import tracking
+    from lstmops.stages.preprocess import stock_values
+
+    w = params.stock.walk_forward
+    metrics, rows = walk_forward(stock_values(dataset, params), params)
     path, table = cfg.walkforward_files(dataset)
     write_json(path, metrics)
     with atomic_path(table) as tmp:
