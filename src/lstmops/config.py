@@ -111,6 +111,9 @@ class StockTrain(Train):
     activation: str = "relu"
     epochs: PositiveInt = 100
     batch_size: PositiveInt = 16
+    # Pull the forecast change toward 0 (persistence) by the factor in [0, 1] that minimises the
+    # validation slice's squared error: the model keeps only as much of its change as held up there.
+    shrink: bool = False
 
 
 class StockParams(_Strict):
@@ -119,6 +122,20 @@ class StockParams(_Strict):
     preprocess: StockPreprocess
     train: StockTrain
     walk_forward: WalkForward = WalkForward()
+
+    @model_validator(mode="after")
+    def _shrink_has_a_change_and_a_slice(self) -> StockParams:
+        if self.train.shrink and self.preprocess.predict == "level":
+            raise ValueError(
+                "train.shrink pulls a predicted change toward 0: set preprocess.predict to change "
+                "or return, or shrink to false"
+            )
+        if self.train.shrink and not self.train.validation_fraction:
+            raise ValueError(
+                "train.shrink fits its factor on the validation slice: set "
+                "train.validation_fraction above 0, or shrink to false"
+            )
+        return self
 
 
 class ImdbIngest(_Strict):

@@ -117,12 +117,24 @@ class StockScaling:
         target = as_target(previous, following, self.predict)
         return self.target_scaler.transform(target.reshape(-1, 1)).reshape(-1).astype(np.float32)
 
+    def no_change(self) -> float:
+        """The model output that means tomorrow = today (persistence), for a change or return."""
+        return float(self.target_scaler.transform([[0.0]])[0, 0])
+
     def prices(self, outputs: np.ndarray, previous: np.ndarray) -> np.ndarray:
         """Model outputs -> tomorrow's close in dollars, given today's close (the window's last)."""
         target = self.target_scaler.inverse_transform(
             np.asarray(outputs, dtype=np.float64).reshape(-1, 1)
         ).reshape(-1)
         return to_price(target, previous, self.predict)
+
+
+def shrink_factor(actual: np.ndarray, predicted: np.ndarray, center: float) -> float:
+    """The factor in [0, 1] for predicted deviations from `center` that minimises the squared error
+    (least squares through `center`); 0 where the predictions never leave it."""
+    a, p = np.asarray(actual) - center, np.asarray(predicted) - center
+    spread = float((p * p).sum())
+    return float(np.clip((a * p).sum() / spread, 0, 1)) if spread > 0 else 0.0
 
 
 def fit_stock_scaling(

@@ -29,6 +29,12 @@ def for_prediction(model: keras.Model) -> keras.Model:
     return keras.Model(model.inputs, mean, name=model.name)
 
 
+def shrunk(model: keras.Model, center: float, factor: float) -> keras.Model:
+    """`model` with its output pulled toward `center`: center + factor * (output - center)."""
+    rescale = keras.layers.Rescaling(factor, offset=(1 - factor) * center, dtype="float32")
+    return keras.Model(model.inputs, rescale(model.outputs[0]), name=model.name)
+
+
 def stock_model(seq_length: int, n_features: int, params: StockTrain) -> keras.Model:
     """The lecture's regressor: LSTM(units, activation) -> Dense(1), MSE, Adam; `members` of them
     side by side for an ensemble (for_prediction averages them)."""

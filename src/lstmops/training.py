@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from lstmops import features, models
 from lstmops.config import LstmopsError, Train
 from lstmops.io import write_json
 
@@ -238,6 +239,14 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
     if seed is not None:
         data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def shrink(model: keras.Model, validation: tuple, center: float) -> tuple[keras.Model, float]:
+    """The model shrunk toward `center` (the output for no change) by the factor fitted on the
+    validation slice (train.shrink), and that factor."""
+    predicted = model.predict(validation[0], verbose=0).reshape(-1)
+    factor = features.shrink_factor(validation[1], predicted, center)
+    return models.shrunk(model, center, factor), factor
 
 
 def member_targets(y: np.ndarray, model: keras.Model) -> np.ndarray:

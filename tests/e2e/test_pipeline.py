@@ -247,7 +247,8 @@ def test_forced_rerun_gives_identical_metrics(project, env):
 
 def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
     before = len(_runs(mlflow_client, "stock"))
-    for epochs, members in ((3, 1), (4, 2)):  # the second an ensemble of two
+    # the second: an ensemble of two, its forecast change shrunk toward persistence
+    for epochs, preset, members in ((3, "lecture", 1), (4, "shrunk", 2)):
         _run(
             [
                 "dvc",
@@ -256,6 +257,8 @@ def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
                 "--queue",
                 "-S",
                 f"stock.train.epochs={epochs}",
+                "-S",
+                f"stock.preset={preset}",
                 "-S",
                 f"stock.train.members={members}",
                 "stock-evaluate",
@@ -275,12 +278,11 @@ def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
         time.sleep(3)
     assert status.count("Success") == 2, status
     runs = _runs(mlflow_client, "stock")[before:]
-    assert sorted(
-        (r.data.params["train.epochs"], r.data.params["train.members"]) for r in runs
-    ) == [
-        ("3", "1"),
-        ("4", "2"),
-    ]
+    by_epochs = {r.data.params["train.epochs"]: r for r in runs}
+    assert sorted(by_epochs) == ["3", "4"]
+    assert by_epochs["4"].data.params["train.members"] == "2"
+    assert 0 <= by_epochs["4"].data.metrics["shrink_factor"] <= 1
+    assert "shrink_factor" not in by_epochs["3"].data.metrics
     for run in runs:
         assert run.info.status == "FINISHED" and "test.rmse_ratio" in run.data.metrics
         assert run.data.tags.get("dvc.exp_name")

@@ -159,6 +159,21 @@ def test_members_train_side_by_side_and_predict_their_mean():
     assert models.for_prediction(single) is single
 
 
+def test_shrunk_model_pulls_outputs_toward_the_center_and_survives_saving(tmp_path):
+    import keras
+
+    x, y = _sine_windows(40)
+    model = models.stock_model(7, 1, StockTrain(epochs=1))
+    shrunk = models.shrunk(model, 0.25, 0.4)
+    raw = model.predict(x, verbose=0)
+    np.testing.assert_allclose(shrunk.predict(x, verbose=0), 0.25 + 0.4 * (raw - 0.25), rtol=1e-5)
+    shrunk.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), shrunk.predict(x, verbose=0))
+    fitted, factor = training.shrink(model, (x, y), 0.5)
+    assert 0 <= factor <= 1 and fitted.output_shape == (None, 1)
+
+
 def test_ensemble_survives_save_and_load(tmp_path):
     import keras
 

@@ -41,6 +41,8 @@ def test_project_params_are_valid(raw):
         ("imdb", "preprocess", "maxlen", 0, "imdb.preprocess.maxlen"),
         ("imdb", "preprocess", "num_words", 2, "imdb.preprocess.num_words"),
         ("imdb", "train", "lerning_rate", 0.1, "imdb.train.lerning_rate"),
+        ("imdb", "train", "members", 0, "imdb.train.members"),
+        ("stock", "train", "shrink", True, "set preprocess.predict to change"),
     ],
 )
 def test_bad_value_names_the_key(raw, dataset, section, key, value, named):

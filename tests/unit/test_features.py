@@ -85,6 +85,22 @@ def test_scaled_targets_map_back_to_dollars(inputs, predict):
     assert arrays["x_test"].shape[1] == (3 if inputs == "level" else 2)
 
 
+@pytest.mark.parametrize("predict", ["change", "return"])
+def test_no_change_output_is_persistence(predict):
+    values = _prices()
+    _, scaling = f.stock_arrays(values, 20, _preprocess(inputs="return", predict=predict))
+    today = values[30:33, 4]
+    np.testing.assert_allclose(scaling.prices(np.full(3, scaling.no_change()), today), today)
+
+
+def test_shrink_factor_is_least_squares_through_the_center_within_0_and_1():
+    predicted = np.array([1.0, -2.0, 3.0, -1.0]) + 5
+    assert f.shrink_factor(5 + 0.3 * (predicted - 5), predicted, 5) == pytest.approx(0.3)
+    assert f.shrink_factor(5 - (predicted - 5), predicted, 5) == 0  # wrong way round: persistence
+    assert f.shrink_factor(5 + 4 * (predicted - 5), predicted, 5) == 1  # never amplified
+    assert f.shrink_factor(predicted, np.full(4, 5.0), 5) == 0  # predictions that never move
+
+
 def test_scalers_never_see_the_test_period():
     values = _prices()
     changed = values.copy()

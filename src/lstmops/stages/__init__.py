@@ -37,6 +37,13 @@ def load_arrays(dataset: str) -> dict[str, np.ndarray]:
         return dict(data)
 
 
+def load_scaling(dataset: str):
+    """The price series' fitted features.StockScaling, saved by preprocess."""
+    import joblib
+
+    return joblib.load(require(cfg.processed_dir(dataset) / SCALING_FILE, "preprocess", dataset))
+
+
 def flat(section: dict, prefix: str = "") -> dict[str, object]:
     """{'train': {'epochs': 3}} -> {'train.epochs': 3}: the names params.yaml and `dvc exp` use."""
     out: dict[str, object] = {}

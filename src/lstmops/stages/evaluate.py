@@ -13,9 +13,9 @@ from lstmops.stages import (
     HISTORY_FILE,
     MODEL_FILE,
     RUN_FILE,
-    SCALING_FILE,
     flat,
     load_arrays,
+    load_scaling,
     require,
 )
 
@@ -49,9 +49,7 @@ def evaluate(dataset: str, params: Params) -> None:
             ev.plot_confusion(labels, (predicted >= 0.5).astype(int), out / "confusion.png")
             ev.plot_roc(labels, predicted, out / "roc.png").to_csv(out / "roc.csv", index=False)
         else:
-            import joblib
-
-            scaling = joblib.load(cfg.processed_dir(dataset) / SCALING_FILE)
+            scaling = load_scaling(dataset)
             dollars = scaling.prices(predicted, data["previous_test"])
             metrics = ev.stock_metrics(data["previous_test"], data["actual_test"], dollars)
             table = pd.DataFrame(

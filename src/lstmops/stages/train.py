@@ -23,6 +23,7 @@ from lstmops.stages import (
     VOCABULARY_FILE,
     flat,
     load_arrays,
+    load_scaling,
 )
 
 CHECKPOINT_DIR = Path(
@@ -178,10 +179,16 @@ def train(dataset: str, params: Params) -> None:
                 "epochs_run": len(history.history["loss"]),  # fewer than asked after early stopping
             }
         )
+        predicting = models.for_prediction(model)  # an ensemble's mean
+        if dataset != "imdb" and p.shrink:
+            no_change = load_scaling(dataset).no_change()
+            predicting, factor = training.shrink(predicting, val_part, no_change)
+            mlflow.log_metric("shrink_factor", factor)
+            print(f"train {dataset}: forecast changes shrunk toward persistence by {factor:.4f}")
         out_dir = cfg.model_dir(dataset)
         with atomic_path(out_dir) as out:
             out.mkdir()
-            models.for_prediction(model).save(out / MODEL_FILE)  # an ensemble's mean
+            predicting.save(out / MODEL_FILE)
             (out / HISTORY_FILE).write_text(json.dumps(history.history, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
         _log_model(dataset, out_dir, data, params)

@@ -17,8 +17,9 @@ from lstmops.io import atomic_path, read_json, write_json
 from lstmops.stages import RUN_FILE, flat, require
 
 
-def _fit(arrays: dict[str, np.ndarray], params: Params):
-    """A fresh model trained as the train stage trains it (same split, seed, early stopping)."""
+def _fit(arrays: dict[str, np.ndarray], scaling, params: Params):
+    """A fresh model trained as the train stage trains it (same split, seed, early stopping,
+    ensemble and shrinkage)."""
     from lstmops import models, training
 
     p = params.stock.train
@@ -28,6 +29,8 @@ def _fit(arrays: dict[str, np.ndarray], params: Params):
     model = models.stock_model(x.shape[1], x.shape[2], p)
     callbacks = training.validation_callbacks(p, val_part)
     training.fit(model, fit_part, val_part, p.epochs, p.batch_size, callbacks, p.seed)
+    if p.shrink:
+        return training.shrink(models.for_prediction(model), val_part, scaling.no_change())[0]
     return models.for_prediction(model)
 
 
@@ -51,7 +54,7 @@ def walk_forward(values: np.ndarray, params: Params) -> tuple[dict, list[dict]]:
             # Arrays reach to this block's end (retrain) or the period's end (one model for all).
             end = test_end if w.retrain else bounds[-1][1]
             arrays, scaling = f.stock_arrays(values[: end + p.seq_length], train_end, p)
-            model, first = _fit(arrays, params), train_end
+            model, first = _fit(arrays, scaling, params), train_end
         block = slice(train_end - first, test_end - first)
         previous, actual = arrays["previous_test"][block], arrays["actual_test"][block]
         outputs = model.predict(arrays["x_test"][block], verbose=0).reshape(-1)
