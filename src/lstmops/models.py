@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from lstmops.config import ImdbTrain, StockTrain
+from lstmops.config import ImdbTrain, StockTrain, Train
 
 MEMBERS = "members"  # the layer that puts the members' outputs side by side while training
 
@@ -14,6 +14,16 @@ def _side_by_side(outputs: list) -> keras.KerasTensor:
     if len(outputs) == 1:
         return outputs[0]
     return keras.layers.Concatenate(name=MEMBERS, dtype="float32")(outputs)
+
+
+def _compiled(inputs, member, params: Train, name: str, loss: str, metric) -> keras.Model:
+    """`params.members` models built by `member` on the same inputs, side by side, under Adam."""
+    outputs = [member(inputs) for _ in range(params.members)]
+    model = keras.Model(inputs, _side_by_side(outputs), name=name)
+    model.compile(
+        optimizer=keras.optimizers.Adam(params.learning_rate), loss=loss, metrics=[metric]
+    )
+    return model
 
 
 def for_prediction(model: keras.Model) -> keras.Model:
@@ -38,15 +48,14 @@ def shrunk(model: keras.Model, center: float, factor: float) -> keras.Model:
 def stock_model(seq_length: int, n_features: int, params: StockTrain) -> keras.Model:
     """The lecture's regressor: LSTM(units, activation) -> Dense(1), MSE, Adam; `members` of them
     side by side for an ensemble (for_prediction averages them)."""
-    inputs = keras.Input(shape=(seq_length, n_features))
-    outputs = [_stock_member(inputs, params) for _ in range(params.members)]
-    model = keras.Model(inputs, _side_by_side(outputs), name="stock_lstm")
-    model.compile(
-        optimizer=keras.optimizers.Adam(params.learning_rate),
-        loss="mse",
-        metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+    return _compiled(
+        keras.Input(shape=(seq_length, n_features)),
+        lambda inputs: _stock_member(inputs, params),
+        params,
+        "stock_lstm",
+        "mse",
+        keras.metrics.RootMeanSquaredError(name="rmse"),
     )
-    return model
 
 
 def _stock_member(inputs: keras.KerasTensor, params: StockTrain) -> keras.KerasTensor:
@@ -63,16 +72,15 @@ def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
     The LSTMs keep Keras's defaults (tanh, sigmoid, no recurrent dropout) so that they are eligible
     for the cuDNN kernel on a GPU.
     """
-    inputs = keras.Input(shape=(maxlen,), dtype="int32")
-    outputs = [_imdb_member(inputs, num_words, params) for _ in range(params.members)]
-    model = keras.Model(inputs, _side_by_side(outputs), name="imdb_lstm")
-    model.compile(
-        optimizer=keras.optimizers.Adam(params.learning_rate),
-        loss="binary_crossentropy",
+    return _compiled(
+        keras.Input(shape=(maxlen,), dtype="int32"),
+        lambda inputs: _imdb_member(inputs, num_words, params),
+        params,
+        "imdb_lstm",
+        "binary_crossentropy",
         # named, not "accuracy": Keras would read several members' columns as categories
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+        keras.metrics.BinaryAccuracy(name="accuracy"),
     )
-    return model
 
 
 def _imdb_member(inputs: keras.KerasTensor, num_words: int, params: ImdbTrain) -> keras.KerasTensor:
