@@ -249,6 +249,17 @@ def shrink(model: keras.Model, validation: tuple, center: float) -> tuple[keras.
     return models.shrunk(model, center, factor), factor
 
 
+def predicting_model(
+    model: keras.Model, validation: tuple | None, no_change: float | None
+) -> tuple[keras.Model, float | None]:
+    """What is saved and scored: an ensemble's mean, shrunk toward `no_change` when one is given
+    (train.shrink), and the fitted factor (None without shrinking)."""
+    predicting = models.for_prediction(model)
+    if no_change is None:
+        return predicting, None
+    return shrink(predicting, validation, no_change)
+
+
 def member_targets(y: np.ndarray, model: keras.Model) -> np.ndarray:
     """(rows,) targets -> (rows, outputs): one column for each of the model's output columns."""
     return np.repeat(np.asarray(y).reshape(-1, 1), model.output_shape[-1], axis=1)

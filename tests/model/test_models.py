@@ -170,8 +170,9 @@ def test_shrunk_model_pulls_outputs_toward_the_center_and_survives_saving(tmp_pa
     shrunk.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), shrunk.predict(x, verbose=0))
-    fitted, factor = training.shrink(model, (x, y), 0.5)
+    fitted, factor = training.predicting_model(model, (x, y), 0.5)
     assert 0 <= factor <= 1 and fitted.output_shape == (None, 1)
+    assert training.predicting_model(model, (x, y), None) == (model, None)  # shrink off
 
 
 def test_ensemble_survives_save_and_load(tmp_path):

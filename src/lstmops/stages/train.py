@@ -179,10 +179,9 @@ def train(dataset: str, params: Params) -> None:
                 "epochs_run": len(history.history["loss"]),  # fewer than asked after early stopping
             }
         )
-        predicting = models.for_prediction(model)  # an ensemble's mean
-        if dataset != "imdb" and p.shrink:
-            no_change = load_scaling(dataset).no_change()
-            predicting, factor = training.shrink(predicting, val_part, no_change)
+        no_change = load_scaling(dataset).no_change() if dataset != "imdb" and p.shrink else None
+        predicting, factor = training.predicting_model(model, val_part, no_change)
+        if factor is not None:
             mlflow.log_metric("shrink_factor", factor)
             print(f"train {dataset}: forecast changes shrunk toward persistence by {factor:.4f}")
         out_dir = cfg.model_dir(dataset)

@@ -29,9 +29,7 @@ def _fit(arrays: dict[str, np.ndarray], scaling, params: Params):
     model = models.stock_model(x.shape[1], x.shape[2], p)
     callbacks = training.validation_callbacks(p, val_part)
     training.fit(model, fit_part, val_part, p.epochs, p.batch_size, callbacks, p.seed)
-    if p.shrink:
-        return training.shrink(models.for_prediction(model), val_part, scaling.no_change())[0]
-    return models.for_prediction(model)
+    return training.predicting_model(model, val_part, scaling.no_change() if p.shrink else None)[0]
 
 
 def walk_forward(values: np.ndarray, params: Params) -> tuple[dict, list[dict]]:
