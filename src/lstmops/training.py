@@ -241,23 +241,18 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def shrink(model: keras.Model, validation: tuple, center: float) -> tuple[keras.Model, float]:
-    """The model shrunk toward `center` (the output for no change) by the factor fitted on the
-    validation slice (train.shrink), and that factor."""
-    predicted = model.predict(validation[0], verbose=0).reshape(-1)
-    factor = features.shrink_factor(validation[1], predicted, center)
-    return models.shrunk(model, center, factor), factor
-
-
 def predicting_model(
     model: keras.Model, validation: tuple | None, no_change: float | None
 ) -> tuple[keras.Model, float | None]:
-    """What is saved and scored: an ensemble's mean, shrunk toward `no_change` when one is given
-    (train.shrink), and the fitted factor (None without shrinking)."""
+    """What is saved and scored: an ensemble's mean, shrunk toward `no_change` (the output for
+    persistence) by the factor fitted on the validation slice when one is given (train.shrink),
+    and that factor (None without shrinking)."""
     predicting = models.for_prediction(model)
     if no_change is None:
         return predicting, None
-    return shrink(predicting, validation, no_change)
+    predicted = predicting.predict(validation[0], verbose=0).reshape(-1)
+    factor = features.shrink_factor(validation[1], predicted, no_change)
+    return models.shrunk(predicting, no_change, factor), factor
 
 
 def member_targets(y: np.ndarray, model: keras.Model) -> np.ndarray:

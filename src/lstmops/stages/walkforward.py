@@ -32,7 +32,7 @@ def _fit(arrays: dict[str, np.ndarray], scaling, params: Params):
     return training.predicting_model(model, val_part, scaling.no_change() if p.shrink else None)[0]
 
 
-def walk_forward(values: np.ndarray, params: Params) -> tuple[dict, list[dict]]:
+def score_folds(values: np.ndarray, params: Params) -> tuple[dict, list[dict]]:
     """Time-ordered raw rows -> pooled metrics over every fold's block, and one row per fold."""
     from lstmops import evaluation as ev
     from lstmops import features as f
@@ -93,7 +93,7 @@ def walkforward(dataset: str, params: Params) -> None:
     from lstmops.stages.preprocess import stock_values
 
     w = params.stock.walk_forward
-    metrics, rows = walk_forward(stock_values(dataset, params), params)
+    metrics, rows = score_folds(stock_values(dataset, params), params)
     path, table = cfg.walkforward_files(dataset)
     write_json(path, metrics)
     with atomic_path(table) as tmp:
