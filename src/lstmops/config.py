@@ -75,6 +75,8 @@ class StockPreprocess(_Strict):
     train_fraction: Fraction = 0.7
     features: tuple[Literal["Open", "High", "Low", "Volume", "Close"], ...] = STOCK_COLUMNS
     target: Literal["Close"] = "Close"
+    # Fewest test windows whose metrics mean something; fewer is a settings error, not a result.
+    min_test_windows: PositiveInt = 30
     # "train" fits the scaler on the training rows only; "all" reproduces the lecture's leak.
     scaler_fit: Literal["train", "all"] = "train"
     inputs: Literal["level", "return"] = "level"  # return: day-over-day changes within a window
@@ -106,9 +108,12 @@ class WalkForward(_Strict):
     retrain: bool = True  # false: train once on the first fold's windows, predict every block
 
 
+LSTM_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softsign", "linear")
+
+
 class StockTrain(Train):
     units: PositiveInt = 16
-    activation: str = "relu"
+    activation: Literal[LSTM_ACTIVATIONS] = "relu"
     epochs: PositiveInt = 100
     batch_size: PositiveInt = 16
     # Pull the forecast change toward 0 (persistence) by the factor in [0, 1] that minimises the

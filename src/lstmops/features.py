@@ -39,6 +39,22 @@ def train_window_count(n_windows: int, train_fraction: float) -> int:
     return int(n_windows * train_fraction)
 
 
+def split_windows(n_rows: int, p: StockPreprocess) -> tuple[int, int]:
+    """(training windows, test windows) of a series of `n_rows` rows, or a settings error when the
+    test period is shorter than p.min_test_windows: a metric over a handful of days means nothing."""
+    n_windows = max(n_rows - p.seq_length, 0)
+    n_train = train_window_count(n_windows, p.train_fraction)
+    n_test = n_windows - n_train
+    if n_train < 1 or n_test < p.min_test_windows:
+        raise ValueError(
+            f"seq_length={p.seq_length} and train_fraction={p.train_fraction} leave {n_train} "
+            f"training and {n_test} test windows from the series' {n_rows} rows, and the test "
+            f"period needs at least min_test_windows={p.min_test_windows}. Lower seq_length or "
+            "train_fraction, or use a longer series."
+        )
+    return n_train, n_test
+
+
 def fold_bounds(n_windows: int, initial_fraction: float, folds: int) -> list[tuple[int, int]]:
     """Expanding-window folds over the first `n_windows` windows: (train_end, test_end) each.
 

@@ -32,8 +32,19 @@ def experiment_name(dataset: str) -> str:
     return f"{EXPERIMENT_PREFIX}-{dataset}"
 
 
+# What MLflow's tracking store accepts: a server, a database (SQLAlchemy) or a local directory.
+TRACKING_SCHEMES = ("http", "https", "sqlite", "postgresql", "mysql", "mssql", "file", "databricks")
+
+
 def _check_reachable(uri: str) -> None:
-    """Fail within seconds, not after MLflow's long retries, when a tracking server does not answer."""
+    """Fail within seconds, not after MLflow's long retries, when a tracking store is unusable."""
+    scheme = uri.split("://", 1)[0].split("+", 1)[0] if "://" in uri else "file"
+    if scheme not in TRACKING_SCHEMES:
+        raise LstmopsError(
+            f"MLFLOW_TRACKING_URI={uri} has the scheme {scheme!r}, which MLflow cannot track to; use "
+            f"one of {', '.join(TRACKING_SCHEMES)} (e.g. http://127.0.0.1:5000 or "
+            "sqlite:///path/mlflow.db), or unset it to use the project's store under mlruns/."
+        )
     if uri.startswith(("http://", "https://")):
         try:
             urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5).close()
@@ -98,6 +109,18 @@ def run_tags(dataset: str) -> dict[str, str]:
     if os.environ.get("DVC_EXP_NAME"):
         tags["dvc.exp_name"] = os.environ["DVC_EXP_NAME"]
     return tags
+
+
+def logged_steps(run_id: str) -> set[tuple[str, int]]:
+    """Every (metric, step) pair the run already holds."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    return {
+        (key, m.step)
+        for key in client.get_run(run_id).data.metrics
+        for m in client.get_metric_history(run_id, key)
+    }
 
 
 def latest_model_uri(dataset: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
@@ -13,7 +14,7 @@ import numpy as np
 
 from lstmops import features, models
 from lstmops.config import LstmopsError, Train
-from lstmops.io import write_json
+from lstmops.io import atomic_path
 
 
 def _gpu_names(backend: str) -> list[str]:
@@ -142,10 +143,15 @@ def seed_everything(seed: int) -> None:
 def tail_split(x: np.ndarray, y: np.ndarray, fraction: float) -> tuple[tuple, tuple | None]:
     """Hold out the last `fraction` of the rows (the end of the training period for a time series)."""
     n_val = int(len(x) * fraction)
-    if n_val == 0:
+    if fraction == 0:
         return (x, y), None
-    if n_val == len(x):
-        raise LstmopsError(f"validation_fraction {fraction} leaves no training rows; lower it.")
+    if n_val == 0 or n_val == len(x):
+        raise LstmopsError(
+            f"train.validation_fraction={fraction} of {len(x)} training rows leaves "
+            f"{n_val} for validation and {len(x) - n_val} to train on; both need at least one. "
+            "Change validation_fraction, or give the training period more rows (a longer series, "
+            "or a smaller preprocess.seq_length or larger train_fraction)."
+        )
     return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
 
 
@@ -168,30 +174,58 @@ class EpochTimer(keras.callbacks.Callback):
             logs["epoch_seconds"] = time.perf_counter() - self._start
 
 
-class Checkpoint(keras.callbacks.BackupAndRestore):
-    """Keras's BackupAndRestore plus the per-epoch history, saved together at most every
-    `interval_s` seconds, so a killed run resumes from its last saved epoch with its whole history.
+# What early stopping and learning-rate reduction remember between epochs (best_weights apart).
+WATCHER_STATE = ("wait", "best", "best_epoch", "stopped_epoch", "cooldown_counter")
 
-    Saving the model and optimizer every epoch cost 17% of the stock model's training time (its
-    epochs take 0.1 s); throttled, a kill loses at most `interval_s` seconds of training.
-    `before_save` runs first (the train stage flushes MLflow's asynchronous metric logging there,
-    so that no epoch a checkpoint covers can be missing from the run after a kill).
+
+def state_variables(model: keras.Model) -> list:
+    """Everything a fit changes: the weights, the dropout layers' seed generators and the optimizer's
+    variables (step count and learning rate included)."""
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    return [*model.variables, *(model.optimizer.variables if model.optimizer else [])]
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """The whole training state in one file, replaced atomically at most every `interval_s` seconds
+    after an epoch: the model's and optimizer's variables, the per-epoch history and what the
+    `watchers` (early stopping, learning-rate reduction) remember. `restore` puts it back before
+    `fit`, which then continues from the restored epoch (its shuffle order advanced by `fit`) exactly
+    as an uninterrupted run would.
+
+    Saving every epoch cost 17% of the stock model's training time (its epochs take 0.1 s);
+    throttled, a kill loses at most `interval_s` seconds of training. `before_save` runs first (the
+    train stage flushes MLflow's asynchronous logging there, so no saved epoch is missing from it).
     """
 
-    def __init__(
-        self,
-        directory: Path,
-        history: dict[str, list[float]],
-        interval_s: float,
-        before_save=None,
-    ) -> None:
-        # double_checkpoint: a kill while the weights are written falls back to the previous save.
-        super().__init__(str(directory / "keras"), double_checkpoint=True)
-        self.path = directory / "history.json"
-        self.history = {k: list(v) for k, v in history.items()}
+    def __init__(self, path: Path, interval_s: float, watchers=(), before_save=None) -> None:
+        super().__init__()
+        self.path = path
         self.interval_s = interval_s
+        self.watchers = list(watchers)
         self.before_save = before_save
+        self.history: dict[str, list[float]] = {}
+        self._restored: list[dict] | None = None
         self._saved_at = time.monotonic()
+
+    def restore(self, model: keras.Model) -> int:
+        """Load the saved state into `model`, if there is one; return the epochs it covers."""
+        if not self.path.is_file():
+            return 0
+        with np.load(self.path) as saved:
+            meta = json.loads(str(saved["meta"]))
+            for i, variable in enumerate(state_variables(model)):
+                variable.assign(saved[f"variable_{i}"])
+            for i, watcher in enumerate(meta["watchers"]):
+                count = watcher.pop("best_weights", None)
+                if count is not None:
+                    watcher["best_weights"] = [saved[f"best_{i}_{j}"] for j in range(count)]
+        self.history, self._restored = meta["history"], meta["watchers"]
+        return meta["epoch"]
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        for watcher, state in zip(self.watchers, self._restored or [], strict=False):
+            watcher.__dict__.update(state)  # after their own on_train_begin reset them
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         for key, value in (logs or {}).items():
@@ -199,14 +233,42 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
         if time.monotonic() - self._saved_at >= self.interval_s:
             if self.before_save is not None:
                 self.before_save()
-            write_json(self.path, self.history)  # atomic; may run one save ahead of the weights
-            super().on_epoch_end(epoch, logs)  # saves the model and optimizer state
+            self._save(epoch + 1)
             self._saved_at = time.monotonic()
 
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        super().on_train_begin(logs)  # restores the last readable save, if any
-        restored = getattr(self.model, "_initial_epoch", None) or 0
-        self.history = {k: v[:restored] for k, v in self.history.items()}  # as far as the weights
+    def _save(self, epochs: int) -> None:
+        arrays = {f"variable_{i}": v.numpy() for i, v in enumerate(state_variables(self.model))}
+        watchers = []
+        for i, watcher in enumerate(self.watchers):
+            state = {k: _plain(getattr(watcher, k)) for k in WATCHER_STATE if hasattr(watcher, k)}
+            best = getattr(watcher, "best_weights", None)
+            if best is not None:
+                state["best_weights"] = len(best)
+                arrays.update({f"best_{i}_{j}": w for j, w in enumerate(best)})
+            watchers.append(state)
+        meta = {"epoch": epochs, "history": self.history, "watchers": watchers}
+        with atomic_path(self.path) as tmp, tmp.open("wb") as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def _plain(value):
+    """A watcher's number (numpy or Python, possibly infinite) as a JSON-ready Python number."""
+    return value.item() if hasattr(value, "item") else value
+
+
+class EpochLogger(keras.callbacks.Callback):
+    """Hands each epoch's logs to `log(metrics, step)`, step = the epoch, leaving out the
+    (name, step) pairs in `already`: a resumed run re-runs the epochs after its last checkpoint,
+    with the same values, and each pair is logged once."""
+
+    def __init__(self, log, already: set[tuple[str, int]] = frozenset()) -> None:
+        super().__init__()
+        self.log, self.already = log, already
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        new = {k: float(v) for k, v in (logs or {}).items() if (k, epoch) not in self.already}
+        if new:
+            self.log(new, epoch)
 
 
 def validation_callbacks(params: Train, validation: tuple | None) -> list[keras.callbacks.Callback]:
@@ -269,10 +331,13 @@ def fit(
     callbacks: list[keras.callbacks.Callback],
     seed: int = 0,
     strategy=None,
+    initial_epoch: int = 0,
 ) -> dict[str, list[float]]:
-    """Train (shuffling with `seed` each epoch) and return the per-epoch history.
+    """Train (shuffling with `seed` each epoch) and return the history of the epochs run.
 
     Every member of an ensemble (models.MEMBERS) learns the same target: it is given once per member.
+    `initial_epoch` > 0 continues a restored run: the input pipeline's shuffle order is advanced to
+    that epoch, so the run sees the same batches as one that was never stopped.
     """
     train, validation = (
         None if part is None else (part[0], member_targets(part[1], model))
@@ -284,12 +349,17 @@ def fit(
         )
     data = batches(*train, batch_size, seed)
     arrays = isinstance(data, tuple)
+    # Each new iterator draws the next shuffle order, and fit makes two an epoch (the second, made
+    # ahead at the end of an epoch, goes unused): a restored run skips as many as fit made before.
+    for _ in range(0 if arrays else 2 * initial_epoch):
+        iter(data)
     history = model.fit(
         *(data if arrays else (data,)),
         batch_size=batch_size if arrays else None,
         shuffle=arrays,
         validation_data=None if validation is None else batches(*validation, batch_size, None),
         epochs=epochs,
+        initial_epoch=initial_epoch,
         callbacks=[EpochTimer(), *callbacks],
         verbose=1 if sys.stdout.isatty() else 2,
     )
@@ -326,7 +396,10 @@ def _fit_multi_worker(model, train, validation, epochs, batch_size, callbacks, s
                 loss = tf.nn.compute_average_loss(
                     per_sample(x, y, True), global_batch_size=batch_size
                 )
-            gradients = tape.gradient(loss, model.trainable_variables)
+                # Under mixed_float16 the optimizer is a LossScaleOptimizer: its apply unscales
+                # the gradients, so they must come from the scaled loss (a no-op otherwise).
+                scaled = model.optimizer.scale_loss(loss)
+            gradients = tape.gradient(scaled, model.trainable_variables)
             model.optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
             return loss
 

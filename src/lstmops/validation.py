@@ -7,6 +7,7 @@ preprocess, and the message names each failed expectation.
 from __future__ import annotations
 
 import html
+import math
 import os
 from dataclasses import asdict, dataclass
 
@@ -19,6 +20,7 @@ import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
+NOT_FINITE = [float("inf"), float("-inf")]  # "inf" in a CSV reads as a number, but is no price
 NUMERIC_TYPES = ["int64", "float64", "Int64", "Float64", "int32", "float32"]
 
 
@@ -37,21 +39,18 @@ class Check:
         return f"{self.table}: {self.expectation}({args}) — {self.detail}"
 
 
-def min_stock_rows(seq_length: int, train_fraction: float) -> int:
-    """Fewest rows that give at least one training and one test window."""
-    windows = 2
-    while int(windows * train_fraction) < 1 or windows - int(windows * train_fraction) < 1:
-        windows += 1
-    return seq_length + windows
+MIN_PRICE_ROWS = 2  # one day-over-day step; whether a series is long enough for its windows and
+# test period depends on the settings, so preprocess checks that (features.split_windows)
 
 
-def stock_expectations(min_rows: int) -> list[gxe.Expectation]:
+def stock_expectations() -> list[gxe.Expectation]:
     suite: list[gxe.Expectation] = []
     suite.append(gxe.ExpectTableColumnsToMatchOrderedList(column_list=list(STOCK_COLUMNS)))
-    suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=min_rows))
+    suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=MIN_PRICE_ROWS))
     for column in STOCK_COLUMNS:
         suite.append(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
         suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
+        suite.append(gxe.ExpectColumnValuesToNotBeInSet(column=column, value_set=NOT_FINITE))
     suite.append(gxe.ExpectColumnValuesToBeBetween(column="Volume", min_value=0))
     # Prices are positive (Low is the smallest of the four); returns divide by them.
     suite.append(gxe.ExpectColumnValuesToBeBetween(column="Low", min_value=0, strict_min=True))
@@ -97,10 +96,11 @@ def imdb_expectations(rows: int, balance_tolerance: float) -> list[gxe.Expectati
 
 
 def _plain(value: object) -> object:
-    """numpy scalars and nested lists -> plain Python, for readable messages and JSON."""
+    """numpy scalars, nested lists and infinities -> plain Python and strict JSON, for messages."""
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    return value.item() if hasattr(value, "item") else value
+    value = value.item() if hasattr(value, "item") else value
+    return str(value) if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _detail(result: dict) -> str:
@@ -134,7 +134,9 @@ def run_suite(
     for result in outcome["results"]:
         config = result["expectation_config"]
         kwargs = {
-            k: v for k, v in config["kwargs"].items() if k not in ("batch_id", "condition_parser")
+            k: _plain(v)
+            for k, v in config["kwargs"].items()
+            if k not in ("batch_id", "condition_parser")
         }
         if isinstance(kwargs.get("row_condition"), dict):  # GX's wrapped form -> the condition text
             kwargs["row_condition"] = kwargs["row_condition"].get("pass_through_filter")
@@ -153,10 +155,13 @@ def report(checks: list[Check]) -> dict:
     }
 
 
-def failure_message(dataset: str, checks: list[Check]) -> str:
+def failure_message(dataset: str, checks: list[Check], kept: str = "") -> str:
+    """One line per failed expectation; `kept` says what was left as it was, if anything."""
     failed = [c for c in checks if not c.success]
     lines = [f"{dataset}: {len(failed)} of {len(checks)} expectations failed on the raw data:"]
     lines += [f"  - {c.describe()}" for c in failed]
+    if kept:
+        lines.append(kept)
     lines.append("Fix or replace the source data, then run `dvc repro` again.")
     return "\n".join(lines)
 

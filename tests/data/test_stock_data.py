@@ -4,13 +4,11 @@ import pytest
 
 from lstmops.config import LstmopsError
 from lstmops.data.stock import parse_prices
-from lstmops.validation import failure_message, min_stock_rows, run_suite, stock_expectations
-
-MIN_ROWS = min_stock_rows(seq_length=7, train_fraction=0.7)
+from lstmops.validation import MIN_PRICE_ROWS, failure_message, run_suite, stock_expectations
 
 
 def _validate(text: str):
-    return run_suite(parse_prices(text), stock_expectations(MIN_ROWS), "stock")
+    return run_suite(parse_prices(text), stock_expectations(), "stock")
 
 
 def _failed(text: str) -> str:
@@ -47,6 +45,7 @@ def test_real_file_parses_newest_first_and_passes(stock_text):
         (2, "", "expect_column_values_to_not_be_null(column=Low"),  # a missing value
         (2, "0", "expect_column_values_to_be_between(column=Low"),  # a zero price
         (0, "abc", "expect_column_values_to_be_in_type_list(column=Open"),  # non-numeric
+        (4, "inf", "expect_column_values_to_not_be_in_set(column=Close"),  # not a finite price
     ],
 )
 def test_planted_fault_names_the_failed_expectation(stock_text, column, value, expectation):
@@ -59,9 +58,10 @@ def test_renamed_column_is_named(stock_text):
     assert "expect_table_columns_to_match_ordered_list" in _failed(text)
 
 
-def test_too_few_rows_for_the_windows(stock_text):
+def test_too_few_rows_for_a_day_over_day_step(stock_text):
     lines = stock_text.split("\r\n")
-    assert "expect_table_row_count_to_be_between" in _failed("\r\n".join(lines[: 2 + MIN_ROWS - 1]))
+    text = "\r\n".join(lines[: 2 + MIN_PRICE_ROWS - 1])
+    assert "expect_table_row_count_to_be_between(min_value=2)" in _failed(text)
 
 
 def test_duplicated_rows_are_named(stock_text):

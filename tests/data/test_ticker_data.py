@@ -7,7 +7,7 @@ import pytest
 
 from lstmops.config import TICKERS, LstmopsError
 from lstmops.data.tickers import read_ticker, source_version
-from lstmops.validation import min_stock_rows, run_suite, stock_expectations
+from lstmops.validation import run_suite, stock_expectations
 
 
 @pytest.mark.parametrize("ticker", TICKERS)
@@ -21,7 +21,7 @@ def test_each_ticker_reads_in_time_order_and_passes_the_stock_suite(ticker):
     dates = pd.to_datetime(pd.Series(series["date"])).sort_values()
     first = series["date"].index(dates.iloc[0].strftime("%Y-%m-%d"))
     assert table["Close"].iloc[0] == series["close"][first]  # oldest day first
-    checks = run_suite(table, stock_expectations(min_stock_rows(7, 0.7)), ticker)
+    checks = run_suite(table, stock_expectations(), ticker)
     assert all(c.success for c in checks), [c.describe() for c in checks if not c.success]
 
 

@@ -21,14 +21,10 @@ def stock_values(dataset: str, params: Params) -> np.ndarray:
     p = params.stock.preprocess
     table = stock.read_prices(require(cfg.raw_dir(dataset) / stock.RAW_FILE, "ingest", dataset))
     values = table[list(p.features)].to_numpy(dtype=np.float64)
-    n_windows = len(values) - p.seq_length
-    n_train = f.train_window_count(n_windows, p.train_fraction)
-    if n_train < 1 or n_train >= n_windows:
-        raise LstmopsError(
-            f"stock.preprocess.seq_length={p.seq_length} with train_fraction={p.train_fraction} "
-            f"leaves {n_windows} windows from {len(values)} rows: too few for a train and a test part. "
-            "Lower seq_length or use a longer series."
-        )
+    try:
+        f.split_windows(len(values), p)
+    except ValueError as err:
+        raise LstmopsError(f"stock.preprocess: {err}") from None
     if p.inputs == "return" and (values <= 0).any():
         columns = [c for c, bad in zip(p.features, (values <= 0).any(axis=0), strict=True) if bad]
         raise LstmopsError(
@@ -46,12 +42,11 @@ def _preprocess_stock(dataset: str, params: Params, out: Path) -> None:
 
     p = params.stock.preprocess
     values = stock_values(dataset, params)
-    n_windows = len(values) - p.seq_length
-    n_train = f.train_window_count(n_windows, p.train_fraction)
+    n_train, n_test = f.split_windows(len(values), p)
     arrays, scaling = f.stock_arrays(values, n_train, p)
     np.savez(out / ARRAYS, **arrays)
     joblib.dump(scaling, out / SCALING_FILE)
-    print(f"preprocess {dataset}: {n_train} train and {n_windows - n_train} test windows")
+    print(f"preprocess {dataset}: {n_train} train and {n_test} test windows")
 
 
 def _preprocess_imdb(dataset: str, params: Params, out: Path) -> None:

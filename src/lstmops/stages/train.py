@@ -26,9 +26,11 @@ from lstmops.stages import (
     load_scaling,
 )
 
-CHECKPOINT_DIR = Path(
-    "checkpoints"
-)  # per-epoch state of unfinished training runs (not a DVC output)
+CHECKPOINT_DIR = Path("checkpoints")  # state of unfinished training runs (not a DVC output)
+STATE_FILE = "state.npz"
+WALL_CLOCK = {
+    "epoch_seconds"
+}  # timings go to MLflow only: DVC outputs must not change by the clock
 
 
 NOT_TRAINING = {
@@ -105,7 +107,6 @@ def train(dataset: str, params: Params) -> None:
     """
     import keras
     import mlflow
-    import mlflow.keras
 
     from lstmops import models, tracking, training
 
@@ -140,12 +141,18 @@ def train(dataset: str, params: Params) -> None:
     checkpoints = CHECKPOINT_DIR / dataset
     backup = checkpoints / _fingerprint(section, cfg.processed_dir(dataset) / ARRAYS)
     resumed = read_json(backup / RUN_FILE) if (backup / RUN_FILE).is_file() else None
-    prior = read_json(backup / HISTORY_FILE) if (backup / HISTORY_FILE).is_file() else {}
     tracking.use_store(dataset)
     run_id = resumed["run_id"] if resumed else None
     with mlflow.start_run(run_id=run_id, tags=tracking.run_tags(dataset)) as run:
+        watchers = training.validation_callbacks(p, val_part)
+        # A multi_worker run does not resume (its loop starts at epoch 1), so it saves no state.
+        interval = math.inf if training.is_multi_worker(strategy) else p.checkpoint_seconds
+        history = training.Checkpoint(
+            backup / STATE_FILE, interval, watchers, mlflow.flush_async_logging
+        )
+        with training.scope(strategy):
+            done = history.restore(model)
         if resumed:
-            done = len(prior.get("loss", []))
             mlflow.set_tags({"resumed": "true", "resumed_from_epoch": str(done)})
             print(f"train {dataset}: resuming run {run.info.run_id} after epoch {done}")
         else:
@@ -157,22 +164,27 @@ def train(dataset: str, params: Params) -> None:
         print(
             f"train {dataset}: {device['device']} ({device['device_name']}), run {run.info.run_id}"
         )
-        # A multi_worker run does not resume (its loop starts at epoch 1), so it saves no state.
-        interval = math.inf if training.is_multi_worker(strategy) else p.checkpoint_seconds
-        history = training.Checkpoint(backup, prior, interval, mlflow.flush_async_logging)
-        callbacks = [
-            mlflow.keras.MlflowCallback(),  # logs an epoch before the checkpoint can cover it
-            history,
-            *training.validation_callbacks(p, val_part),
-        ]
+        epoch_logger = training.EpochLogger(
+            lambda metrics, step: mlflow.log_metrics(metrics, step=step, synchronous=False),
+            tracking.logged_steps(run.info.run_id) if resumed else set(),
+        )
         # A strategy places the replicas itself; a single device is pinned to what select_device chose.
         place = (
             keras.device(f"{device['device']}:0") if strategy is None else training.scope(strategy)
         )
         with place:
             training.fit(
-                model, fit_part, val_part, p.epochs, batch_size, callbacks, p.seed, strategy
+                model,
+                fit_part,
+                val_part,
+                p.epochs,
+                batch_size,
+                [epoch_logger, *watchers, history],  # history last: it restores the watchers
+                p.seed,
+                strategy,
+                initial_epoch=done,
             )
+        mlflow.flush_async_logging()
         mlflow.log_metrics(
             {
                 "train_seconds": sum(history.history["epoch_seconds"]),
@@ -188,7 +200,8 @@ def train(dataset: str, params: Params) -> None:
         with atomic_path(out_dir) as out:
             out.mkdir()
             predicting.save(out / MODEL_FILE)
-            (out / HISTORY_FILE).write_text(json.dumps(history.history, indent=2), encoding="utf-8")
+            curves = {k: v for k, v in history.history.items() if k not in WALL_CLOCK}
+            (out / HISTORY_FILE).write_text(json.dumps(curves, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
         _log_model(dataset, out_dir, data, params)
     shutil.rmtree(checkpoints, ignore_errors=True)

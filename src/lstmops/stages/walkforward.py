@@ -38,8 +38,8 @@ def score_folds(values: np.ndarray, params: Params) -> tuple[dict, list[dict]]:
     from lstmops import features as f
 
     p, w = params.stock.preprocess, params.stock.walk_forward
-    n_windows = len(values) - p.seq_length
-    period = f.train_window_count(n_windows, p.train_fraction) if w.period == "train" else n_windows
+    n_train, n_test = f.split_windows(len(values), p)
+    period = n_train if w.period == "train" else n_train + n_test
     try:
         bounds = f.fold_bounds(period, w.initial_fraction, w.folds)
     except ValueError as err:
