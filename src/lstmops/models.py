@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
+from pathlib import Path
+
 import keras
 
 from lstmops.config import ImdbTrain, StockTrain, Train
@@ -118,3 +122,40 @@ def cudnn_eligible(model: keras.Model) -> bool:
         and layer.use_bias
         for layer in lstms
     )
+
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
+
+
+def _renumbered(config: object, ids: dict) -> object:
+    """`config` with each shared_object_id (a memory address) replaced by its order of appearance."""
+    if isinstance(config, list):
+        return [_renumbered(item, ids) for item in config]
+    if not isinstance(config, dict):
+        return config
+    return {
+        key: ids.setdefault(value, len(ids))
+        if key == "shared_object_id"
+        else _renumbered(value, ids)
+        for key, value in config.items()
+    }
+
+
+def save(model: keras.Model, path: Path) -> None:
+    """`model.save(path)` without the run's accidents: the same weights give the same bytes, so DVC
+    sees an unchanged model as unchanged. Keras stamps the save date into the archive and numbers
+    shared objects by their memory address."""
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        entries = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, data in entries:
+            if info.filename == "metadata.json":
+                metadata = json.loads(data)
+                metadata.pop("date_saved", None)
+                data = json.dumps(metadata).encode()
+            if info.filename == "config.json":
+                data = json.dumps(_renumbered(json.loads(data), {})).encode()
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
+            fixed.compress_type = info.compress_type
+            archive.writestr(fixed, data)

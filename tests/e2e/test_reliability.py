@@ -6,6 +6,7 @@ Runs in a scratch project directory with its own params file and data mirror.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -15,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -44,12 +46,15 @@ def good_stock(tmp_path_factory) -> Workdir:
 
 @pytest.fixture
 def stock(good_stock: Workdir):
-    """The good scratch project; each test's changes to params and mirror are undone after it."""
+    """The good scratch project; each test's changes to params, mirror and raw data are undone."""
     params = json.loads(json.dumps(good_stock.params))
     before = {d: _digest(good_stock.root / "data" / d / "stock") for d in ("raw", "processed")}
     yield good_stock
     good_stock.params = params
     shutil.copy(STOCK_CSV, good_stock.mirror / "stock" / STOCK_CSV.name)
+    if _digest(good_stock.root / "data/raw/stock") != before["raw"]:  # a test ingested other data
+        good_stock.run("ingest", "stock", check=True)
+    assert _digest(good_stock.root / "data/raw/stock") == before["raw"]
     assert _digest(good_stock.root / "data/processed/stock") == before["processed"]
 
 
@@ -65,38 +70,51 @@ def _cell(row: int, column: int, value: str) -> str:
     return "\r\n".join(lines)
 
 
-# (case, planted file, stage that must fail, words its message must contain)
+def _row(row: int, values: str) -> str:
+    lines = list(LINES)
+    lines[2 + row] = values
+    return "\r\n".join(lines)
+
+
+# (case, planted file, words the message must contain): each fails in ingest, before the bad table
+# can replace the last good raw data.
 STOCK_CASES = [
-    ("empty file", "", "ingest", "no data rows"),
-    ("header only", "\r\n".join(LINES[:2]), "ingest", "no data rows"),
-    ("missing column", "\r\n".join(",".join(line.split(",")[:4]) if line[:1] != "#" else line for line in LINES), "ingest", "4 comma-separated column(s)"),
-    ("renamed column", GOOD.replace("Volume,Close", "Volume,Price"), "validate", "expect_table_columns_to_match_ordered_list"),
-    ("non-numeric cell", _cell(3, 0, "n/a"), "validate", "expect_column_values_to_be_in_type_list(column=Open"),
-    ("missing value", _cell(3, 2, ""), "validate", "expect_column_values_to_not_be_null(column=Low"),
-    ("negative volume", _cell(3, 3, "-100"), "validate", "expect_column_values_to_be_between(column=Volume"),
-    ("High < Low", _cell(3, 1, "1.0"), "validate", "column_A=High, column_B=Low"),
-    ("Close above High", _cell(3, 4, "2000.0"), "validate", "column_A=High, column_B=Close"),
-    ("too few rows", "\r\n".join(LINES[:10]), "validate", "expect_table_row_count_to_be_between"),
-    ("other delimiter", GOOD.replace(",", ";"), "ingest", "delimiter"),
-    ("duplicated rows", "\r\n".join([*LINES, LINES[7]]), "validate", "expect_compound_columns_to_be_unique"),
+    ("empty file", "", "no data rows"),
+    ("header only", "\r\n".join(LINES[:2]), "no data rows"),
+    ("missing column", "\r\n".join(",".join(line.split(",")[:4]) if line[:1] != "#" else line for line in LINES), "4 comma-separated column(s)"),
+    ("other delimiter", GOOD.replace(",", ";"), "delimiter"),
+    ("UTF-16", GOOD.encode("utf-16"), "is not UTF-8 text (it starts with a UTF-16 byte order mark)"),
+    ("binary", bytes(range(256)) * 20, "is not UTF-8 text: byte 0x80 at offset 128"),
+    ("renamed column", GOOD.replace("Volume,Close", "Volume,Price"), "expect_table_columns_to_match_ordered_list"),
+    ("non-numeric cell", _cell(3, 0, "n/a"), "expect_column_values_to_be_in_type_list(column=Open"),
+    ("missing value", _cell(3, 2, ""), "expect_column_values_to_not_be_null(column=Low"),
+    ("missing Volume", _cell(3, 3, ""), "expect_column_values_to_not_be_null(column=Volume"),
+    ("negative volume", _cell(3, 3, "-100"), "expect_column_values_to_be_between(column=Volume"),
+    ("zero Close", _cell(3, 4, "0"), "column_A=Close, column_B=Low"),
+    ("infinite Close", _cell(3, 4, "inf"), "expect_column_values_to_not_be_in_set(column=Close, value_set=['inf', '-inf'])"),
+    ("negative prices", _row(3, "-5,-4,-6,1000,-5"), "expect_column_values_to_be_between(column=Low"),
+    ("High < Low", _cell(3, 1, "1.0"), "column_A=High, column_B=Low"),
+    ("Close above High", _cell(3, 4, "2000.0"), "column_A=High, column_B=Close"),
+    ("one row", "\r\n".join(LINES[:3]), "expect_table_row_count_to_be_between(min_value=2)"),
+    ("duplicated rows", "\r\n".join([*LINES, LINES[7]]), "expect_compound_columns_to_be_unique"),
+    ("constant rows", "\r\n".join(LINES[:2] + [LINES[2]] * 700), "expect_compound_columns_to_be_unique"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("case", "text", "stage", "message"), STOCK_CASES, ids=[c[0] for c in STOCK_CASES]
-)
-def test_bad_stock_file_fails_clearly_and_keeps_good_outputs(stock, case, text, stage, message):
+@pytest.mark.parametrize(("case", "text", "message"), STOCK_CASES, ids=[c[0] for c in STOCK_CASES])
+def test_bad_stock_file_fails_in_ingest_and_keeps_the_good_raw_data(stock, case, text, message):
     raw_before = _digest(stock.root / "data/raw/stock")
     stock.plant_stock(text)
     out = stock.run("ingest", "stock")
-    if stage == "validate":
-        assert out.returncode == 0, out.stderr
-        out = stock.run("validate", "stock")
-    else:
-        assert _digest(stock.root / "data/raw/stock") == raw_before
     assert out.returncode == 1
-    assert message in out.stderr and "Traceback" not in out.stderr
-    assert out.stderr.startswith(f"error: {stage} stock:")
+    assert message in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.startswith("error: ingest stock:")
+    assert _digest(stock.root / "data/raw/stock") == raw_before
+    if "expect_" in message:  # the report says what failed, and that the good data was kept
+        report = json.loads((stock.root / "reports/validation/stock.json").read_text())
+        assert not report["success"] and report["failed"] >= 1
+        assert "was not replaced" in out.stderr and "stock.html" in out.stderr
+    assert not list((stock.root / "data/raw").glob(".*.tmp"))  # no temporary left behind
 
 
 @pytest.mark.parametrize(
@@ -105,9 +123,7 @@ def test_bad_stock_file_fails_clearly_and_keeps_good_outputs(stock, case, text, 
 def test_harmless_variations_are_accepted(stock, text):
     stock.plant_stock(text)
     stock.run("ingest", "stock", check=True)
-    assert "all 20 expectations passed" in stock.run("validate", "stock", check=True).stdout
-    stock.plant_stock(GOOD)
-    stock.run("ingest", "stock", check=True)
+    assert "all 25 expectations passed" in stock.run("validate", "stock", check=True).stdout
 
 
 def test_checksum_mismatch(stock):
@@ -128,22 +144,46 @@ def test_unreachable_url_without_mirror(stock):
     assert out.returncode == 1 and "could not download" in out.stderr and "mirror" in out.stderr
 
 
-def test_seq_length_longer_than_the_series(stock):
-    stock.set("stock.preprocess.seq_length", 800)
-    out = stock.run("validate", "stock")
-    assert (
-        out.returncode == 1 and "expect_table_row_count_to_be_between(min_value=802)" in out.stderr
-    )
+@pytest.mark.parametrize(
+    ("setting", "value", "rows"),
+    [("stock.preprocess.seq_length", 800, 732), ("stock.preprocess.seq_length", 720, 732),
+     ("stock.preprocess.train_fraction", 0.99, 732)],
+)  # fmt: skip
+def test_too_short_a_test_period_is_a_settings_error(stock, setting, value, rows):
+    stock.set(setting, value)
+    assert stock.run("validate", "stock").returncode == 0  # the data are fine: the setting is not
     out = stock.run("preprocess", "stock")
-    assert out.returncode == 1 and "seq_length=800" in out.stderr
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    name = setting.rsplit(".", 1)[1]
+    assert f"{name}={value}" in out.stderr and f"{rows} rows" in out.stderr
+    assert "min_test_windows=30" in out.stderr and "source data" not in out.stderr
 
 
-def test_bad_param_through_the_cli(stock):
-    stock.set("stock.train.epochs", 0)
+def test_a_ten_row_series_is_refused_before_any_metric(stock):
+    stock.plant_stock("\r\n".join(LINES[:10]))  # 8 days: valid data, far too short to judge
+    stock.run("ingest", "stock", check=True)
+    out = stock.run("preprocess", "stock")
+    assert out.returncode == 1 and "8 rows" in out.stderr and "0 training and 1 test" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("stock.train.epochs", 0, "stock.train.epochs: Input should be greater than 0"),
+        (
+            "stock.train.activation",
+            "rleu",
+            "stock.train.activation: Input should be 'relu', 'tanh'",
+        ),
+        ("stock.train.distribution", "ring", "stock.train.distribution: Input should be 'none'"),
+        ("stock.preprocess.scaler_fit", "test", "stock.preprocess.scaler_fit: Input should be"),
+        ("stock.train.validation_fraction", 0.001, "leaves 0 for validation"),
+    ],
+)
+def test_bad_param_through_the_cli(stock, setting, value, message):
+    stock.set(setting, value)
     out = stock.run("train", "stock")
-    assert (
-        out.returncode == 1 and "stock.train.epochs: Input should be greater than 0" in out.stderr
-    )
+    assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr
 
 
 @pytest.mark.parametrize(
@@ -151,6 +191,7 @@ def test_bad_param_through_the_cli(stock):
     [
         ("http://127.0.0.1:9", "does not answer"),
         ("sqlite:////proc/lstmops-store/mlflow.db", "cannot create the MLflow store directory"),
+        ("foo://bar", "has the scheme 'foo', which MLflow cannot track to"),
     ],
 )
 def test_tracking_store_unusable(stock, uri, message):
@@ -173,47 +214,73 @@ def test_corrupt_imdb_archive_keeps_raw(tmp_path):
     assert sorted(p.name for p in raw.parent.iterdir()) == ["imdb"]  # no temporary left behind
 
 
-def test_killed_training_resumes_and_loses_nothing(stock):
-    import mlflow
+EPOCHS = 30
 
-    stock.set("stock.train.epochs", 2)
-    stock.run("train", "stock", check=True)
-    good_model = _digest(stock.root / "models/stock")
 
-    stock.set("stock.train.epochs", 40)
-    stock.set("stock.train.checkpoint_seconds", 0)  # every epoch: the kill lands after a save
+def _train_killed_after(stock: Workdir, epochs_saved: int) -> None:
+    """Start training and SIGKILL it once a checkpoint covers at least `epochs_saved` epochs."""
     (stock.root / "params.yaml").write_text(yaml.safe_dump(stock.params, sort_keys=False))
     process = subprocess.Popen(
         [sys.executable, "-m", "lstmops", "train", "stock"],
         cwd=stock.root, env=stock.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    histories = stock.root / "checkpoints" / "stock"
     deadline = time.time() + 300
-    while not any(
-        len(json.loads(h.read_text())["loss"]) >= 5 for h in histories.glob("*/history.json")
-    ):
-        assert process.poll() is None and time.time() < deadline, (
-            "training ended before it was killed"
-        )
-        time.sleep(0.2)
+    while _saved_epochs(stock) < epochs_saved:
+        assert process.poll() is None and time.time() < deadline, "training ended before the kill"
+        time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert _digest(stock.root / "models/stock") == good_model  # the last good model is intact
 
-    out = stock.run("train", "stock", check=True)
-    assert "resuming run" in out.stdout
-    history = json.loads((stock.root / "models/stock/history.json").read_text())
-    assert len(history["loss"]) == 40
-    run_id = json.loads((stock.root / "models/stock/run.json").read_text())["run_id"]
+
+def _saved_epochs(stock: Workdir) -> int:
+    for state in (stock.root / "checkpoints" / "stock").glob("*/state.npz"):
+        with contextlib.suppress(OSError, ValueError, KeyError), np.load(state) as saved:
+            return json.loads(str(saved["meta"]))["epoch"]
+    return 0
+
+
+def test_killed_training_resumes_exactly(stock):
+    import mlflow
+
+    stock.set("stock.train.epochs", EPOCHS)
+    stock.set("stock.train.checkpoint_seconds", 0)  # save after every epoch
+    stock.run("train", "stock", check=True)
+    stock.run("evaluate", "stock", check=True)
+    uninterrupted = json.loads((stock.root / "metrics/stock.json").read_text())
+    model_file = stock.root / "models/stock/model.keras"
+    weights = model_file.read_bytes()
+
     mlflow.set_tracking_uri(f"sqlite:///{stock.root / 'mlruns' / 'mlflow.db'}")
     try:
-        client = mlflow.MlflowClient()
-        run = client.get_run(run_id)
-        assert run.data.tags["resumed"] == "true" and int(run.data.tags["resumed_from_epoch"]) >= 5
-        assert run.info.status == "FINISHED"
-        steps = [m.step for m in client.get_metric_history(run_id, "loss")]
-        # no epoch is missing; the one epoch logged after the last checkpoint may appear twice
-        assert set(steps) == set(range(40)) and len(steps) <= 41, sorted(steps)
+        for kill_after in (5, 17):
+            good_model = _digest(stock.root / "models/stock")
+            _train_killed_after(stock, kill_after)
+            assert (
+                _digest(stock.root / "models/stock") == good_model
+            )  # the last good model is intact
+            out = stock.run("train", "stock", check=True)
+            resumed_from = int(out.stdout.split("after epoch ")[1].split()[0])
+            assert resumed_from >= kill_after
+            # the same weights as the uninterrupted run: the same model file, byte for byte
+            assert model_file.read_bytes() == weights
+            stock.run("evaluate", "stock", check=True)
+            metrics = json.loads((stock.root / "metrics/stock.json").read_text())
+            assert metrics["model"]["rmse"] == pytest.approx(
+                uninterrupted["model"]["rmse"], rel=1e-6
+            )
+            assert metrics["rmse_ratio"] == pytest.approx(uninterrupted["rmse_ratio"], rel=1e-6)
+
+            run_id = json.loads((stock.root / "models/stock/run.json").read_text())["run_id"]
+            client = mlflow.MlflowClient()
+            run = client.get_run(run_id)
+            assert run.data.tags["resumed"] == "true"
+            assert run.data.tags["resumed_from_epoch"] == str(resumed_from)
+            assert run.info.status == "FINISHED"
+            for key in ("loss", "val_loss", "rmse", "epoch_seconds"):
+                steps = [m.step for m in client.get_metric_history(run_id, key)]
+                assert sorted(steps) == list(range(EPOCHS)), (key, sorted(steps))  # each once
+            history = json.loads((stock.root / "models/stock/history.json").read_text())
+            assert len(history["loss"]) == EPOCHS and "epoch_seconds" not in history
     finally:
         mlflow.set_tracking_uri(None)
-    assert not histories.exists()  # checkpoints are dropped once the run finishes
+    assert not (stock.root / "checkpoints" / "stock").exists()  # dropped once the run finishes

@@ -54,8 +54,8 @@ class Workdir:
             assert out.returncode == 0, out.stderr[-3000:]
         return out
 
-    def plant_stock(self, text: str) -> None:
-        """Put `text` in the mirror as the stock file and pin its checksum, as a user would."""
+    def plant_stock(self, text: str | bytes) -> None:
+        """Put `text` (or raw bytes) in the mirror as the stock file and pin its checksum, as a user would."""
         path = self.mirror / "stock" / STOCK_CSV.name
-        path.write_bytes(text.encode("utf-8"))
+        path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
         self.set("stock.source.sha256", hashlib.sha256(path.read_bytes()).hexdigest())

@@ -24,6 +24,18 @@ def test_make_windows_needs_more_rows_than_seq_length():
 def test_chronological_split_counts():
     assert f.train_window_count(725, 0.7) == 507  # the lecture's file: 732 rows, seq_length 7
     assert f.training_rows(507, 7) == 514
+    assert f.split_windows(732, StockPreprocess()) == (507, 218)
+
+
+@pytest.mark.parametrize(
+    "rows,settings",
+    [(10, {}), (732, {"seq_length": 700}), (732, {"train_fraction": 0.99}), (8, {"seq_length": 7})],
+)
+def test_too_short_a_test_period_names_the_settings(rows, settings):
+    with pytest.raises(
+        ValueError, match=r"seq_length=\d+ and train_fraction=.* rows.*min_test_windows=30"
+    ):
+        f.split_windows(rows, StockPreprocess(**settings))
 
 
 def test_scaler_ignores_the_test_period():
@@ -77,8 +89,15 @@ def test_level_arrays_are_the_lectures_min_max_scaled_columns():
 def test_scaled_targets_map_back_to_dollars(inputs, predict):
     values = _prices()
     arrays, scaling = f.stock_arrays(values, 20, _preprocess(inputs=inputs, predict=predict))
+    close = values[:, 4]
+    # by hand: the target series of the 23 training rows, min-max scaled
+    change = np.diff(close[:23]) if predict == "change" else close[1:23] / close[:22] - 1
+    low, high = change.min(), change.max()
+    following, previous = close[23:], close[22:-1]
+    expected = (following - previous) if predict == "change" else following / previous - 1
+    np.testing.assert_allclose(arrays["y_test"], (expected - low) / (high - low), rtol=1e-5)
     np.testing.assert_allclose(
-        scaling.prices(arrays["y_test"], arrays["previous_test"]), values[23:, 4], rtol=1e-5
+        scaling.prices(arrays["y_test"], arrays["previous_test"]), following, rtol=1e-5
     )
     # raw test windows, as a client sends them, give exactly the model's test inputs
     np.testing.assert_array_equal(scaling.model_inputs(arrays["windows_test"]), arrays["x_test"])
@@ -101,15 +120,22 @@ def test_shrink_factor_is_least_squares_through_the_center_within_0_and_1():
     assert f.shrink_factor(predicted, np.full(4, 5.0), 5) == 0  # predictions that never move
 
 
-def test_scalers_never_see_the_test_period():
+@pytest.mark.parametrize("inputs,predict", [("level", "level"), ("return", "change")])
+def test_scalers_never_see_the_test_period(inputs, predict):
     values = _prices()
+    first_test_row = f.training_rows(20, 3)  # 20 training windows of 3 days touch rows 0..22
     changed = values.copy()
-    changed[25:] *= 3  # a different test period...
-    settings = _preprocess(inputs="return", predict="change")
-    a, _ = f.stock_arrays(values, 20, settings)
-    b, _ = f.stock_arrays(changed, 20, settings)
-    np.testing.assert_array_equal(a["x_train"], b["x_train"])  # ...leaves training untouched
+    changed[first_test_row] *= 3  # only the first test row: a one-row leak would show
+    settings = _preprocess(inputs=inputs, predict=predict)
+    a, scaling_a = f.stock_arrays(values, 20, settings)
+    b, scaling_b = f.stock_arrays(changed, 20, settings)
+    for scaler in ("input_scaler", "target_scaler"):
+        np.testing.assert_array_equal(
+            getattr(scaling_a, scaler).data_max_, getattr(scaling_b, scaler).data_max_
+        )
+    np.testing.assert_array_equal(a["x_train"], b["x_train"])  # training is untouched...
     np.testing.assert_array_equal(a["y_train"], b["y_train"])
+    assert not np.array_equal(a["y_test"], b["y_test"])  # ...while the test period did change
 
 
 def test_fold_bounds_expand_over_consecutive_blocks():

@@ -64,7 +64,8 @@ def _pip_requirements() -> list[str]:
 def _log_model(dataset: str, model_dir: Path, data: dict[str, np.ndarray], params: Params) -> None:
     """Log the model as MLflow pyfunc that takes user units (dollars, raw text), with its signature."""
     import mlflow
-    from mlflow.models import infer_signature
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
 
     from lstmops import serving
 
@@ -75,17 +76,24 @@ def _log_model(dataset: str, model_dir: Path, data: dict[str, np.ndarray], param
         output = pd.DataFrame({"probability": [0.9, 0.1], "label": [1, 0]})
         python_model = serving.SentimentModel(params.imdb.preprocess.maxlen)
         artifacts["vocabulary"] = str(processed / VOCABULARY_FILE)
+        # `Any`, not `string`: MLflow would turn a number or null into text before the model could
+        # refuse it (serving.review_texts checks every value instead).
+        signature = ModelSignature(
+            Schema([ColSpec(AnyType(), "text")]), infer_signature(example, output).outputs
+        )
     else:
         example = data["windows_test"][:2]
-        output = np.zeros(len(example))
-        python_model = serving.PriceModel()
+        python_model = serving.PriceModel(*example.shape[1:])
         artifacts["scaling"] = str(processed / SCALING_FILE)
+        signature = infer_signature(example, np.zeros(len(example)))
     mlflow.pyfunc.log_model(
         name="model",
         python_model=python_model,
         artifacts=artifacts,
-        code_paths=[str(Path(__file__).parent)],
-        signature=infer_signature(example, output),
+        code_paths=[
+            str(Path(__file__).parents[1])
+        ],  # the lstmops package: served without it installed
+        signature=signature,
         input_example=example,
         pip_requirements=_pip_requirements(),
     )
@@ -199,7 +207,7 @@ def train(dataset: str, params: Params) -> None:
         out_dir = cfg.model_dir(dataset)
         with atomic_path(out_dir) as out:
             out.mkdir()
-            predicting.save(out / MODEL_FILE)
+            models.save(predicting, out / MODEL_FILE)
             curves = {k: v for k, v in history.history.items() if k not in WALL_CLOCK}
             (out / HISTORY_FILE).write_text(json.dumps(curves, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
