@@ -4,6 +4,7 @@ worker processes on localhost, train and land near the single-device loss."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,6 +29,28 @@ def _final_loss(work: Workdir) -> float:
     return json.loads((work.root / "models/stock/history.json").read_text())["loss"][-1]
 
 
+def _clean_models(work: Workdir) -> None:
+    """No model from an earlier test: whatever is there afterwards, this run wrote."""
+    shutil.rmtree(work.root / "models", ignore_errors=True)
+
+
+def _chief_run(work: Workdir, replicas: int):
+    """The MLflow run whose id the chief wrote to models/stock/run.json, checked as finished and
+    tracked with `replicas` replicas."""
+    import mlflow
+
+    run_id = json.loads((work.root / "models/stock/run.json").read_text())["run_id"]
+    mlflow.set_tracking_uri(f"sqlite:///{work.root / 'mlruns' / 'mlflow.db'}")
+    try:
+        run = mlflow.MlflowClient().get_run(run_id)
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["replicas"] == str(replicas)
+    assert run.data.params["train.distribution"] == work.params["stock"]["train"]["distribution"]
+    return run
+
+
 @pytest.fixture(scope="module")
 def single_loss(work) -> float:
     work.set("stock.train.batch_size", 16)
@@ -39,8 +62,10 @@ def single_loss(work) -> float:
 def test_mirrored_on_two_logical_cpus(work, single_loss):
     work.set("stock.train.batch_size", 8)  # per replica: the same global batch of 16
     work.set("stock.train.distribution", "mirrored")
+    _clean_models(work)
     out = work.run("train", "stock", env={"LSTMOPS_CPU_DEVICES": "2"}, check=True)
     assert "run " in out.stdout
+    _chief_run(work, replicas=2)
     assert _final_loss(work) == pytest.approx(single_loss, rel=0.1)
 
 
@@ -58,6 +83,7 @@ def test_multi_worker_with_two_worker_processes(work, single_loss):
     work.set("stock.train.batch_size", 8)  # per worker: the same global batch of 16
     work.set("stock.train.distribution", "multi_worker")
     cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
+    _clean_models(work)
     workers = [
         work.start(
             "train",
@@ -77,6 +103,8 @@ def test_multi_worker_with_two_worker_processes(work, single_loss):
     assert (
         "run " in outs[0][0] and "worker done" in outs[1][0]
     )  # the chief tracks, the other trains
+    run = _chief_run(work, replicas=2)
+    assert run.info.run_id in outs[0][0]  # the chief's run, the one it printed
     history = json.loads((work.root / "models/stock/history.json").read_text())
     assert len(history["loss"]) == len(history["val_loss"]) == EPOCHS
     assert _final_loss(work) == pytest.approx(single_loss, rel=0.1)
