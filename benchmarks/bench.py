@@ -81,7 +81,6 @@ def _time_pipeline(dataset: str, x, y, epochs: int, batch_size: int, store: Path
     (where MLflow is installed: the GPU machine's image may lack it)."""
     try:
         import mlflow
-        import mlflow.keras
     except ImportError:
         mlflow = None
     params = load_params(ROOT / "params.yaml")
@@ -98,11 +97,11 @@ def _time_pipeline(dataset: str, x, y, epochs: int, batch_size: int, store: Path
         mlflow.set_experiment("bench")
         run = mlflow.start_run()
     with run, tempfile.TemporaryDirectory() as backup:
-        callbacks = [
-            training.Checkpoint(Path(backup), {}, p.checkpoint_seconds),
-        ]
+        callbacks = [training.Checkpoint(Path(backup) / "state.npz", p.checkpoint_seconds)]
         if mlflow is not None:
-            callbacks.append(mlflow.keras.MlflowCallback())
+            callbacks.append(
+                training.EpochLogger(lambda m, step: mlflow.log_metrics(m, step, synchronous=False))
+            )
         start = time.perf_counter()
         training.fit(model, (x, y), None, epochs, batch_size, callbacks)
         return time.perf_counter() - start
