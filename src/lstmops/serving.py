@@ -42,6 +42,9 @@ def review_texts(model_input: pd.DataFrame) -> list[str]:
     if not isinstance(model_input, pd.DataFrame) or "text" not in model_input:
         raise InvalidInput('send a table with a "text" column of review texts')
     texts = model_input["text"].tolist()
+    if len(texts) == 1 and isinstance(texts[0], list | tuple | np.ndarray):
+        # MLflow's `inputs` form, {"text": [...]}, hands the whole column over as one list
+        texts = list(texts[0])
     for row, text in enumerate(texts):
         if not isinstance(text, str):
             kind = "null" if text is None else type(text).__name__
