@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from lstmops.config import PRESET_SECTIONS
 from lstmops.tasks import MODULES as TASK_MODULES
 
 PACKAGE = Path(__file__).resolve().parent
@@ -84,25 +85,21 @@ def _out(path: str) -> dict:
 
 def _task_stage(task: str, stage: str) -> dict:
     """The foreach stage that runs `stage` for every dataset of `task`."""
-    entry = f"datasets.{task}.${{key}}"
-    settings = [f"{task}.preset", f"presets.{task}", f"{task}.preprocess"]
-    data = {
-        "ingest": (
-            [],
-            [entry] + ([f"{task}.ingest", f"{task}.validate"] if task == "sentiment" else []),
-        ),
-        "validate": (
-            ["data/raw/${key}"],
-            [entry] + ([f"{task}.validate"] if task == "sentiment" else []),
-        ),
-        "preprocess": (["data/raw/${key}", "reports/validation/${key}.json"], [entry, *settings]),
-        "train": (["data/processed/${key}"], [entry, *settings, f"{task}.train"]),
-        "evaluate": (["data/processed/${key}", "models/${key}"], []),
-        "walkforward": (
-            ["data/raw/${key}", "reports/validation/${key}.json", "models/${key}/run.json"],
-            [entry, *settings, f"{task}.train", f"{task}.walk_forward"],
-        ),
-    }
+    sections = importlib.import_module(TASK_MODULES[task]).STAGE_SETTINGS[stage]
+    presets = [f"{task}.preset", f"presets.{task}"] if PRESET_SECTIONS & set(sections) else []
+    params = [f"datasets.{task}.${{key}}", *presets, *(f"{task}.{s}" for s in sections)]
+    inputs = {
+        "ingest": [],
+        "validate": ["data/raw/${key}"],
+        "preprocess": ["data/raw/${key}", "reports/validation/${key}.json"],
+        "train": ["data/processed/${key}"],
+        "evaluate": ["data/processed/${key}", "models/${key}"],
+        "walkforward": [
+            "data/raw/${key}",
+            "reports/validation/${key}.json",
+            "models/${key}/run.json",
+        ],
+    }[stage]
     outs = {
         "ingest": {"outs": [_out("data/raw/${key}")]},
         "validate": {
@@ -116,13 +113,12 @@ def _task_stage(task: str, stage: str) -> dict:
             "outs": [_out("plots/${key}_walkforward.csv")],
         },
     }
-    inputs, params = data[stage]
     # The user's own source files live under data/external (config.EXTERNAL_DIR).
     extra = ["data/external"] if stage == "ingest" else []
     do = {
         "cmd": f"python -m lstmops {stage} ${{key}}",
         "deps": _code(stage, task) + extra + inputs,
-        **({"params": params} if params else {}),
+        "params": params,
         **outs[stage],
     }
     return {"foreach": f"${{datasets.{task}}}", "do": do}

@@ -17,7 +17,16 @@ from lstmops.config import Dataset, LstmopsError
 from lstmops.data import prices as data
 
 NAME = "prices"
-STAGES = ("ingest", "validate", "preprocess", "train", "evaluate", "walkforward")
+# The stages of a price series, and the sections of its settings each one reads (DVC params).
+STAGE_SETTINGS = {
+    "ingest": (),
+    "validate": (),
+    "preprocess": ("preprocess",),
+    "train": ("preprocess", "train"),
+    "evaluate": (),
+    "walkforward": ("preprocess", "train", "walk_forward"),
+}
+STAGES = tuple(STAGE_SETTINGS)
 FORMATS = ("lecture", "csv")
 # For `make report`: the model's test metric, its baseline's, and how the two compare.
 REPORT = ("test.model.rmse", "test.persistence.rmse", "RMSE, model / persistence")

@@ -18,7 +18,15 @@ from lstmops.config import Dataset, LstmopsError
 from lstmops.data import reviews as data
 
 NAME = "sentiment"
-STAGES = ("ingest", "validate", "preprocess", "train", "evaluate")
+# The stages of a text dataset, and the sections of its settings each one reads (DVC params).
+STAGE_SETTINGS = {
+    "ingest": ("ingest", "validate"),  # ingest validates before it replaces the raw data
+    "validate": ("validate",),
+    "preprocess": ("preprocess",),
+    "train": ("preprocess", "train"),
+    "evaluate": (),
+}
+STAGES = tuple(STAGE_SETTINGS)
 FORMATS = ("aclimdb", "csv", "parquet")
 REPORT = ("test.model.accuracy", "test.majority_class.accuracy", "accuracy, model / majority")
 VOCABULARY_FILE = "vocabulary.json"
