@@ -13,11 +13,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 
 from lstmops.config import LECTURE_NETWORKS, PARAMS_FILE, LstmopsError, load_params  # noqa: E402
 
-# The commands besides the stages: (module, function).
+# The commands besides the stages: (module, function, the arguments it takes).
 COMMANDS = {
-    "report": ("lstmops.report", "report"),
-    "model-uri": ("lstmops.tracking", "latest_model_uri"),
-    "dvc-yaml": ("lstmops.pipeline", "write"),
+    "report": ("lstmops.report", "report", ()),
+    "model-uri": ("lstmops.tracking", "latest_model_uri", ("dataset",)),
+    "tracking-uri": ("lstmops.tracking", "tracking_uri", ()),
+    "dvc-yaml": ("lstmops.pipeline", "write", ()),
+    "server": ("lstmops.server", "serve", ("port", "db_port")),
+    "server-stop": ("lstmops.server", "stop", ()),
 }
 # For the lineage test: where each stage process appends the lstmops modules it loaded.
 MODULES_LOG_ENV = "LSTMOPS_MODULES_LOG"
@@ -49,6 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="print the latest run of each preset of each dataset, from MLflow"
     ).set_defaults(dataset="all")
     stages.add_parser(
+        "tracking-uri",
+        help="print the MLflow store every command uses (MLFLOW_TRACKING_URI or mlruns/)",
+    ).set_defaults(dataset="")
+    server = stages.add_parser(
+        "server",
+        help="run a team's MLflow tracking server: PostgreSQL backend store, proxied artifacts",
+    )
+    server.add_argument("--port", type=int, default=5050, help="the server's port on 127.0.0.1")
+    server.add_argument("--db-port", type=int, default=5433, help="the PostgreSQL cluster's port")
+    server.set_defaults(dataset="")
+    stages.add_parser(
+        "server-stop", help="stop the PostgreSQL cluster that `server` started"
+    ).set_defaults(dataset="")
+    stages.add_parser(
         "dvc-yaml", help="write dvc.yaml (its stages and their code deps) from the code"
     ).set_defaults(dataset="dvc.yaml")
     lecture = stages.add_parser(
@@ -65,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.stage in COMMANDS:  # imported by name: a stage's process loads none of them
-            module, function = COMMANDS[args.stage]
+            module, function, arguments = COMMANDS[args.stage]
             command = getattr(importlib.import_module(module), function)
-            print(command(args.dataset) if args.stage == "model-uri" else command())
+            print(command(*(getattr(args, name) for name in arguments)))
             return 0
         params = load_params(args.params)
         module = importlib.import_module(f"lstmops.stages.{args.stage}")

@@ -18,6 +18,7 @@ from lstmops.stages import ARRAYS, HISTORY_FILE, MODEL_FILE, RUN_FILE, flat, loa
 
 CHECKPOINT_DIR = Path("checkpoints")  # state of unfinished training runs (not a DVC output)
 STATE_FILE = "state.npz"
+SERVED_DIR = "served"  # models/<dataset>/served: the pyfunc model, as MLflow logs it
 WALL_CLOCK = {
     "epoch_seconds"
 }  # timings go to MLflow only: DVC outputs must not change by the clock
@@ -40,23 +41,21 @@ def _pip_requirements() -> list[str]:
     return requirements
 
 
-def _log_model(dataset: Dataset, model_dir: Path, data: dict[str, np.ndarray]) -> None:
-    """Log the model as MLflow pyfunc that takes user units (dollars, raw text), with its signature."""
-    import mlflow
-
+def _pyfunc(dataset: Dataset, model_file: Path, data: dict[str, np.ndarray]) -> dict:
+    """The MLflow pyfunc model that takes user units (dollars, raw text), with its signature: the
+    keyword arguments that mlflow.pyfunc.save_model and log_model take."""
     processed = cfg.processed_dir(dataset.name)
     python_model, artifacts, signature, example = tasks.of(dataset).served_model(
         dataset, data, processed
     )
-    mlflow.pyfunc.log_model(
-        name="model",
-        python_model=python_model,
-        artifacts={"model": str(model_dir / MODEL_FILE), **artifacts},
-        code_paths=[str(Path(__file__).parents[1])],  # the lstmops package: served without it
-        signature=signature,
-        input_example=example,
-        pip_requirements=_pip_requirements(),
-    )
+    return {
+        "python_model": python_model,
+        "artifacts": {"model": str(model_file), **artifacts},
+        "code_paths": [str(Path(__file__).parents[1])],  # the lstmops package: served without it
+        "signature": signature,
+        "input_example": example,
+        "pip_requirements": _pip_requirements(),
+    }
 
 
 def _fingerprint(section, arrays: Path) -> str:
@@ -170,5 +169,7 @@ def train(dataset: Dataset) -> None:
             curves = {k: v for k, v in history.history.items() if k not in WALL_CLOCK}
             (out / HISTORY_FILE).write_text(json.dumps(curves, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
-        _log_model(dataset, out_dir, data)
+            # Servable from the DVC output alone: a clone that pulled it needs no tracking store.
+            mlflow.pyfunc.save_model(out / SERVED_DIR, **_pyfunc(dataset, out / MODEL_FILE, data))
+        mlflow.pyfunc.log_model(name="model", **_pyfunc(dataset, out_dir / MODEL_FILE, data))
     shutil.rmtree(checkpoints, ignore_errors=True)
