@@ -105,11 +105,12 @@ def _log_modules(args: argparse.Namespace) -> None:
     log = os.environ.get(MODULES_LOG_ENV)
     if not log:
         return
-    root = Path(__file__).resolve().parents[2]
+    package = Path(__file__).resolve().parent
+    loaded = {
+        Path(f).resolve() for m in list(sys.modules.values()) if (f := getattr(m, "__file__", None))
+    }
     files = sorted(
-        Path(m.__file__).resolve().relative_to(root).as_posix()
-        for name, m in list(sys.modules.items())
-        if (name == "lstmops" or name.startswith("lstmops.")) and getattr(m, "__file__", None)
+        f.relative_to(package.parents[1]).as_posix() for f in loaded if package in f.parents
     )
     with open(log, "a", encoding="utf-8") as f:
         f.write(json.dumps({"stage": args.stage, "dataset": args.dataset, "modules": files}) + "\n")
