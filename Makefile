@@ -5,6 +5,8 @@ VENV   ?= .venv
 TF     ?= cpu# cpu | gpu (TensorFlow with CUDA libraries)
 PORT   ?= 5000
 SERVE_PORT ?= 5001
+SERVER_PORT ?= 5050
+DATASET ?= imdb
 PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard src tests benchmarks)
 
@@ -16,7 +18,7 @@ ifdef LSTMOPS_MIRROR
 export LSTMOPS_MIRROR := $(abspath $(LSTMOPS_MIRROR))
 endif
 
-.PHONY: setup repro test lint format ui serve bench report ci clean help
+.PHONY: setup system repro test lint format ui serve server server-stop push pull bench report ci clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,7 +34,13 @@ setup: $(STAMP)  ## create .venv and install the project (TF=gpu for the CUDA bu
 repro: setup  ## run the whole pipeline (both datasets) with DVC
 	dvc repro
 
-test: setup  ## run the test suite (code, data, model and end-to-end tests)
+system:  ## the system packages the tests need: PostgreSQL (Debian's package), for the team tests
+	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "make: PostgreSQL is missing: install it (sudo apt-get install postgresql) for tests/e2e/test_team.py" >&2; fi
+
+test: setup system  ## run the test suite (code, data, model and end-to-end tests)
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): check PYTEST_ARGS and tests/" >&2; fi; \
 	exit $$status
@@ -45,12 +53,29 @@ format: setup  ## ruff: fix what can be fixed
 	ruff check --fix $(LINT_DIRS)
 	ruff format $(LINT_DIRS)
 
-ui: setup  ## the MLflow UI on http://127.0.0.1:$(PORT)
-	mlflow ui --backend-store-uri sqlite:///$(abspath mlruns)/mlflow.db --host 127.0.0.1 --port $(PORT)
+ui: setup  ## the MLflow UI on http://127.0.0.1:$(PORT) (with MLFLOW_TRACKING_URI set: that server's own)
+	@if [ -n "$$MLFLOW_TRACKING_URI" ]; then \
+		echo "MLFLOW_TRACKING_URI is set: runs are tracked at $$MLFLOW_TRACKING_URI; a tracking server shows its own UI there (open it in a browser)."; \
+	else \
+		mlflow ui --backend-store-uri sqlite:///$(abspath mlruns)/mlflow.db --host 127.0.0.1 --port $(PORT); \
+	fi
 
-serve: setup  ## serve the latest imdb model on http://127.0.0.1:$(SERVE_PORT)/invocations
-	MLFLOW_TRACKING_URI=sqlite:///$(abspath mlruns)/mlflow.db mlflow models serve \
-		-m "$$($(PY) -m lstmops model-uri imdb)" --env-manager local --host 127.0.0.1 -p $(SERVE_PORT)
+serve: setup  ## serve DATASET's latest model (imdb unless DATASET=…) on http://127.0.0.1:$(SERVE_PORT)/invocations
+	@uri=$$($(PY) -m lstmops model-uri $(DATASET)) || exit 1; \
+	MLFLOW_TRACKING_URI=$$($(PY) -m lstmops tracking-uri) mlflow models serve -m "$$uri" \
+		--env-manager local --host 127.0.0.1 -p $(SERVE_PORT)
+
+server: setup  ## a team's tracking server on 127.0.0.1:$(SERVER_PORT): PostgreSQL backend, proxied artifacts
+	$(PY) -m lstmops server --port $(SERVER_PORT)
+
+server-stop: setup  ## stop the PostgreSQL cluster that `make server` started
+	$(PY) -m lstmops server-stop
+
+push: setup  ## dvc push: the pipeline's data and models to the DVC remote (default: ~/.cache/lstmops/dvc-remote)
+	dvc push
+
+pull: setup  ## dvc pull: fetch them in another clone (then `dvc status` is clean and `dvc repro` runs nothing)
+	dvc pull
 
 report: setup  ## compare the latest run of each preset of each dataset (read from MLflow)
 	$(PY) -m lstmops report

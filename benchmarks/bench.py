@@ -84,13 +84,12 @@ def _time_pipeline(dataset: str, x, y, epochs: int, batch_size: int, store: Path
     except ImportError:
         mlflow = None
     params = load_params(ROOT / "params.yaml")
-    p = params.section(dataset).train.model_copy(
-        update={"epochs": epochs, "batch_size": batch_size}
-    )
-    if dataset == "stock":
-        model = models.stock_model(x.shape[1], x.shape[2], p)
+    settings = params.dataset(dataset).settings
+    p = settings.train.model_copy(update={"epochs": epochs, "batch_size": batch_size})
+    if params.dataset(dataset).task == "prices":
+        model = models.price_model(x.shape[1], x.shape[2], p)
     else:
-        model = models.imdb_model(params.imdb.preprocess.num_words, x.shape[1], p)
+        model = models.sentiment_model(settings.preprocess.num_words, x.shape[1], p)
     run = contextlib.nullcontext()
     if mlflow is not None:
         mlflow.set_tracking_uri(f"sqlite:///{store / 'mlflow.db'}")
@@ -165,7 +164,7 @@ def pipeline_overhead(mirror: Path) -> dict:
         subprocess.run([*git, "commit", "-qm", "bench"], cwd=proj, check=True)
         start = time.perf_counter()
         subprocess.run(
-            ["dvc", "repro", "--force", "stock-evaluate"],
+            ["dvc", "repro", "--force", "prices-evaluate@stock"],
             cwd=proj,
             env=env,
             check=True,

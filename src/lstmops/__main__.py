@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
-from lstmops.config import (  # noqa: E402
-    DATASETS,
-    LECTURE_NETWORKS,
-    PARAMS_FILE,
-    TICKERS,
-    LstmopsError,
-    load_params,
-)
+from lstmops.config import LECTURE_NETWORKS, PARAMS_FILE, LstmopsError, load_params  # noqa: E402
+
+# The commands besides the stages: (module, function, the arguments it takes).
+COMMANDS = {
+    "report": ("lstmops.report", "report", ()),
+    "model-uri": ("lstmops.tracking", "latest_model_uri", ("dataset",)),
+    "tracking-uri": ("lstmops.tracking", "tracking_uri", ()),
+    "dvc-yaml": ("lstmops.pipeline", "write", ()),
+    "server": ("lstmops.server", "serve", ("port", "db_port")),
+    "server-stop": ("lstmops.server", "stop", ()),
+}
+# For the lineage test: where each stage process appends the lstmops modules it loaded.
+MODULES_LOG_ENV = "LSTMOPS_MODULES_LOG"
 
 STAGES = {
     "ingest": "fetch the source (URL or mirror), verify its checksum, parse it into data/raw/",
@@ -25,7 +31,7 @@ STAGES = {
     "preprocess": "split, scale or tokenise, and window the data into arrays",
     "train": "fit the model and track the run in MLflow",
     "evaluate": "score the test split, write metrics and plots, log them to MLflow",
-    "walkforward": "stock and tickers: expanding-window folds, each scored against persistence",
+    "walkforward": "price series: expanding-window folds, each scored against persistence",
 }
 
 
@@ -35,16 +41,33 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in STAGES.items():
         sub = stages.add_parser(name, help=help_text, description=help_text)
         sub.add_argument(
-            "dataset", choices=DATASETS + TICKERS, help="which dataset's pipeline to run"
+            "dataset", help="a dataset that params.yaml declares (stock, imdb, AAPL, …)"
         )
         sub.add_argument("--params", type=Path, default=Path(PARAMS_FILE), help="parameters file")
     uri = stages.add_parser(
         "model-uri", help="print the MLflow URI of the latest logged model of a dataset"
     )
-    uri.add_argument("dataset", choices=DATASETS + TICKERS)
+    uri.add_argument("dataset", help="a dataset that params.yaml declares")
     stages.add_parser(
         "report", help="print the latest run of each preset of each dataset, from MLflow"
     ).set_defaults(dataset="all")
+    stages.add_parser(
+        "tracking-uri",
+        help="print the MLflow store every command uses (MLFLOW_TRACKING_URI or mlruns/)",
+    ).set_defaults(dataset="")
+    server = stages.add_parser(
+        "server",
+        help="run a team's MLflow tracking server: PostgreSQL backend store, proxied artifacts",
+    )
+    server.add_argument("--port", type=int, default=5050, help="the server's port on 127.0.0.1")
+    server.add_argument("--db-port", type=int, default=5433, help="the PostgreSQL cluster's port")
+    server.set_defaults(dataset="")
+    stages.add_parser(
+        "server-stop", help="stop the PostgreSQL cluster that `server` started"
+    ).set_defaults(dataset="")
+    stages.add_parser(
+        "dvc-yaml", help="write dvc.yaml (its stages and their code deps) from the code"
+    ).set_defaults(dataset="dvc.yaml")
     lecture = stages.add_parser(
         "lecture",
         help="run one of the lecture's small networks (perceptron, xor_fixed, xor, words)",
@@ -58,23 +81,39 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     try:
-        if args.stage == "report":
-            from lstmops.report import report
-
-            print(report())
-            return 0
-        if args.stage == "model-uri":
-            from lstmops.tracking import latest_model_uri
-
-            print(latest_model_uri(args.dataset))
+        if args.stage in COMMANDS:  # imported by name: a stage's process loads none of them
+            module, function, arguments = COMMANDS[args.stage]
+            command = getattr(importlib.import_module(module), function)
+            print(command(*(getattr(args, name) for name in arguments)))
             return 0
         params = load_params(args.params)
         module = importlib.import_module(f"lstmops.stages.{args.stage}")
-        getattr(module, args.stage)(args.dataset, params)
+        if args.stage == "lecture":
+            module.lecture(args.dataset, params)
+        else:
+            getattr(module, args.stage)(params.dataset(args.dataset))
     except LstmopsError as err:
         print(f"error: {args.stage} {args.dataset}: {err}", file=sys.stderr)
         return 1
+    finally:
+        _log_modules(args)
     return 0
+
+
+def _log_modules(args: argparse.Namespace) -> None:
+    """Append the lstmops modules this process loaded to $LSTMOPS_MODULES_LOG, if it is set."""
+    log = os.environ.get(MODULES_LOG_ENV)
+    if not log:
+        return
+    package = Path(__file__).resolve().parent
+    loaded = {
+        Path(f).resolve() for m in list(sys.modules.values()) if (f := getattr(m, "__file__", None))
+    }
+    files = sorted(
+        f.relative_to(package.parents[1]).as_posix() for f in loaded if package in f.parents
+    )
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"stage": args.stage, "dataset": args.dataset, "modules": files}) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,27 +1,32 @@
-"""params.yaml -> validated, typed settings, and the project's paths.
+"""params.yaml -> validated, typed settings; the datasets it declares; the project's paths.
 
 Every value that changes a result lives in params.yaml; this module is the only reader of it, so a
-typo or an impossible value is caught once, with the key named, before any work starts.
+typo or an impossible value is caught once, with the key named, before any work starts. A dataset
+is declared under `datasets.<task>`; its settings are its task's section, with the chosen preset and
+then the dataset's own overrides laid over it (`Params.dataset`).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DATASETS = ("stock", "imdb")
-Dataset = Literal["stock", "imdb"]
-# Daily OHLCV (2000-2013) that the bokeh-sampledata package ships; each is a dataset of its own that
-# shares the stock section's settings.
+TASKS = ("prices", "sentiment")
+Task = Literal["prices", "sentiment"]
+# Daily OHLCV (2000-2013) that the bokeh-sampledata package ships.
 TICKERS = ("AAPL", "GOOG", "IBM", "MSFT", "FB")
 TICKER_PACKAGE = "bokeh-sampledata"
 MIRROR_ENV = "LSTMOPS_MIRROR"
 PARAMS_FILE = "params.yaml"
-STOCK_COLUMNS = ("Open", "High", "Low", "Volume", "Close")
+EXTERNAL_DIR = "data/external"  # where a user's own source files live (a DVC dependency)
+PRICE_COLUMNS = ("Open", "High", "Low", "Volume", "Close")
+DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class LstmopsError(Exception):
@@ -37,14 +42,35 @@ Fraction = Annotated[float, Field(gt=0, lt=1)]
 
 
 class Source(_Strict):
-    """Where a dataset's file comes from: a URL, or the same file under a local mirror directory."""
+    """Where a dataset's data come from: one of a local `path` (under data/external/), a `url` with
+    its sha256 (read from `mirror_path` inside a mirror directory when one is set), or a `package`."""
 
-    url: str
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    mirror_path: (
-        str  # the file's path inside a mirror directory, e.g. stock/data-02-stock_daily.csv
-    )
+    path: str | None = None
+    url: str | None = None
+    package: Literal["bokeh-sampledata"] | None = None
+    ticker: Literal[TICKERS] | None = None  # with package
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    mirror_path: str | None = None  # the file's path inside a mirror directory
     mirror: str | None = None  # a mirror directory; the LSTMOPS_MIRROR environment variable wins
+    format: str | None = None  # the task's formats; by default read from the file's name
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        kinds = [k for k in ("path", "url", "package") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of path, url or package")
+        if self.url and not (self.sha256 and self.mirror_path):
+            raise ValueError("a url needs its sha256 and mirror_path (its path inside a mirror)")
+        if self.package and not self.ticker:
+            raise ValueError(f"package {self.package} needs a ticker: one of {', '.join(TICKERS)}")
+        if self.path is not None:
+            parts = Path(self.path).parts
+            if Path(self.path).is_absolute() or ".." in parts or parts[:2] != ("data", "external"):
+                raise ValueError(
+                    f"path {self.path} must lie under {EXTERNAL_DIR}/ inside the project, which "
+                    "DVC tracks for the ingest stage: move (or link) the file there"
+                )
+        return self
 
 
 class Train(_Strict):
@@ -70,10 +96,12 @@ class Train(_Strict):
     members: PositiveInt = 1
 
 
-class StockPreprocess(_Strict):
+class PricesPreprocess(_Strict):
     seq_length: PositiveInt = 7
     train_fraction: Fraction = 0.7
-    features: tuple[Literal["Open", "High", "Low", "Volume", "Close"], ...] = STOCK_COLUMNS
+    # Columns of the raw table in each window: any of Open, High, Low, Volume, Close, or another
+    # numeric column the source has (an `Adj Close`, say).
+    features: tuple[str, ...] = PRICE_COLUMNS
     target: Literal["Close"] = "Close"
     # Fewest test windows whose metrics mean something; fewer is a settings error, not a result.
     min_test_windows: PositiveInt = 30
@@ -83,7 +111,7 @@ class StockPreprocess(_Strict):
     predict: Literal["level", "change", "return"] = "level"  # next close, its change or its return
 
     @model_validator(mode="after")
-    def _features_hold_target(self) -> StockPreprocess:
+    def _features_hold_target(self) -> PricesPreprocess:
         if self.target not in self.features:
             raise ValueError(
                 f"features must include the target column {self.target}: the forecast starts from it"
@@ -104,14 +132,14 @@ class WalkForward(_Strict):
         "train"  # train: inside the training part only (safe to tune on)
     )
     initial_fraction: Fraction = 0.5  # of the period's windows, training the first fold
-    folds: PositiveInt = 4
+    folds: PositiveInt = 3
     retrain: bool = True  # false: train once on the first fold's windows, predict every block
 
 
 LSTM_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softsign", "linear")
 
 
-class StockTrain(Train):
+class PricesTrain(Train):
     units: PositiveInt = 16
     activation: Literal[LSTM_ACTIVATIONS] = "relu"
     epochs: PositiveInt = 100
@@ -121,15 +149,16 @@ class StockTrain(Train):
     shrink: bool = False
 
 
-class StockParams(_Strict):
-    preset: str = "lecture"  # a name under presets.stock; its values override this section's
-    source: Source
-    preprocess: StockPreprocess
-    train: StockTrain
+class PricesSettings(_Strict):
+    """A price series' settings: the `prices` section, its preset and the dataset's overrides."""
+
+    preset: str = "lecture"
+    preprocess: PricesPreprocess = PricesPreprocess()
+    train: PricesTrain = PricesTrain()
     walk_forward: WalkForward = WalkForward()
 
     @model_validator(mode="after")
-    def _shrink_has_a_change_and_a_slice(self) -> StockParams:
+    def _shrink_has_a_change_and_a_slice(self) -> PricesSettings:
         if self.train.shrink and self.preprocess.predict == "level":
             raise ValueError(
                 "train.shrink pulls a predicted change toward 0: set preprocess.predict to change "
@@ -143,25 +172,28 @@ class StockParams(_Strict):
         return self
 
 
-class ImdbIngest(_Strict):
+class SentimentIngest(_Strict):
     # Cap on reviews per split (half pos, half neg) for quick runs; null reads everything.
     max_rows_per_split: PositiveInt | None = None
+    # A table without a `split` column: this share of each label is the test split (seeded).
+    test_fraction: Fraction = 0.2
+    seed: int = 42
 
 
-class ImdbValidate(_Strict):
-    rows_per_split: PositiveInt = 25000
+class SentimentValidate(_Strict):
+    rows_per_split: PositiveInt | None = None  # exactly this many reviews in each split; null: any
     balance_tolerance: Annotated[float, Field(ge=0, le=0.5)] = 0.05
 
 
 RESERVED_INDICES = 2  # 0 = padding, 1 = out-of-vocabulary
 
 
-class ImdbPreprocess(_Strict):
+class SentimentPreprocess(_Strict):
     num_words: Annotated[int, Field(gt=RESERVED_INDICES)] = 10000
     maxlen: PositiveInt = 80
 
 
-class ImdbTrain(Train):
+class SentimentTrain(Train):
     embedding_dim: PositiveInt = 128
     units: PositiveInt = 128
     layers: PositiveInt = 1  # stacked LSTM layers
@@ -177,13 +209,17 @@ class ImdbTrain(Train):
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.2
 
 
-class ImdbParams(_Strict):
-    preset: str = "lecture"  # a name under presets.imdb; its values override this section's
-    source: Source
-    ingest: ImdbIngest = ImdbIngest()
-    validate_: ImdbValidate = Field(ImdbValidate(), alias="validate")
-    preprocess: ImdbPreprocess = ImdbPreprocess()
-    train: ImdbTrain
+class SentimentSettings(_Strict):
+    """A text dataset's settings: the `sentiment` section, its preset and the dataset's overrides."""
+
+    preset: str = "lecture"
+    ingest: SentimentIngest = SentimentIngest()
+    validate_: SentimentValidate = Field(SentimentValidate(), alias="validate")
+    preprocess: SentimentPreprocess = SentimentPreprocess()
+    train: SentimentTrain = SentimentTrain()
+
+
+SETTINGS: dict[str, type[_Strict]] = {"prices": PricesSettings, "sentiment": SentimentSettings}
 
 
 class Perceptron(_Strict):
@@ -227,30 +263,41 @@ class LectureParams(_Strict):
 LECTURE_NETWORKS = ("perceptron", "xor_fixed", "xor", "words")
 
 
-class TickerParams(_Strict):
-    names: tuple[Literal[TICKERS], ...] = ("AAPL", "GOOG", "IBM", "MSFT")
+@dataclass(frozen=True)
+class Dataset:
+    """One declared dataset: its name, task, source and resolved settings."""
+
+    name: str
+    task: str
+    source: Source
+    settings: PricesSettings | SentimentSettings
 
 
 class Params(_Strict):
-    stock: StockParams
-    imdb: ImdbParams
-    tickers: TickerParams = TickerParams()
+    datasets: dict[Task, dict[str, dict]]
+    prices: dict = {}
+    sentiment: dict = {}
+    presets: dict[Task, dict[str, dict | None]] = {}
     lecture: LectureParams = LectureParams()
-    presets: dict[Dataset, dict[str, dict]] = {}
 
-    def section(self, dataset: str) -> StockParams | ImdbParams:
-        """A dataset's settings; every ticker uses the stock section's."""
-        return self.imdb if kind(dataset) == "imdb" else self.stock
+    def names(self) -> list[str]:
+        return [name for task in TASKS for name in self.datasets.get(task) or {}]
+
+    def dataset(self, name: str) -> Dataset:
+        """The dataset `name` with its settings resolved, or an error listing the declared ones."""
+        for task in TASKS:
+            entry = (self.datasets.get(task) or {}).get(name)
+            if entry is not None:
+                return resolve(name, task, entry, self)
+        raise LstmopsError(
+            f"no dataset {name!r} in params.yaml: it declares {', '.join(self.names())}. "
+            "Declare it under datasets.prices or datasets.sentiment (README: Bring your own data)."
+        )
 
 
-def kind(dataset: str) -> Dataset:
-    """Which pipeline a dataset runs: imdb, or stock (the lecture's file and every ticker)."""
-    return "imdb" if dataset == "imdb" else "stock"
-
-
-def stage_name(dataset: str, stage: str) -> str:
-    """The DVC stage that runs `stage` for `dataset` (tickers come from dvc.yaml's foreach)."""
-    return f"ticker-{stage}@{dataset}" if dataset in TICKERS else f"{dataset}-{stage}"
+def stage_name(dataset: Dataset, stage: str) -> str:
+    """The DVC stage that runs `stage` for `dataset` (from dvc.yaml's foreach over its task)."""
+    return f"{dataset.task}-{stage}@{dataset.name}"
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -268,51 +315,85 @@ def merge(base: dict, override: dict) -> dict:
 PRESET_SECTIONS = {"preprocess", "train"}
 
 
-def apply_presets(raw: dict) -> dict:
-    """Each dataset section with its chosen preset (`<dataset>.preset`) laid over it."""
-    out = dict(raw)
-    all_presets = raw.get("presets") or {}
-    for dataset in DATASETS:
-        section = raw.get(dataset)
-        if not isinstance(section, dict) or "preset" not in section:
-            continue
-        name = section["preset"]
-        presets = all_presets.get(dataset) or {"lecture": {}}
-        if not isinstance(presets, dict) or name not in presets:
-            raise LstmopsError(
-                f"{dataset}.preset is {name!r}, which is not one of presets.{dataset}: "
-                f"{', '.join(presets)}. Pick one of those or add it under presets.{dataset}."
-            )
-        preset = presets[name] or {}
-        if not isinstance(preset, dict) or not set(preset) <= PRESET_SECTIONS:
-            raise LstmopsError(
-                f"presets.{dataset}.{name} may only set {' and '.join(sorted(PRESET_SECTIONS))} values."
-            )
-        out[dataset] = merge(section, preset)
-    return out
+def _check(model: type[_Strict], raw: object, where: str, overrides: dict | None = None):
+    """`model` validated from `raw`; an error names each key as `where`.<key>, or as the dataset's
+    own key where `overrides` (a dataset entry) set it."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        lines = ["params.yaml has invalid parameters:"]
+        for e in err.errors():
+            loc = [str(p).replace("validate_", "validate") for p in e["loc"]]
+            prefix = where
+            if overrides is not None and _holds(overrides, loc):
+                prefix = f"datasets.{where}.{overrides['__name__']}"
+            key = ".".join([prefix, *loc]) if prefix else ".".join(loc) or "(top level)"
+            got = f" (got {e['input']!r})" if e["type"] != "missing" and "input" in e else ""
+            lines.append(f"  - {key}: {e['msg']}{got}")
+        lines.append(
+            "Fix the key(s) in params.yaml (or the value given with `dvc exp run -S key=value`); "
+            "see README.md for every parameter."
+        )
+        raise LstmopsError("\n".join(lines)) from None
 
 
-def _format_validation_error(err: ValidationError, path: Path) -> str:
-    lines = [f"{path} has invalid parameters:"]
-    for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        got = f" (got {e['input']!r})" if e["type"] != "missing" and "input" in e else ""
-        lines.append(f"  - {key}: {e['msg']}{got}")
-    lines.append(
-        f"Fix the key(s) in {path} (or the value given with `dvc exp run -S key=value`); "
-        "see README.md for every parameter."
-    )
-    return "\n".join(lines)
+def _holds(mapping: dict, loc: list[str]) -> bool:
+    for key in loc:
+        if not isinstance(mapping, dict) or key not in mapping:
+            return False
+        mapping = mapping[key]
+    return True
+
+
+def resolve(name: str, task: str, entry: object, params: Params) -> Dataset:
+    """A dataset entry -> its source and settings: the task section, the preset, the overrides."""
+    where = f"datasets.{task}.{name}"
+    if not DATASET_NAME.match(name):
+        raise LstmopsError(
+            f"{where}: a dataset name may hold letters, digits, '_', '-' and '.' only (it names "
+            "folders and DVC stages)."
+        )
+    if not isinstance(entry, dict) or "source" not in entry:
+        raise LstmopsError(
+            f"{where} needs a source, e.g. {{source: {{path: {EXTERNAL_DIR}/x.csv}}}}."
+        )
+    overrides = {k: v for k, v in entry.items() if k != "source"}
+    section = getattr(params, task) or {}
+    preset_name = overrides.get("preset", section.get("preset", "lecture"))
+    presets = params.presets.get(task) or {"lecture": {}}
+    if preset_name not in presets:
+        raise LstmopsError(
+            f"{task}.preset (or {where}.preset) is {preset_name!r}, which is not one of "
+            f"presets.{task}: {', '.join(presets)}. Pick one of those or add it under presets.{task}."
+        )
+    preset = presets[preset_name] or {}
+    if not isinstance(preset, dict) or not set(preset) <= PRESET_SECTIONS:
+        raise LstmopsError(
+            f"presets.{task}.{preset_name} may only set {' and '.join(sorted(PRESET_SECTIONS))} values."
+        )
+    merged = merge(merge(section, preset), overrides)
+    settings = _check(SETTINGS[task], merged, task, {**overrides, "__name__": name})
+    return Dataset(name, task, _check(Source, entry["source"], f"{where}.source"), settings)
 
 
 def parse_params(raw: object, path: Path = Path(PARAMS_FILE)) -> Params:
-    """Validate a parsed params mapping; a bad key or value raises LstmopsError naming it."""
-    if not isinstance(raw, dict):
-        raise LstmopsError(f"{path} must hold a mapping with the sections {', '.join(DATASETS)}.")
-    try:
-        return Params.model_validate(apply_presets(raw))
-    except ValidationError as err:
-        raise LstmopsError(_format_validation_error(err, path)) from None
+    """Validate a parsed params mapping and every dataset in it; a bad key or value raises
+    LstmopsError naming it."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("datasets"), dict):
+        raise LstmopsError(
+            f"{path} must hold a mapping with a `datasets` section (datasets.prices, "
+            "datasets.sentiment) and the task sections prices and sentiment."
+        )
+    params = _check(Params, raw, "")
+    seen: set[str] = set()
+    for name in params.names():
+        if name in seen:
+            raise LstmopsError(
+                f"dataset {name!r} is declared twice: give each dataset its own name."
+            )
+        seen.add(name)
+        params.dataset(name)
+    return params
 
 
 def load_params(path: Path = Path(PARAMS_FILE)) -> Params:

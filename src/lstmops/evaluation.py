@@ -25,7 +25,7 @@ def directional_accuracy(previous: np.ndarray, actual: np.ndarray, predicted: np
     return float(np.mean(np.sign(predicted - previous) == np.sign(actual - previous)))
 
 
-def stock_metrics(previous: np.ndarray, actual: np.ndarray, predicted: np.ndarray) -> dict:
+def price_metrics(previous: np.ndarray, actual: np.ndarray, predicted: np.ndarray) -> dict:
     """The model's errors, persistence's (tomorrow's close = today's), and the ratio of their RMSEs."""
     model = regression_metrics(actual, predicted)
     persistence = regression_metrics(actual, previous)
@@ -97,10 +97,14 @@ def plot_learning_curve(history: dict[str, list[float]], path: Path) -> None:
 
 def plot_predictions(table: pd.DataFrame, path: Path) -> None:
     fig, ax = _figure()
+    dated = "date" in table
+    x = pd.to_datetime(table["date"]) if dated else table["day"]
     for column in ("actual", "predicted", "persistence"):
-        ax.plot(table["day"], table[column], label=column, lw=1)
+        ax.plot(x, table[column], label=column, lw=1)
     ax.set(
-        xlabel="test day", ylabel="Close ($)", title="One-step-ahead forecast on the test period"
+        xlabel="date" if dated else "test day",
+        ylabel="Close ($)",
+        title="One-step-ahead forecast on the test period",
     )
     ax.legend()
     _save(fig, path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.preprocessing import MinMaxScaler
 
-from lstmops.config import StockPreprocess
+from lstmops.config import PricesPreprocess
 
 # --- stock ------------------------------------------------------------------------------------
 
@@ -39,7 +39,7 @@ def train_window_count(n_windows: int, train_fraction: float) -> int:
     return int(n_windows * train_fraction)
 
 
-def split_windows(n_rows: int, p: StockPreprocess) -> tuple[int, int]:
+def split_windows(n_rows: int, p: PricesPreprocess) -> tuple[int, int]:
     """(training windows, test windows) of a series of `n_rows` rows, or a settings error when the
     test period is shorter than p.min_test_windows: a metric over a handful of days means nothing."""
     n_windows = max(n_rows - p.seq_length, 0)
@@ -168,8 +168,8 @@ def fit_stock_scaling(
     )
 
 
-def stock_arrays(
-    values: np.ndarray, n_train: int, p: StockPreprocess
+def price_arrays(
+    values: np.ndarray, n_train: int, p: PricesPreprocess
 ) -> tuple[dict[str, np.ndarray], StockScaling]:
     """Time-ordered rows of p.features -> the first `n_train` windows to train, the rest to test.
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keras
 
-from lstmops.config import ImdbTrain, StockTrain, Train
+from lstmops.config import PricesTrain, SentimentTrain, Train
 
 MEMBERS = "members"  # the layer that puts the members' outputs side by side while training
 
@@ -49,12 +49,12 @@ def shrunk(model: keras.Model, center: float, factor: float) -> keras.Model:
     return keras.Model(model.inputs, rescale(model.outputs[0]), name=model.name)
 
 
-def stock_model(seq_length: int, n_features: int, params: StockTrain) -> keras.Model:
+def price_model(seq_length: int, n_features: int, params: PricesTrain) -> keras.Model:
     """The lecture's regressor: LSTM(units, activation) -> Dense(1), MSE, Adam; `members` of them
     side by side for an ensemble (for_prediction averages them)."""
     return _compiled(
         keras.Input(shape=(seq_length, n_features)),
-        lambda inputs: _stock_member(inputs, params),
+        lambda inputs: _price_member(inputs, params),
         params,
         "stock_lstm",
         "mse",
@@ -62,12 +62,12 @@ def stock_model(seq_length: int, n_features: int, params: StockTrain) -> keras.M
     )
 
 
-def _stock_member(inputs: keras.KerasTensor, params: StockTrain) -> keras.KerasTensor:
+def _price_member(inputs: keras.KerasTensor, params: PricesTrain) -> keras.KerasTensor:
     x = keras.layers.LSTM(params.units, activation=params.activation)(inputs)
     return keras.layers.Dense(1, dtype="float32")(x)  # float32 output under mixed precision
 
 
-def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
+def sentiment_model(num_words: int, maxlen: int, params: SentimentTrain) -> keras.Model:
     """The lecture's classifier: Embedding -> LSTM -> Dense(1, sigmoid), binary cross-entropy, Adam;
     with params for what the stronger presets use: dropout on the embedded words, stacked and
     bidirectional LSTMs, dropout after each, and pooling over every time step instead of the last;
@@ -78,7 +78,7 @@ def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
     """
     return _compiled(
         keras.Input(shape=(maxlen,), dtype="int32"),
-        lambda inputs: _imdb_member(inputs, num_words, params),
+        lambda inputs: _sentiment_member(inputs, num_words, params),
         params,
         "imdb_lstm",
         "binary_crossentropy",
@@ -87,7 +87,9 @@ def imdb_model(num_words: int, maxlen: int, params: ImdbTrain) -> keras.Model:
     )
 
 
-def _imdb_member(inputs: keras.KerasTensor, num_words: int, params: ImdbTrain) -> keras.KerasTensor:
+def _sentiment_member(
+    inputs: keras.KerasTensor, num_words: int, params: SentimentTrain
+) -> keras.KerasTensor:
     x = keras.layers.Embedding(num_words, params.embedding_dim)(inputs)
     if params.embedding_dropout:
         x = keras.layers.SpatialDropout1D(params.embedding_dropout)(x)  # whole word vectors

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from lstmops.config import DATASETS, TICKERS, kind
+from lstmops import tasks
+from lstmops.config import Dataset, load_params
 
-# dataset kind -> (model metric, baseline metric, how the two compare)
-METRICS = {
-    "stock": ("test.model.rmse", "test.persistence.rmse", "RMSE, model / persistence"),
-    "imdb": ("test.model.accuracy", "test.majority_class.accuracy", "accuracy, model / majority"),
-}
 COLUMNS = (
     "dataset",
     "preset",
@@ -23,9 +19,9 @@ COLUMNS = (
 )
 
 
-def latest_rows(dataset: str, runs: list) -> list[dict]:
+def latest_rows(dataset: Dataset, runs: list) -> list[dict]:
     """One row per preset: its newest run that has test metrics (runs come newest first)."""
-    model_key, baseline_key, metric = METRICS[kind(dataset)]
+    model_key, baseline_key, metric = tasks.of(dataset).REPORT
     rows: dict[str, dict] = {}
     for run in runs:
         m = run.data.metrics
@@ -33,7 +29,7 @@ def latest_rows(dataset: str, runs: list) -> list[dict]:
         if preset in rows or model_key not in m or baseline_key not in m:
             continue
         rows[preset] = {
-            "dataset": dataset,
+            "dataset": dataset.name,
             "preset": preset,
             "metric": metric,
             "model": m[model_key],
@@ -59,14 +55,17 @@ def format_table(rows: list[dict]) -> str:
 
 
 def report() -> str:
-    """The comparison table, from the project's MLflow store (or MLFLOW_TRACKING_URI)."""
+    """The comparison table of params.yaml's datasets, from the project's MLflow store (or
+    MLFLOW_TRACKING_URI)."""
     import mlflow
 
     from lstmops import tracking
 
+    params = load_params()
     rows = []
-    for dataset in DATASETS + TICKERS:
-        experiment = tracking.use_store(dataset, create=False)
+    for name in params.names():
+        dataset = params.dataset(name)
+        experiment = tracking.use_store(name, create=False)
         if experiment is None:
             continue
         runs = mlflow.search_runs(

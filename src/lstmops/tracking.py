@@ -1,7 +1,9 @@
 """MLflow helpers: where the store is, one experiment per dataset, and the run hand-off between stages.
 
-The store is SQLite at <workspace>/mlruns/mlflow.db with artifacts beside it, so runs from
-`dvc repro`, `dvc exp run` and `dvc exp run --temp/--queue` all land in one place.
+By default the store is SQLite at <workspace>/mlruns/mlflow.db with artifacts beside it, so runs from
+`dvc repro`, `dvc exp run` and `dvc exp run --temp/--queue` all land in one place. MLFLOW_TRACKING_URI
+switches every command to another store, e.g. a team's tracking server (`make server`), which then
+keeps the artifacts too.
 """
 
 from __future__ import annotations
@@ -81,7 +83,10 @@ def use_store(dataset: str, create: bool = True) -> str | None:
     if experiment is None and not create:
         return None
     if experiment is None:
-        artifacts = (store_dir() / "artifacts" / dataset).as_uri()
+        # The embedded store keeps artifacts beside it; any other store decides for itself (a
+        # server started with --serve-artifacts proxies them to its own artifact store).
+        embedded = not os.environ.get("MLFLOW_TRACKING_URI")
+        artifacts = (store_dir() / "artifacts" / dataset).as_uri() if embedded else None
         # A parallel experiment may create it between our look-up and here.
         with contextlib.suppress(mlflow.exceptions.MlflowException):
             mlflow.create_experiment(name, artifact_location=artifacts)

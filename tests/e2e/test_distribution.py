@@ -21,7 +21,7 @@ def work(tmp_path_factory) -> Workdir:
     work = Workdir(tmp_path_factory.mktemp("distribution"))
     for stage in ("ingest", "validate", "preprocess"):
         work.run(stage, "stock", check=True)
-    work.set("stock.train.epochs", EPOCHS)
+    work.set("prices.train.epochs", EPOCHS)
     return work
 
 
@@ -47,21 +47,21 @@ def _chief_run(work: Workdir, replicas: int):
         mlflow.set_tracking_uri(None)
     assert run.info.status == "FINISHED"
     assert run.data.params["replicas"] == str(replicas)
-    assert run.data.params["train.distribution"] == work.params["stock"]["train"]["distribution"]
+    assert run.data.params["train.distribution"] == work.params["prices"]["train"]["distribution"]
     return run
 
 
 @pytest.fixture(scope="module")
 def single_loss(work) -> float:
-    work.set("stock.train.batch_size", 16)
-    work.set("stock.train.distribution", "none")
+    work.set("prices.train.batch_size", 16)
+    work.set("prices.train.distribution", "none")
     work.run("train", "stock", check=True)
     return _final_loss(work)
 
 
 def test_mirrored_on_two_logical_cpus(work, single_loss):
-    work.set("stock.train.batch_size", 8)  # per replica: the same global batch of 16
-    work.set("stock.train.distribution", "mirrored")
+    work.set("prices.train.batch_size", 8)  # per replica: the same global batch of 16
+    work.set("prices.train.distribution", "mirrored")
     _clean_models(work)
     out = work.run("train", "stock", env={"LSTMOPS_CPU_DEVICES": "2"}, check=True)
     assert "run " in out.stdout
@@ -80,8 +80,8 @@ def _free_ports(n: int) -> list[int]:
 
 
 def test_multi_worker_with_two_worker_processes(work, single_loss):
-    work.set("stock.train.batch_size", 8)  # per worker: the same global batch of 16
-    work.set("stock.train.distribution", "multi_worker")
+    work.set("prices.train.batch_size", 8)  # per worker: the same global batch of 16
+    work.set("prices.train.distribution", "multi_worker")
     cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
     _clean_models(work)
     workers = [
@@ -111,6 +111,6 @@ def test_multi_worker_with_two_worker_processes(work, single_loss):
 
 
 def test_multi_worker_without_a_cluster_says_what_is_missing(work):
-    work.set("stock.train.distribution", "multi_worker")
+    work.set("prices.train.distribution", "multi_worker")
     out = work.run("train", "stock")
     assert out.returncode == 1 and "TF_CONFIG" in out.stderr

@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -24,19 +23,15 @@ import numpy as np
 import pytest
 import yaml
 
+from lstmops.__main__ import MODULES_LOG_ENV
+
 from ..conftest import ROOT
+from .workdir import GIT_ID, copy_project
+from .workdir import run as _run
 
 pytestmark = pytest.mark.e2e
 TICKER = "FB"
 IMDB_ROWS = 5000  # per split
-
-
-def _run(cmd: list[str], cwd: Path, env: dict, timeout: int = 900) -> subprocess.CompletedProcess:
-    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert out.returncode == 0, (
-        f"{' '.join(cmd)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
-    )
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -47,32 +42,26 @@ def env(mirror: Path) -> dict:
     return env
 
 
+def _slice(params: dict) -> None:
+    """imdb cut to a slice, and one short packaged series beside the lecture's file."""
+    params["sentiment"]["ingest"]["max_rows_per_split"] = IMDB_ROWS
+    params["datasets"]["sentiment"]["imdb"]["validate"]["rows_per_split"] = IMDB_ROWS
+    prices = params["datasets"]["prices"]
+    params["datasets"]["prices"] = {
+        "stock": prices["stock"],
+        TICKER: {"source": {"package": "bokeh-sampledata", "ticker": TICKER}},
+    }
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, env) -> Path:
-    """A git + DVC copy of the tracked project, with imdb cut to a slice, after one `dvc repro`."""
-    proj = tmp_path_factory.mktemp("e2e") / "proj"
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split("\0")
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (proj / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, proj / name)
-    params = yaml.safe_load((proj / "params.yaml").read_text())
-    params["imdb"]["ingest"]["max_rows_per_split"] = IMDB_ROWS
-    params["imdb"]["validate"]["rows_per_split"] = IMDB_ROWS
-    params["tickers"]["names"] = [
-        TICKER
-    ]  # the shortest packaged series: the foreach stages, quickly
-    (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    (proj / "dvc.lock").unlink(missing_ok=True)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"]):
-        _run(cmd, proj, env)
-    git_id = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
-    _run(["git", *git_id, "commit", "-qm", "copy"], proj, env)
-    _run(["dvc", "repro"], proj, env, timeout=1200)
+    """A git + DVC copy of the tracked project, with imdb cut to a slice, after one `dvc repro`;
+    each stage's process wrote the modules it loaded to modules.jsonl."""
+    proj = copy_project(tmp_path_factory.mktemp("e2e") / "proj", env, _slice)
+    modules = {MODULES_LOG_ENV: str(proj.parent / "modules.jsonl")}
+    _run(["dvc", "repro"], proj, {**env, **modules}, timeout=1200)
     _run(["git", "add", "-A"], proj, env)
-    _run(["git", *git_id, "commit", "-qm", "repro"], proj, env)
+    _run(["git", *GIT_ID, "commit", "-qm", "repro"], proj, env)
     return proj
 
 
@@ -125,8 +114,8 @@ def _locked_md5(stage: str, path: str) -> str:
 @pytest.mark.parametrize(
     ("stage", "path"),
     [
-        ("stock-evaluate", "metrics/stock.json"),
-        ("stock-walkforward", "metrics/stock_walkforward.json"),
+        ("prices-evaluate@stock", "metrics/stock.json"),
+        ("prices-walkforward@stock", "metrics/stock_walkforward.json"),
         ("lecture-xor", "metrics/lecture/xor.json"),
         ("lecture-words", "metrics/lecture/words.json"),
     ],
@@ -167,7 +156,7 @@ def test_mlflow_runs_hold_params_curves_metrics_and_tags(project, mlflow_client)
     assert stock.data.params["walk_forward.folds"] == "3"
     assert "walk_forward.rmse_ratio" in stock.data.metrics
     ticker = _runs(mlflow_client, TICKER)[0]
-    assert ticker.data.params["ticker"] == TICKER
+    assert ticker.data.params["source.ticker"] == TICKER and ticker.data.params["task"] == "prices"
     assert ticker.data.params["source.package"].startswith("bokeh-sampledata==")
     assert "test.rmse_ratio" in ticker.data.metrics
     lecture = {run.info.run_name: run for run in _runs(mlflow_client, "lecture")}
@@ -209,7 +198,7 @@ def test_second_repro_does_nothing(project, env):
 def test_dvc_experiment_lands_in_the_workspace_store(project, env, mlflow_client):
     before = len(_runs(mlflow_client, "stock"))
     _run(
-        ["dvc", "exp", "run", "--temp", "-S", "stock.train.epochs=2", "stock-evaluate"],
+        ["dvc", "exp", "run", "--temp", "-S", "prices.train.epochs=2", "prices-evaluate@stock"],
         project,
         env,
     )
@@ -255,31 +244,58 @@ def _stages_to_run(project: Path, env: dict) -> set[str]:
     return {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
 
 
+def test_every_module_a_stage_loads_is_among_its_deps(project):
+    """The lineage: each stage process of the `dvc repro` above logged the lstmops modules it
+    loaded; each one is a dep of that stage in dvc.lock, so editing it makes DVC rerun the stage."""
+    lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
+    tasks = {"stock": "prices", TICKER: "prices", "imdb": "sentiment"}
+    seen = set()
+    for line in (project.parent / "modules.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        stage, dataset = record["stage"], record["dataset"]
+        name = f"lecture-{dataset}" if stage == "lecture" else f"{tasks[dataset]}-{stage}@{dataset}"
+        deps = {d["path"] for d in lock[name]["deps"]}
+        missing = sorted(set(record["modules"]) - deps)
+        assert not missing, f"{name} loads {missing}, which are not among its deps"
+        assert "src/lstmops/__main__.py" in record["modules"]  # the log is real
+        seen.add(name)
+    assert seen == set(lock), f"stages that logged nothing: {sorted(set(lock) - seen)}"
+
+
 def test_a_param_or_code_change_reruns_exactly_its_stages(project, env):
     params = (project / "params.yaml").read_text()
-    features = project / "src/lstmops/features.py"
     try:
         changed = yaml.safe_load(params)
-        changed["stock"]["train"]["units"] = 8
+        changed["prices"]["train"]["units"] = 8
         (project / "params.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
         assert _stages_to_run(project, env) == {
-            "stock-train",
-            "stock-walkforward",
-            f"ticker-train@{TICKER}",
-            f"ticker-walkforward@{TICKER}",
+            "prices-train@stock",
+            "prices-walkforward@stock",
+            f"prices-train@{TICKER}",
+            f"prices-walkforward@{TICKER}",
         }
-        (project / "params.yaml").write_text(params)
-        features.write_text(features.read_text() + "\n# an edit\n")
-        assert _stages_to_run(project, env) == {
-            "stock-preprocess",
-            "imdb-preprocess",
-            "stock-walkforward",
-            f"ticker-preprocess@{TICKER}",
-            f"ticker-walkforward@{TICKER}",
+        changed = yaml.safe_load(params)
+        changed["datasets"]["prices"][TICKER]["train"] = {"epochs": 5}  # one dataset's own setting
+        (project / "params.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
+        assert {"prices-train@stock", "prices-train@FB"} & _stages_to_run(project, env) == {
+            f"prices-train@{TICKER}"
         }
     finally:
         (project / "params.yaml").write_text(params)
-        shutil.copy(ROOT / "src/lstmops/features.py", features)
+    everything = {stage for stage in yaml.safe_load((project / "dvc.lock").read_text())["stages"]}
+    for module, stages in (
+        ("src/lstmops/lecture.py", {s for s in everything if s.startswith("lecture-")}),
+        ("src/lstmops/tasks/sentiment.py", {s for s in everything if s.startswith("sentiment-")}),
+        # shared by both tasks: every stage of theirs (the train and evaluate stages too)
+        ("src/lstmops/features.py", {s for s in everything if not s.startswith("lecture-")}),
+    ):
+        path = project / module
+        original = path.read_text()
+        try:
+            path.write_text(original + "\n# an edit\n")
+            assert _stages_to_run(project, env) == stages, module
+        finally:
+            path.write_text(original)
     assert _stages_to_run(project, env) == set()
 
 
@@ -296,7 +312,14 @@ def test_forced_rerun_gives_identical_metrics(project, env):
         )
     }
     _run(
-        ["dvc", "repro", "--force", "stock-evaluate", "stock-walkforward", "imdb-evaluate"],
+        [
+            "dvc",
+            "repro",
+            "--force",
+            "prices-evaluate@stock",
+            "prices-walkforward@stock",
+            "sentiment-evaluate@imdb",
+        ],
         project,
         env,
         timeout=1200,
@@ -318,12 +341,12 @@ def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
                 "run",
                 "--queue",
                 "-S",
-                f"stock.train.epochs={epochs}",
+                f"prices.train.epochs={epochs}",
                 "-S",
-                f"stock.preset={preset}",
+                f"prices.preset={preset}",
                 "-S",
-                f"stock.train.members={members}",
-                "stock-evaluate",
+                f"prices.train.members={members}",
+                "prices-evaluate@stock",
             ],
             project,
             env,

@@ -85,7 +85,8 @@ STOCK_CASES = [
     ("other delimiter", GOOD.replace(",", ";"), "delimiter"),
     ("UTF-16", GOOD.encode("utf-16"), "is not UTF-8 text (it starts with a UTF-16 byte order mark)"),
     ("binary", bytes(range(256)) * 20, "is not UTF-8 text: byte 0x80 at offset 128"),
-    ("renamed column", GOOD.replace("Volume,Close", "Volume,Price"), "expect_table_columns_to_match_ordered_list"),
+    ("renamed column", GOOD.replace("Volume,Close", "Volume,Price"), "expect_table_columns_to_match_set"),
+    ("oldest first", "\r\n".join(LINES[:2] + LINES[2:][::-1]), "the rows look reversed in time"),
     ("non-numeric cell", _cell(3, 0, "n/a"), "expect_column_values_to_be_in_type_list(column=Open"),
     ("missing value", _cell(3, 2, ""), "expect_column_values_to_not_be_null(column=Low"),
     ("missing Volume", _cell(3, 3, ""), "expect_column_values_to_not_be_null(column=Volume"),
@@ -123,7 +124,7 @@ def test_bad_stock_file_fails_in_ingest_and_keeps_the_good_raw_data(stock, case,
 def test_harmless_variations_are_accepted(stock, text):
     stock.plant_stock(text)
     stock.run("ingest", "stock", check=True)
-    assert "all 25 expectations passed" in stock.run("validate", "stock", check=True).stdout
+    assert "all 26 expectations passed" in stock.run("validate", "stock", check=True).stdout
 
 
 def test_checksum_mismatch(stock):
@@ -139,15 +140,15 @@ def test_mirror_configured_but_file_missing(stock):
 
 
 def test_unreachable_url_without_mirror(stock):
-    stock.set("stock.source.url", "http://127.0.0.1:9/data-02-stock_daily.csv")
+    stock.set("datasets.prices.stock.source.url", "http://127.0.0.1:9/data-02-stock_daily.csv")
     out = stock.run("ingest", "stock", env={"LSTMOPS_MIRROR": ""})
     assert out.returncode == 1 and "could not download" in out.stderr and "mirror" in out.stderr
 
 
 @pytest.mark.parametrize(
     ("setting", "value", "rows"),
-    [("stock.preprocess.seq_length", 800, 732), ("stock.preprocess.seq_length", 720, 732),
-     ("stock.preprocess.train_fraction", 0.99, 732)],
+    [("prices.preprocess.seq_length", 800, 732), ("prices.preprocess.seq_length", 720, 732),
+     ("prices.preprocess.train_fraction", 0.99, 732)],
 )  # fmt: skip
 def test_too_short_a_test_period_is_a_settings_error(stock, setting, value, rows):
     stock.set(setting, value)
@@ -169,15 +170,15 @@ def test_a_ten_row_series_is_refused_before_any_metric(stock):
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [
-        ("stock.train.epochs", 0, "stock.train.epochs: Input should be greater than 0"),
+        ("prices.train.epochs", 0, "prices.train.epochs: Input should be greater than 0"),
         (
-            "stock.train.activation",
+            "prices.train.activation",
             "rleu",
-            "stock.train.activation: Input should be 'relu', 'tanh'",
+            "prices.train.activation: Input should be 'relu', 'tanh'",
         ),
-        ("stock.train.distribution", "ring", "stock.train.distribution: Input should be 'none'"),
-        ("stock.preprocess.scaler_fit", "test", "stock.preprocess.scaler_fit: Input should be"),
-        ("stock.train.validation_fraction", 0.001, "leaves 0 for validation"),
+        ("prices.train.distribution", "ring", "prices.train.distribution: Input should be 'none'"),
+        ("prices.preprocess.scaler_fit", "test", "prices.preprocess.scaler_fit: Input should be"),
+        ("prices.train.validation_fraction", 0.001, "leaves 0 for validation"),
     ],
 )
 def test_bad_param_through_the_cli(stock, setting, value, message):
@@ -204,7 +205,7 @@ def test_corrupt_imdb_archive_keeps_raw(tmp_path):
     work = Workdir(tmp_path)
     data = IMDB_ARCHIVE.read_bytes()[: 2 * 1024 * 1024]  # a download cut short
     (work.mirror / "imdb" / IMDB_ARCHIVE.name).write_bytes(data)
-    work.set("imdb.source.sha256", hashlib.sha256(data).hexdigest())
+    work.set("datasets.sentiment.imdb.source.sha256", hashlib.sha256(data).hexdigest())
     raw = tmp_path / "data/raw/imdb"
     raw.mkdir(parents=True)
     (raw / "train.parquet").write_bytes(b"last good output")
@@ -242,8 +243,8 @@ def _saved_epochs(stock: Workdir) -> int:
 def test_killed_training_resumes_exactly(stock):
     import mlflow
 
-    stock.set("stock.train.epochs", EPOCHS)
-    stock.set("stock.train.checkpoint_seconds", 0)  # save after every epoch
+    stock.set("prices.train.epochs", EPOCHS)
+    stock.set("prices.train.checkpoint_seconds", 0)  # save after every epoch
     stock.run("train", "stock", check=True)
     stock.run("evaluate", "stock", check=True)
     uninterrupted = json.loads((stock.root / "metrics/stock.json").read_text())

@@ -1,4 +1,5 @@
-"""A scratch project for running the real stage commands with their own params and data mirror."""
+"""Scratch projects: a directory for running the real stage commands with their own params and data
+mirror (Workdir), and a git + DVC copy of the tracked project (copy_project)."""
 
 from __future__ import annotations
 
@@ -58,4 +59,38 @@ class Workdir:
         """Put `text` (or raw bytes) in the mirror as the stock file and pin its checksum, as a user would."""
         path = self.mirror / "stock" / STOCK_CSV.name
         path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
-        self.set("stock.source.sha256", hashlib.sha256(path.read_bytes()).hexdigest())
+        self.set(
+            "datasets.prices.stock.source.sha256", hashlib.sha256(path.read_bytes()).hexdigest()
+        )
+
+
+GIT_ID = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+
+
+def run(cmd: list[str], cwd: Path, env: dict, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run `cmd`; fail the test with its output if it fails."""
+    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+    )
+    return out
+
+
+def copy_project(dest: Path, env: dict, edit_params) -> Path:
+    """A git repository at `dest` holding the tracked project without its dvc.lock, params.yaml
+    changed by `edit_params(params)`, committed."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    edit_params(params)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (dest / "dvc.lock").unlink(missing_ok=True)
+    run(["git", "init", "-q"], dest, env)
+    run(["git", "add", "-A"], dest, env)
+    run(["git", *GIT_ID, "commit", "-qm", "copy"], dest, env)
+    return dest

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lstmops import models, training
-from lstmops.config import ImdbTrain, LstmopsError, StockTrain
+from lstmops.config import LstmopsError, PricesTrain, SentimentTrain
 
 
 def _layer(model, kind: str):
@@ -16,7 +16,7 @@ def _lstm(model):
 
 
 def test_stock_model_is_the_lecture_model():
-    model = models.stock_model(7, 5, StockTrain())
+    model = models.price_model(7, 5, PricesTrain())
     lstm = _lstm(model)
     assert lstm.units == 16 and lstm.activation.__name__ == "relu"
     assert model.output_shape == (None, 1)
@@ -24,7 +24,7 @@ def test_stock_model_is_the_lecture_model():
 
 
 def test_imdb_lstm_is_eligible_for_cudnn():
-    model = models.imdb_model(10000, 80, ImdbTrain())
+    model = models.sentiment_model(10000, 80, SentimentTrain())
     lstm = _lstm(model)
     assert lstm.units == 128
     assert lstm.activation.__name__ == "tanh" and lstm.recurrent_activation.__name__ == "sigmoid"
@@ -35,9 +35,9 @@ def test_imdb_lstm_is_eligible_for_cudnn():
 
 
 def _train_stock(seed: int, x: np.ndarray, y: np.ndarray):
-    params = StockTrain(epochs=3, batch_size=8, seed=seed)
+    params = PricesTrain(epochs=3, batch_size=8, seed=seed)
     training.seed_everything(seed)
-    model = models.stock_model(x.shape[1], x.shape[2], params)
+    model = models.price_model(x.shape[1], x.shape[2], params)
     history = training.fit(model, (x, y), None, params.epochs, params.batch_size, [])
     return model, history
 
@@ -60,9 +60,9 @@ def test_same_seed_same_weights():
 
 def test_stock_model_learns_a_sine_wave():
     x, y = _sine_windows()
-    params = StockTrain(epochs=30, batch_size=16, activation="tanh", units=16, learning_rate=0.01)
+    params = PricesTrain(epochs=30, batch_size=16, activation="tanh", units=16, learning_rate=0.01)
     training.seed_everything(1)
-    model = models.stock_model(7, 1, params)
+    model = models.price_model(7, 1, params)
     history = training.fit(model, (x, y), None, params.epochs, params.batch_size, [])
     assert history["loss"][-1] < 0.1 * history["loss"][0]
     assert len(history["epoch_seconds"]) == 30
@@ -89,9 +89,9 @@ def test_device_selection_on_this_machine():
 
 
 def test_cudnn_eligibility_follows_the_activation():
-    assert models.cudnn_eligible(models.imdb_model(100, 10, ImdbTrain()))
-    assert not models.cudnn_eligible(models.stock_model(7, 5, StockTrain()))  # the lecture's relu
-    assert models.cudnn_eligible(models.stock_model(7, 5, StockTrain(activation="tanh")))
+    assert models.cudnn_eligible(models.sentiment_model(100, 10, SentimentTrain()))
+    assert not models.cudnn_eligible(models.price_model(7, 5, PricesTrain()))  # the lecture's relu
+    assert models.cudnn_eligible(models.price_model(7, 5, PricesTrain(activation="tanh")))
 
 
 def test_mixed_precision_only_on_a_gpu_with_a_float32_output():
@@ -100,7 +100,7 @@ def test_mixed_precision_only_on_a_gpu_with_a_float32_output():
     try:
         assert training.set_precision(True, "cpu") == "float32"
         assert training.set_precision(True, "gpu") == "mixed_float16"
-        model = models.imdb_model(100, 10, ImdbTrain())
+        model = models.sentiment_model(100, 10, SentimentTrain())
         assert _lstm(model).compute_dtype == "float16"  # the LSTM computes in float16
         assert model.layers[-1].compute_dtype == "float32"  # the sigmoid output does not
     finally:
@@ -110,18 +110,18 @@ def test_mixed_precision_only_on_a_gpu_with_a_float32_output():
 def test_preset_architectures_stack_and_wrap_lstms():
     import keras
 
-    stacked = models.imdb_model(100, 20, ImdbTrain(layers=2, units=8, dropout=0.2))
+    stacked = models.sentiment_model(100, 20, SentimentTrain(layers=2, units=8, dropout=0.2))
     lstms = [layer for layer in stacked.layers if isinstance(layer, keras.layers.LSTM)]
     assert [layer.return_sequences for layer in lstms] == [True, False]
     assert sum(isinstance(layer, keras.layers.Dropout) for layer in stacked.layers) == 2
-    bilstm = models.imdb_model(100, 20, ImdbTrain(bidirectional=True, units=8))
+    bilstm = models.sentiment_model(100, 20, SentimentTrain(bidirectional=True, units=8))
     assert _layer(bilstm, "Bidirectional").output.shape == (None, 16)
     assert models.cudnn_eligible(stacked) and models.cudnn_eligible(bilstm)
 
 
 def test_pooled_preset_reads_every_time_step():
-    params = ImdbTrain(bidirectional=True, units=8, embedding_dropout=0.3, pooling="max_mean")
-    model = models.imdb_model(100, 20, params)
+    params = SentimentTrain(bidirectional=True, units=8, embedding_dropout=0.3, pooling="max_mean")
+    model = models.sentiment_model(100, 20, params)
     assert _layer(model, "SpatialDropout1D").rate == 0.3
     assert _layer(model, "Bidirectional").output.shape == (None, 20, 16)  # every step...
     assert _layer(model, "Concatenate").output.shape == (None, 32)  # ...max and mean pooled
@@ -131,20 +131,20 @@ def test_pooled_preset_reads_every_time_step():
 def test_validation_callbacks_follow_the_patience_params():
     import keras
 
-    params = ImdbTrain(early_stopping_patience=2, reduce_lr_patience=1)
+    params = SentimentTrain(early_stopping_patience=2, reduce_lr_patience=1)
     validation = (np.zeros((4, 10)), np.zeros(4))
     reduce, stop = training.validation_callbacks(params, validation)
     assert isinstance(reduce, keras.callbacks.ReduceLROnPlateau) and reduce.patience == 1
     assert isinstance(stop, keras.callbacks.EarlyStopping) and stop.restore_best_weights
     assert training.validation_callbacks(params, None) == []  # nothing to watch
-    assert training.validation_callbacks(ImdbTrain(), validation) == []  # both off by default
+    assert training.validation_callbacks(SentimentTrain(), validation) == []  # both off by default
 
 
 def test_members_train_side_by_side_and_predict_their_mean():
     x, y = _sine_windows(60)
-    params = StockTrain(epochs=2, batch_size=16, members=3, activation="tanh")
+    params = PricesTrain(epochs=2, batch_size=16, members=3, activation="tanh")
     training.seed_everything(3)
-    model = models.stock_model(7, 1, params)
+    model = models.price_model(7, 1, params)
     assert model.output_shape == (None, 3)  # one column a member while training
     history = training.fit(model, (x, y), (x[:10], y[:10]), params.epochs, params.batch_size, [])
     assert len(history["val_loss"]) == 2
@@ -155,7 +155,7 @@ def test_members_train_side_by_side_and_predict_their_mean():
     np.testing.assert_allclose(
         predicting.predict(x, verbose=0)[:, 0], columns.mean(axis=1), rtol=1e-5
     )
-    single = models.imdb_model(100, 10, ImdbTrain())
+    single = models.sentiment_model(100, 10, SentimentTrain())
     assert models.for_prediction(single) is single
 
 
@@ -163,7 +163,7 @@ def test_shrunk_model_pulls_outputs_toward_the_center_and_survives_saving(tmp_pa
     import keras
 
     x, y = _sine_windows(40)
-    model = models.stock_model(7, 1, StockTrain(epochs=1))
+    model = models.price_model(7, 1, PricesTrain(epochs=1))
     shrunk = models.shrunk(model, 0.25, 0.4)
     raw = model.predict(x, verbose=0)
     np.testing.assert_allclose(shrunk.predict(x, verbose=0), 0.25 + 0.4 * (raw - 0.25), rtol=1e-5)
@@ -178,7 +178,9 @@ def test_shrunk_model_pulls_outputs_toward_the_center_and_survives_saving(tmp_pa
 def test_ensemble_survives_save_and_load(tmp_path):
     import keras
 
-    model = models.imdb_model(50, 6, ImdbTrain(members=2, units=4, embedding_dim=4, pooling="max"))
+    model = models.sentiment_model(
+        50, 6, SentimentTrain(members=2, units=4, embedding_dim=4, pooling="max")
+    )
     ids = np.random.default_rng(0).integers(0, 50, size=(5, 6)).astype("int32")
     columns = model.predict(ids, verbose=0)
     labels = (np.arange(5) % 2).astype("float32")

@@ -15,20 +15,24 @@ def test_every_command_has_help(stage):
         [sys.executable, "-m", "lstmops", stage, "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0
-    assert "stock" in out.stdout and "imdb" in out.stdout and "IBM" in out.stdout
+    assert "dataset" in out.stdout and "params.yaml" in out.stdout
 
 
 def test_unknown_dataset_is_rejected():
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
-        [sys.executable, "-m", "lstmops", "train", "mnist"], capture_output=True, text=True
+        [sys.executable, "-m", "lstmops", "train", "mnist"],
+        capture_output=True,
+        text=True,
+        cwd=root,
     )
-    assert out.returncode == 2
-    assert "invalid choice: 'mnist'" in out.stderr
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "no dataset 'mnist' in params.yaml: it declares stock, AAPL" in out.stderr
 
 
 def test_bad_params_file_is_a_clear_error(tmp_path):
     params = tmp_path / "params.yaml"
-    params.write_text("stock: [1, 2]\n")
+    params.write_text("datasets: [1, 2]\n")
     out = subprocess.run(
         [sys.executable, "-m", "lstmops", "preprocess", "stock", "--params", str(params)],
         capture_output=True,
@@ -48,4 +52,7 @@ def test_walk_forward_is_for_price_series_only():
         cwd=root,
     )
     assert out.returncode == 1
-    assert "error: walkforward imdb: walk-forward evaluation is for the price series" in out.stderr
+    assert (
+        "error: walkforward imdb: imdb is a sentiment dataset, which has no walkforward"
+        in out.stderr
+    )

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lstmops.config import LstmopsError, load_params, parse_params, workspace_root
+from lstmops.config import SETTINGS, LstmopsError, load_params, parse_params, workspace_root
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,46 +17,115 @@ def raw() -> dict:
 
 def test_project_params_are_valid(raw):
     params = parse_params(raw)
-    assert params.stock.train.epochs == 100 and params.stock.preprocess.seq_length == 7
-    assert params.imdb.preprocess.num_words == 10000 and params.imdb.preprocess.maxlen == 80
+    assert params.names() == ["stock", "AAPL", "GOOG", "IBM", "MSFT", "imdb"]
+    stock, imdb = params.dataset("stock"), params.dataset("imdb")
+    assert (stock.task, stock.source.format, stock.settings.train.epochs) == (
+        "prices",
+        "lecture",
+        100,
+    )
+    assert stock.settings.preprocess.seq_length == 7
+    assert imdb.task == "sentiment" and imdb.settings.preprocess.num_words == 10000
+    assert imdb.settings.preprocess.maxlen == 80
+    assert imdb.settings.validate_.rows_per_split == 25000  # the dataset's own override
+    assert params.dataset("IBM").source.ticker == "IBM"
 
 
 @pytest.mark.parametrize(
-    ("dataset", "section", "key", "value", "named"),
+    ("task", "section", "key", "value", "named"),
     [
-        ("stock", "train", "epochs", 0, "stock.train.epochs"),
-        ("stock", "train", "batch_size", 0, "stock.train.batch_size"),
-        ("stock", "train", "epochs", "many", "stock.train.epochs"),
-        ("stock", "preprocess", "train_fraction", 0, "stock.preprocess.train_fraction"),
-        ("stock", "preprocess", "train_fraction", 1, "stock.preprocess.train_fraction"),
-        ("stock", "preprocess", "seq_length", 0, "stock.preprocess.seq_length"),
-        ("stock", "preprocess", "scaler_fit", "everything", "stock.preprocess.scaler_fit"),
-        ("stock", "train", "device", "tpu", "stock.train.device"),
-        ("stock", "preprocess", "predict", "price", "stock.preprocess.predict"),
-        ("stock", "preprocess", "inputs", "log", "stock.preprocess.inputs"),
-        ("stock", "preprocess", "features", ["Open", "Volume"], "must include the target column"),
-        ("stock", "preprocess", "features", ["Close", "Close"], "each column once"),
-        ("stock", "walk_forward", "folds", 0, "stock.walk_forward.folds"),
-        ("stock", "walk_forward", "period", "test", "stock.walk_forward.period"),
-        ("imdb", "preprocess", "maxlen", 0, "imdb.preprocess.maxlen"),
-        ("imdb", "preprocess", "num_words", 2, "imdb.preprocess.num_words"),
-        ("imdb", "train", "lerning_rate", 0.1, "imdb.train.lerning_rate"),
-        ("imdb", "train", "members", 0, "imdb.train.members"),
-        ("stock", "train", "shrink", True, "set preprocess.predict to change"),
+        ("prices", "train", "epochs", 0, "prices.train.epochs"),
+        ("prices", "train", "batch_size", 0, "prices.train.batch_size"),
+        ("prices", "train", "epochs", "many", "prices.train.epochs"),
+        ("prices", "preprocess", "train_fraction", 0, "prices.preprocess.train_fraction"),
+        ("prices", "preprocess", "train_fraction", 1, "prices.preprocess.train_fraction"),
+        ("prices", "preprocess", "seq_length", 0, "prices.preprocess.seq_length"),
+        ("prices", "preprocess", "scaler_fit", "everything", "prices.preprocess.scaler_fit"),
+        ("prices", "train", "device", "tpu", "prices.train.device"),
+        ("prices", "train", "activation", "rleu", "prices.train.activation"),
+        ("prices", "preprocess", "predict", "price", "prices.preprocess.predict"),
+        ("prices", "preprocess", "inputs", "log", "prices.preprocess.inputs"),
+        ("prices", "preprocess", "features", ["Open", "Volume"], "must include the target column"),
+        ("prices", "preprocess", "features", ["Close", "Close"], "each column once"),
+        ("prices", "walk_forward", "folds", 0, "prices.walk_forward.folds"),
+        ("prices", "walk_forward", "period", "test", "prices.walk_forward.period"),
+        ("sentiment", "preprocess", "maxlen", 0, "sentiment.preprocess.maxlen"),
+        ("sentiment", "preprocess", "num_words", 2, "sentiment.preprocess.num_words"),
+        ("sentiment", "train", "lerning_rate", 0.1, "sentiment.train.lerning_rate"),
+        ("sentiment", "train", "members", 0, "sentiment.train.members"),
+        ("sentiment", "train", "pooling", "avg", "sentiment.train.pooling"),
+        ("prices", "train", "shrink", True, "set preprocess.predict to change"),
     ],
 )
-def test_bad_value_names_the_key(raw, dataset, section, key, value, named):
-    raw[dataset][section][key] = value
+def test_bad_value_names_the_key(raw, task, section, key, value, named):
+    raw[task][section][key] = value
     with pytest.raises(LstmopsError) as err:
         parse_params(raw)
     assert named in str(err.value)
     assert "params.yaml" in str(err.value)
 
 
-def test_unknown_dataset_section_is_named(raw):
-    raw["mnist"] = {}
-    with pytest.raises(LstmopsError, match="mnist"):
+def test_a_dataset_overrides_its_task_settings_and_errors_name_its_key(raw):
+    raw["datasets"]["prices"]["IBM"]["train"] = {"epochs": 7}
+    params = parse_params(raw)
+    assert params.dataset("IBM").settings.train.epochs == 7
+    assert params.dataset("stock").settings.train.epochs == 100
+    raw["datasets"]["prices"]["IBM"]["train"] = {"epochs": -1}
+    with pytest.raises(LstmopsError, match=r"datasets\.prices\.IBM\.train\.epochs"):
         parse_params(raw)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ({}, "exactly one of path, url or package"),
+        ({"path": "data/external/a.csv", "url": "http://x"}, "exactly one of path, url or package"),
+        ({"url": "http://x/a.csv"}, "needs its sha256 and mirror_path"),
+        ({"path": "/home/me/a.csv"}, "must lie under data/external/"),
+        ({"path": "data/external/../../a.csv"}, "must lie under data/external/"),
+        ({"package": "bokeh-sampledata"}, "needs a ticker"),
+        ({"package": "bokeh-sampledata", "ticker": "TSLA"}, "ticker"),
+    ],
+)
+def test_a_bad_source_is_named(raw, source, message):
+    raw["datasets"]["prices"]["acme"] = {"source": source}
+    with pytest.raises(LstmopsError, match=message) as err:
+        parse_params(raw)
+    assert "datasets.prices.acme.source" in str(err.value)
+
+
+def test_a_users_own_dataset_needs_only_its_source(raw):
+    raw["datasets"]["prices"]["acme"] = {"source": {"path": "data/external/acme.csv"}}
+    raw["datasets"]["sentiment"]["reviews"] = {"source": {"path": "data/external/reviews.csv"}}
+    params = parse_params(raw)
+    assert params.dataset("acme").task == "prices"
+    assert params.dataset("reviews").settings.validate_.rows_per_split is None
+
+
+def test_names_are_unique_and_safe(raw):
+    raw["datasets"]["sentiment"]["stock"] = {"source": {"path": "data/external/s.csv"}}
+    with pytest.raises(LstmopsError, match="declared twice"):
+        parse_params(raw)
+    del raw["datasets"]["sentiment"]["stock"]
+    raw["datasets"]["prices"]["my data"] = {"source": {"path": "data/external/s.csv"}}
+    with pytest.raises(LstmopsError, match="letters, digits"):
+        parse_params(raw)
+
+
+def test_an_undeclared_dataset_lists_the_declared_ones(raw):
+    with pytest.raises(LstmopsError, match="no dataset 'mnist'.*stock, AAPL"):
+        parse_params(raw).dataset("mnist")
+
+
+def test_the_schema_defaults_agree_with_params_yaml(raw):
+    """Defaults live in params.yaml; where the schema has one too, it must be the same."""
+    for task, model in SETTINGS.items():
+        defaults = model().model_dump(by_alias=True)
+        for section, values in raw[task].items():
+            if isinstance(values, dict):
+                for key, value in values.items():
+                    value = tuple(value) if isinstance(value, list) else value
+                    assert defaults[section][key] == value, f"{task}.{section}.{key}"
 
 
 def test_missing_params_file_says_where_to_run(tmp_path):
@@ -71,58 +140,50 @@ def test_dvc_temp_experiments_share_the_workspace_root(tmp_path):
     assert workspace_root(tmp_path) == tmp_path.resolve()
 
 
-def test_a_preset_overrides_its_dataset_section(raw):
-    raw["imdb"]["preset"] = "bilstm"
+def test_a_preset_overrides_its_task_section(raw):
+    raw["sentiment"]["preset"] = "bilstm"
+    imdb = parse_params(raw).dataset("imdb").settings
+    assert imdb.preset == "bilstm"
+    assert imdb.preprocess.maxlen == raw["presets"]["sentiment"]["bilstm"]["preprocess"]["maxlen"]
+    assert imdb.train.bidirectional is True
+    assert imdb.train.embedding_dim == raw["sentiment"]["train"]["embedding_dim"]  # kept
+
+
+def test_a_dataset_may_choose_its_own_preset(raw):
+    raw["datasets"]["prices"]["IBM"]["preset"] = "change"
     params = parse_params(raw)
-    assert params.imdb.preset == "bilstm"
-    assert params.imdb.preprocess.maxlen == raw["presets"]["imdb"]["bilstm"]["preprocess"]["maxlen"]
-    assert params.imdb.train.bidirectional is True
-    assert params.imdb.train.embedding_dim == raw["imdb"]["train"]["embedding_dim"]  # kept
+    assert params.dataset("IBM").settings.preprocess.predict == "change"
+    assert params.dataset("stock").settings.preprocess.predict == "level"
 
 
 def test_the_lecture_preset_is_the_lecture_model(raw):
-    params = parse_params(raw)
-    assert params.imdb.preset == "lecture"
-    assert (params.imdb.preprocess.maxlen, params.imdb.train.units, params.imdb.train.epochs) == (
-        80,
-        128,
-        3,
-    )
-    assert not params.imdb.train.bidirectional and params.imdb.train.layers == 1
+    imdb = parse_params(raw).dataset("imdb").settings
+    assert imdb.preset == "lecture"
+    assert (imdb.preprocess.maxlen, imdb.train.units, imdb.train.epochs) == (80, 128, 3)
+    assert not imdb.train.bidirectional and imdb.train.layers == 1
 
 
 def test_unknown_preset_is_named_with_the_choices(raw):
-    raw["imdb"]["preset"] = "huge"
+    raw["sentiment"]["preset"] = "huge"
     with pytest.raises(LstmopsError, match="'huge'.*lecture, stacked, bilstm"):
         parse_params(raw)
 
 
 def test_a_preset_may_not_change_the_data(raw):
-    raw["presets"]["imdb"]["sneaky"] = {"validate": {"rows_per_split": 10}}
-    raw["imdb"]["preset"] = "sneaky"
+    raw["presets"]["sentiment"]["sneaky"] = {"validate": {"rows_per_split": 10}}
+    raw["sentiment"]["preset"] = "sneaky"
     with pytest.raises(LstmopsError, match="may only set preprocess and train"):
         parse_params(raw)
 
 
 def test_a_bad_value_inside_a_preset_is_named(raw):
-    raw["presets"]["imdb"]["bilstm"]["train"]["dropout"] = 1.5
-    raw["imdb"]["preset"] = "bilstm"
-    with pytest.raises(LstmopsError, match="imdb.train.dropout"):
+    raw["presets"]["sentiment"]["bilstm"]["train"]["dropout"] = 1.5
+    raw["sentiment"]["preset"] = "bilstm"
+    with pytest.raises(LstmopsError, match="sentiment.train.dropout"):
         parse_params(raw)
 
 
-def test_unknown_stock_preset_is_named(raw):
-    raw["stock"]["preset"] = "oracle"
-    with pytest.raises(LstmopsError, match="stock.preset is 'oracle'"):
+def test_unknown_prices_preset_is_named(raw):
+    raw["prices"]["preset"] = "oracle"
+    with pytest.raises(LstmopsError, match="prices.preset .* is 'oracle'"):
         parse_params(raw)
-
-
-def test_tickers_are_the_packaged_ones(raw):
-    raw["tickers"]["names"] = ["AAPL", "TSLA"]
-    with pytest.raises(LstmopsError, match="tickers.names"):
-        parse_params(raw)
-
-
-def test_a_ticker_uses_the_stock_settings(raw):
-    params = parse_params(raw)
-    assert params.section("IBM") is params.stock and params.section("imdb") is params.imdb

@@ -10,7 +10,7 @@ def test_stock_metrics_against_persistence():
     previous = np.array([10.0, 10, 10, 10])
     actual = np.array([11.0, 9, 12, 10])
     predicted = np.array([11.0, 11, 11, 10])
-    m = ev.stock_metrics(previous, actual, predicted)
+    m = ev.price_metrics(previous, actual, predicted)
     assert m["model"]["rmse"] == pytest.approx(np.sqrt((0 + 4 + 1 + 0) / 4))
     assert m["model"]["mae"] == pytest.approx(0.75)
     assert m["persistence"]["rmse"] == pytest.approx(np.sqrt((1 + 1 + 4 + 0) / 4))

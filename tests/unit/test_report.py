@@ -2,7 +2,11 @@
 
 from types import SimpleNamespace
 
+from lstmops.config import Dataset, PricesSettings, SentimentSettings, Source
 from lstmops.report import format_table, latest_rows
+
+IMDB = Dataset("imdb", "sentiment", Source(path="data/external/r.csv"), SentimentSettings())
+IBM = Dataset("IBM", "prices", Source(package="bokeh-sampledata", ticker="IBM"), PricesSettings())
 
 
 def _run(run_id, preset, accuracy, epochs_run=None):
@@ -25,7 +29,7 @@ def test_newest_run_of_each_preset_with_its_ratio():
         _run("oldbilstm", "bilstm", 0.80),
         _run("lecture1", "lecture", 0.82),
     ]
-    rows = latest_rows("imdb", runs)
+    rows = latest_rows(IMDB, runs)
     assert [(r["preset"], r["run"]) for r in rows] == [
         ("bilstm", "newbilstm"[:8]),
         ("lecture", "lecture1"),
@@ -37,8 +41,8 @@ def test_newest_run_of_each_preset_with_its_ratio():
 def test_runs_without_test_metrics_are_skipped_and_table_has_a_header():
     unfinished = _run("x", "lecture", 0.8)
     del unfinished.data.metrics["test.model.accuracy"]
-    assert latest_rows("imdb", [unfinished]) == []
-    table = format_table(latest_rows("imdb", [_run("abc", "lecture", 0.82)]))
+    assert latest_rows(IMDB, [unfinished]) == []
+    table = format_table(latest_rows(IMDB, [_run("abc", "lecture", 0.82)]))
     assert table.splitlines()[0].split()[:3] == ["dataset", "preset", "metric"]
     assert "0.82" in table and "1.64" in table
 
@@ -55,5 +59,5 @@ def test_price_series_rows_carry_the_walk_forward_ratio():
             params={"preset": "returns", "train.epochs": "100"},
         ),
     )
-    (row,) = latest_rows("IBM", [run])  # a ticker is compared like the stock dataset
+    (row,) = latest_rows(IBM, [run])  # every price series is compared like the stock dataset
     assert row["ratio"] == 0.8 and row["wf_ratio"] == 0.99 and row["metric"].startswith("RMSE")

@@ -1,6 +1,8 @@
-"""Get a dataset's source file: from a local mirror directory, or downloaded once and cached.
+"""Get a dataset's source file: the user's own under data/external/, or a pinned URL's (from a
+local mirror directory, or downloaded once and cached).
 
-Either way the file's sha256 must match the pinned one in params.yaml, so both paths give the same bytes.
+A URL's file must match the sha256 pinned in params.yaml, so the mirror and the download give the
+same bytes; a local file is checked against its sha256 when one is given.
 """
 
 from __future__ import annotations
@@ -48,7 +50,18 @@ def download(url: str, dest: Path) -> None:
 
 
 def fetch(source: Source) -> Path:
-    """Return a local, checksum-verified path to the source file (mirror first, else download)."""
+    """Return a local, checksum-verified path to the source file or folder (a local path as it is;
+    a URL's file from the mirror first, else downloaded)."""
+    if source.path is not None:
+        path = workspace_root() / source.path
+        if not path.exists():
+            raise LstmopsError(
+                f"{source.path} is missing: put your file there (params.yaml declares it as a "
+                "dataset's source), or fix the path."
+            )
+        if source.sha256 is not None and path.is_file():
+            verify(path, source.sha256)
+        return path
     mirror = mirror_dir(source)
     if mirror is not None:
         path = mirror / source.mirror_path
@@ -63,3 +76,33 @@ def fetch(source: Source) -> Path:
             download(source.url, path)
     verify(path, source.sha256)
     return path
+
+
+def read_text(path: Path) -> str:
+    """The file as UTF-8 text, or one clear error naming the file and the encoding expected."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        hint = (
+            " (it starts with a UTF-16 byte order mark)"
+            if data[:2] in (b"\xff\xfe", b"\xfe\xff")
+            else ""
+        )
+        raise LstmopsError(
+            f"{path} is not UTF-8 text{hint}: byte 0x{data[err.start]:02x} at offset {err.start} "
+            "cannot be decoded. Save the file as UTF-8 CSV (plain ASCII is fine) and run again."
+        ) from None
+
+
+def describe(source: Source) -> dict[str, str]:
+    """Which data a run used, for its MLflow params: the file and its sha256, or the package."""
+    if source.package is not None:
+        from lstmops.data import tickers
+
+        return {"source.package": tickers.source_version(), "source.ticker": source.ticker}
+    if source.url is not None:
+        return {"source.url": source.url, "source.sha256": source.sha256}
+    path = workspace_root() / source.path
+    digest = sha256_of(path) if path.is_file() else "(a folder)"
+    return {"source.path": source.path, "source.sha256": digest}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lstmops.config import STOCK_COLUMNS, TICKER_PACKAGE, LstmopsError
+from lstmops.config import PRICE_COLUMNS, TICKER_PACKAGE, LstmopsError
+from lstmops.data.prices import DATE
 
 
 def source_version() -> str:
@@ -21,11 +22,12 @@ def source_version() -> str:
 
 
 def read_ticker(ticker: str) -> pd.DataFrame:
-    """One ticker's rows in time order, as the stock pipeline's columns (unadjusted prices)."""
+    """One ticker's rows in time order, with their dates, as the price columns (unadjusted)."""
     source_version()  # a clear error when the package is missing
     from bokeh_sampledata import stocks
 
     series = getattr(stocks, ticker)
-    table = pd.DataFrame({column: series[column.lower()] for column in STOCK_COLUMNS})
-    order = pd.to_datetime(pd.Series(series["date"])).argsort(kind="stable")
-    return table.iloc[order].reset_index(drop=True)
+    dates = pd.to_datetime(pd.Series(series["date"]))
+    table = pd.DataFrame({column: series[column.lower()] for column in PRICE_COLUMNS})
+    table.insert(0, DATE, dates.dt.strftime("%Y-%m-%d"))
+    return table.iloc[dates.argsort(kind="stable")].reset_index(drop=True)

@@ -1,8 +1,7 @@
-"""The stage commands, one module each: read settings, call pure functions, write outputs.
+"""The stage commands, one module each: read settings, call the dataset's task, write outputs.
 
-Each module is a separate DVC dependency of its stage, so editing one stage reruns only that stage
-and those after it. Heavy libraries are imported inside the stages that use them, so the CLI and
-the light stages start fast.
+The stages are the same for every task: what differs between tasks lives in lstmops.tasks. Heavy
+libraries are imported inside the functions that use them, so the CLI and the light stages start fast.
 """
 
 from __future__ import annotations
@@ -12,17 +11,15 @@ from pathlib import Path
 import numpy as np
 
 from lstmops import config as cfg
-from lstmops.config import LstmopsError
+from lstmops.config import Dataset, LstmopsError
 
 ARRAYS = "arrays.npz"
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.json"
 RUN_FILE = "run.json"
-SCALING_FILE = "scaling.joblib"
-VOCABULARY_FILE = "vocabulary.json"
 
 
-def require(path: Path, stage: str, dataset: str) -> Path:
+def require(path: Path, stage: str, dataset: Dataset) -> Path:
     """`path` if it exists, else an error that names the stage that makes it."""
     if not path.exists():
         raise LstmopsError(
@@ -31,17 +28,10 @@ def require(path: Path, stage: str, dataset: str) -> Path:
     return path
 
 
-def load_arrays(dataset: str) -> dict[str, np.ndarray]:
-    path = require(cfg.processed_dir(dataset) / ARRAYS, "preprocess", dataset)
+def load_arrays(dataset: Dataset) -> dict[str, np.ndarray]:
+    path = require(cfg.processed_dir(dataset.name) / ARRAYS, "preprocess", dataset)
     with np.load(path) as data:
         return dict(data)
-
-
-def load_scaling(dataset: str):
-    """The price series' fitted features.StockScaling, saved by preprocess."""
-    import joblib
-
-    return joblib.load(require(cfg.processed_dir(dataset) / SCALING_FILE, "preprocess", dataset))
 
 
 def flat(section: dict, prefix: str = "") -> dict[str, object]:

@@ -9,43 +9,23 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from lstmops import config as cfg
-from lstmops.config import Params
+from lstmops import tasks
+from lstmops.config import Dataset
 from lstmops.io import atomic_path, read_json, sha256_of, write_json
-from lstmops.stages import (
-    ARRAYS,
-    HISTORY_FILE,
-    MODEL_FILE,
-    RUN_FILE,
-    SCALING_FILE,
-    VOCABULARY_FILE,
-    flat,
-    load_arrays,
-    load_scaling,
-)
+from lstmops.stages import ARRAYS, HISTORY_FILE, MODEL_FILE, RUN_FILE, flat, load_arrays
 
 CHECKPOINT_DIR = Path("checkpoints")  # state of unfinished training runs (not a DVC output)
 STATE_FILE = "state.npz"
+SERVED_DIR = "served"  # models/<dataset>/served: the pyfunc model, as MLflow logs it
 WALL_CLOCK = {
     "epoch_seconds"
 }  # timings go to MLflow only: DVC outputs must not change by the clock
 
 
-NOT_TRAINING = {
-    "source",
-    "walk_forward",
-}  # settings of a section that the train stage does not read
-
-
-def source_params(dataset: str, section) -> dict[str, str]:
-    """Which data a run used: the source file's checksum, or the package a ticker comes from."""
-    if dataset in cfg.TICKERS:
-        from lstmops.data import tickers
-
-        return {"ticker": dataset, "source.package": tickers.source_version()}
-    return {"source.sha256": section.source.sha256}
+# Settings of a dataset that the train stage does not read.
+NOT_TRAINING = {"walk_forward", "ingest", "validate_"}
 
 
 def _pip_requirements() -> list[str]:
@@ -61,42 +41,21 @@ def _pip_requirements() -> list[str]:
     return requirements
 
 
-def _log_model(dataset: str, model_dir: Path, data: dict[str, np.ndarray], params: Params) -> None:
-    """Log the model as MLflow pyfunc that takes user units (dollars, raw text), with its signature."""
-    import mlflow
-    from mlflow.models import ModelSignature, infer_signature
-    from mlflow.types.schema import AnyType, ColSpec, Schema
-
-    from lstmops import serving
-
-    processed = cfg.processed_dir(dataset)
-    artifacts = {"model": str(model_dir / MODEL_FILE)}
-    if dataset == "imdb":
-        example = pd.DataFrame({"text": ["A wonderful, moving film.", "Dull and far too long."]})
-        output = pd.DataFrame({"probability": [0.9, 0.1], "label": [1, 0]})
-        python_model = serving.SentimentModel(params.imdb.preprocess.maxlen)
-        artifacts["vocabulary"] = str(processed / VOCABULARY_FILE)
-        # `Any`, not `string`: MLflow would turn a number or null into text before the model could
-        # refuse it (serving.review_texts checks every value instead).
-        signature = ModelSignature(
-            Schema([ColSpec(AnyType(), "text")]), infer_signature(example, output).outputs
-        )
-    else:
-        example = data["windows_test"][:2]
-        python_model = serving.PriceModel(*example.shape[1:])
-        artifacts["scaling"] = str(processed / SCALING_FILE)
-        signature = infer_signature(example, np.zeros(len(example)))
-    mlflow.pyfunc.log_model(
-        name="model",
-        python_model=python_model,
-        artifacts=artifacts,
-        code_paths=[
-            str(Path(__file__).parents[1])
-        ],  # the lstmops package: served without it installed
-        signature=signature,
-        input_example=example,
-        pip_requirements=_pip_requirements(),
+def _pyfunc(dataset: Dataset, model_file: Path, data: dict[str, np.ndarray]) -> dict:
+    """The MLflow pyfunc model that takes user units (dollars, raw text), with its signature: the
+    keyword arguments that mlflow.pyfunc.save_model and log_model take."""
+    processed = cfg.processed_dir(dataset.name)
+    python_model, artifacts, signature, example = tasks.of(dataset).served_model(
+        dataset, data, processed
     )
+    return {
+        "python_model": python_model,
+        "artifacts": {"model": str(model_file), **artifacts},
+        "code_paths": [str(Path(__file__).parents[1])],  # the lstmops package: served without it
+        "signature": signature,
+        "input_example": example,
+        "pip_requirements": _pip_requirements(),
+    }
 
 
 def _fingerprint(section, arrays: Path) -> str:
@@ -106,7 +65,7 @@ def _fingerprint(section, arrays: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def train(dataset: str, params: Params) -> None:
+def train(dataset: Dataset) -> None:
     """Fit the dataset's model on the training split; track the run in MLflow; save model + history.
 
     Training state is checkpointed under checkpoints/<dataset>/ at most every
@@ -117,8 +76,10 @@ def train(dataset: str, params: Params) -> None:
     import mlflow
 
     from lstmops import models, tracking, training
+    from lstmops.data.fetch import describe
 
-    section = params.section(dataset)
+    task = tasks.of(dataset, "train")
+    section = dataset.settings
     p = section.train
     data = load_arrays(dataset)
     strategy = training.make_strategy(p.distribution)
@@ -127,14 +88,8 @@ def train(dataset: str, params: Params) -> None:
     device["replicas"] = training.replicas(strategy)
     batch_size = p.batch_size * device["replicas"]  # train.batch_size is per replica
     training.seed_everything(p.seed)
-    x, y = data["x_train"], data["y_train"]
     with training.scope(strategy):
-        if dataset == "imdb":
-            fit_part, val_part = training.shuffled_split(x, y, p.validation_fraction, p.seed)
-            model = models.imdb_model(section.preprocess.num_words, section.preprocess.maxlen, p)
-        else:
-            fit_part, val_part = training.tail_split(x, y, p.validation_fraction)
-            model = models.stock_model(x.shape[1], x.shape[2], p)
+        model, fit_part, val_part = task.model_and_split(data, dataset)
     device["lstm_cudnn_eligible"] = str(models.cudnn_eligible(model))
     device["lstm_uses_cudnn"] = str(models.cudnn_eligible(model) and device["device"] == "gpu")
     if not training.is_chief(strategy):  # another worker of a multi_worker cluster: train only
@@ -143,15 +98,15 @@ def train(dataset: str, params: Params) -> None:
             training.fit(
                 model, fit_part, val_part, p.epochs, batch_size, callbacks, p.seed, strategy
             )
-        print(f"train {dataset}: worker done; the chief worker tracks the run and saves the model")
+        print(f"train {dataset.name}: worker done; the chief tracks the run and saves the model")
         return
 
-    checkpoints = CHECKPOINT_DIR / dataset
-    backup = checkpoints / _fingerprint(section, cfg.processed_dir(dataset) / ARRAYS)
+    checkpoints = CHECKPOINT_DIR / dataset.name
+    backup = checkpoints / _fingerprint(section, cfg.processed_dir(dataset.name) / ARRAYS)
     resumed = read_json(backup / RUN_FILE) if (backup / RUN_FILE).is_file() else None
-    tracking.use_store(dataset)
+    tracking.use_store(dataset.name)
     run_id = resumed["run_id"] if resumed else None
-    with mlflow.start_run(run_id=run_id, tags=tracking.run_tags(dataset)) as run:
+    with mlflow.start_run(run_id=run_id, tags=tracking.run_tags(dataset.name)) as run:
         watchers = training.validation_callbacks(p, val_part)
         # A multi_worker run does not resume (its loop starts at epoch 1), so it saves no state.
         interval = math.inf if training.is_multi_worker(strategy) else p.checkpoint_seconds
@@ -162,15 +117,16 @@ def train(dataset: str, params: Params) -> None:
             done = history.restore(model)
         if resumed:
             mlflow.set_tags({"resumed": "true", "resumed_from_epoch": str(done)})
-            print(f"train {dataset}: resuming run {run.info.run_id} after epoch {done}")
+            print(f"train {dataset.name}: resuming run {run.info.run_id} after epoch {done}")
         else:
             logged = section.model_dump(by_alias=True, exclude=NOT_TRAINING, mode="json")
             mlflow.log_params(flat(logged))
-            mlflow.log_params({**source_params(dataset, section), **device})
+            mlflow.log_params({"task": dataset.task, **describe(dataset.source), **device})
             mlflow.set_tag("device", device["device"])
             write_json(backup / RUN_FILE, {"run_id": run.info.run_id})
         print(
-            f"train {dataset}: {device['device']} ({device['device_name']}), run {run.info.run_id}"
+            f"train {dataset.name}: {device['device']} ({device['device_name']}), "
+            f"run {run.info.run_id}"
         )
         epoch_logger = training.EpochLogger(
             lambda metrics, step: mlflow.log_metrics(metrics, step=step, synchronous=False),
@@ -199,17 +155,21 @@ def train(dataset: str, params: Params) -> None:
                 "epochs_run": len(history.history["loss"]),  # fewer than asked after early stopping
             }
         )
-        no_change = load_scaling(dataset).no_change() if dataset != "imdb" and p.shrink else None
+        no_change = task.no_change(dataset, cfg.processed_dir(dataset.name))
         predicting, factor = training.predicting_model(model, val_part, no_change)
         if factor is not None:
             mlflow.log_metric("shrink_factor", factor)
-            print(f"train {dataset}: forecast changes shrunk toward persistence by {factor:.4f}")
-        out_dir = cfg.model_dir(dataset)
+            print(
+                f"train {dataset.name}: forecast changes shrunk toward persistence by {factor:.4f}"
+            )
+        out_dir = cfg.model_dir(dataset.name)
         with atomic_path(out_dir) as out:
             out.mkdir()
             models.save(predicting, out / MODEL_FILE)
             curves = {k: v for k, v in history.history.items() if k not in WALL_CLOCK}
             (out / HISTORY_FILE).write_text(json.dumps(curves, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
-        _log_model(dataset, out_dir, data, params)
+            # Servable from the DVC output alone: a clone that pulled it needs no tracking store.
+            mlflow.pyfunc.save_model(out / SERVED_DIR, **_pyfunc(dataset, out / MODEL_FILE, data))
+        mlflow.pyfunc.log_model(name="model", **_pyfunc(dataset, out_dir / MODEL_FILE, data))
     shutil.rmtree(checkpoints, ignore_errors=True)

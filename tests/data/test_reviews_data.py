@@ -1,14 +1,16 @@
-"""Data tests for the review archive: the real one reads and passes; planted faults fail by name."""
+"""Data tests for labelled texts: the real archive reads and passes; a folder laid out like it and
+CSV / Parquet tables read the same way; planted faults fail by name."""
 
 import io
 import tarfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from lstmops.config import LstmopsError
-from lstmops.data.imdb import read_archive
-from lstmops.validation import failure_message, imdb_expectations, run_suite
+from lstmops.data.reviews import read_archive, read_table
+from lstmops.validation import failure_message, review_expectations, run_suite
 
 from ..conftest import IMDB_ARCHIVE
 
@@ -38,7 +40,7 @@ def _good_members() -> dict[str, bytes]:
 def _failures(tables) -> str:
     checks = []
     for split, table in tables.items():
-        checks += run_suite(table, imdb_expectations(ROWS, balance_tolerance=0.05), split)
+        checks += run_suite(table, review_expectations(ROWS, 0.05, ratings=True), split)
     assert not all(c.success for c in checks), "validation should have failed"
     return failure_message("imdb", checks)
 
@@ -48,7 +50,7 @@ def test_small_good_archive_reads_and_passes(tmp_path):
     for split, table in tables.items():
         assert list(table.columns) == ["id", "rating", "label", "text"]
         assert len(table) == ROWS and sorted(table["label"]) == [0, 0, 1, 1]
-        checks = run_suite(table, imdb_expectations(ROWS, 0.05), split)
+        checks = run_suite(table, review_expectations(ROWS, 0.05, ratings=True), split)
         assert all(c.success for c in checks), [c.describe() for c in checks if not c.success]
 
 
@@ -104,4 +106,54 @@ def test_real_archive_slice_is_balanced_and_valid(mirror):
             99,
             99,
         ]  # the lowest ids of each label
-        assert all(c.success for c in run_suite(table, imdb_expectations(200, 0.05), split))
+        assert all(
+            c.success for c in run_suite(table, review_expectations(200, 0.05, ratings=True), split)
+        )
+
+
+def test_a_folder_laid_out_like_the_archive_reads_the_same(tmp_path):
+    members = _good_members()
+    archive = read_archive(_archive(tmp_path / "a.tar.gz", members))
+    for name, data in members.items():
+        path = tmp_path / "folder" / name.removeprefix("aclImdb/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    folder = read_archive(tmp_path / "folder")
+    for split in ("train", "test"):
+        assert folder[split].equals(archive[split])
+
+
+def _reviews_table(n: int = 40) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Text": [f"review number {i} {'great' if i % 2 else 'awful'}" for i in range(n)],
+            "Label": [i % 2 for i in range(n)],
+        }
+    )
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_table_without_split_gets_a_seeded_stratified_test_share(tmp_path, kind):
+    path = tmp_path / f"reviews.{kind}"
+    table = _reviews_table()
+    table.to_csv(path, index=False) if kind == "csv" else table.to_parquet(path)
+    tables = read_table(path, kind, None, test_fraction=0.25, seed=42)
+    assert (len(tables["train"]), len(tables["test"])) == (30, 10)
+    assert tables["test"]["label"].mean() == 0.5  # stratified: 5 of each label
+    assert read_table(path, kind, None, 0.25, 42)["test"].equals(tables["test"])  # seeded
+    checks = [
+        c
+        for split, t in tables.items()
+        for c in run_suite(t, review_expectations(None, 0.05, ratings=False), split)
+    ]
+    assert all(c.success for c in checks), [c.describe() for c in checks if not c.success]
+
+
+def test_a_split_column_is_kept_and_a_missing_column_is_named(tmp_path):
+    table = _reviews_table(8).assign(split=["train"] * 6 + ["test"] * 2)
+    table.to_csv(tmp_path / "r.csv", index=False)
+    tables = read_table(tmp_path / "r.csv", "csv", None, 0.5, 0)
+    assert (len(tables["train"]), len(tables["test"])) == (6, 2)
+    table.drop(columns="Label").to_csv(tmp_path / "r.csv", index=False)
+    with pytest.raises(LstmopsError, match="no label column"):
+        read_table(tmp_path / "r.csv", "csv", None, 0.5, 0)

@@ -1,0 +1,135 @@
+"""Daily price files: the lecture's (header-less, newest first) and CSV with a header and dates.
+
+Structure problems (no rows, wrong delimiter, a missing column, bad or repeated dates) are errors
+here; value problems (non-numeric cells, gaps, impossible prices) are left in the table for the
+expectations to name. Every table comes back in time order.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from lstmops.config import PRICE_COLUMNS, LstmopsError
+
+RAW_FILE = "prices.csv"
+DATE = "Date"  # the raw table's date column, where the source has dates
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "day")  # matched case-insensitively
+
+
+def _header_from_comments(lines: list[str]) -> list[str] | None:
+    """The column names the file declares in its last `#` comment line, if it declares any."""
+    for line in reversed(lines):
+        body = line.lstrip("#").strip()
+        if line.startswith("#") and "," in body and "://" not in body:
+            return [name.strip() for name in body.split(",")]
+    return None
+
+
+def parse_lecture(text: str) -> pd.DataFrame:
+    """The lecture's format: `#` comment lines, CRLF or LF, no header row, rows newest first.
+
+    Returned oldest first (the file's order reversed).
+    """
+    text = text.lstrip("\ufeff")
+    lines = text.splitlines()
+    comments = [line for line in lines if line.startswith("#")]
+    body = "\n".join(line for line in lines if line.strip() and not line.startswith("#"))
+    if not body:
+        raise LstmopsError(
+            "the price file has no data rows (empty, or only comment/header lines); "
+            "expected rows of Open,High,Low,Volume,Close. Replace it with the canonical file."
+        )
+    names = _header_from_comments(comments) or list(PRICE_COLUMNS)
+    try:
+        table = pd.read_csv(io.StringIO(body), header=None, dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as err:
+        raise LstmopsError(
+            f"the price file is not a {len(PRICE_COLUMNS)}-column CSV ({err}); each row must be "
+            f"{','.join(PRICE_COLUMNS)} separated by commas."
+        ) from None
+    if table.shape[1] != len(names):
+        raise LstmopsError(
+            f"the price file has {table.shape[1]} comma-separated column(s) per row but declares "
+            f"{len(names)} ({','.join(names)}); rows must be {','.join(PRICE_COLUMNS)} separated by "
+            "commas (is the delimiter something else?)."
+        )
+    table.columns = names
+    return table.apply(_to_number).iloc[::-1].reset_index(drop=True)
+
+
+def parse_csv(text: str) -> pd.DataFrame:
+    """A CSV with a header row, as finance sites export it: a date column (Date, timestamp, …),
+    Open, High, Low, Close and Volume matched by name whatever their case, other columns kept (an
+    `Adj Close` is used only if named in `features`), rows in either time order.
+
+    Returned in date order, the date column as `Date` (ISO), the price columns named as above.
+    """
+    try:
+        table = pd.read_csv(
+            io.StringIO(text.lstrip("\ufeff")), dtype=str, keep_default_na=False, comment=None
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise LstmopsError(f"the price file is not a CSV with a header row ({err}).") from None
+    if table.empty:
+        raise LstmopsError("the price file has a header but no data rows.")
+    by_name = {str(c).strip().lower(): c for c in table.columns}
+    missing = [c for c in PRICE_COLUMNS if c.lower() not in by_name]
+    if missing:
+        raise LstmopsError(
+            f"the price file has no {', '.join(missing)} column (its columns: "
+            f"{', '.join(map(str, table.columns))}); it needs Open, High, Low, Close and Volume "
+            "(any case), and a date column. Is the delimiter a comma?"
+        )
+    dates = next((by_name[n] for n in DATE_NAMES if n in by_name), None)
+    if dates is None:
+        raise LstmopsError(
+            f"the price file has no date column (one named {', '.join(DATE_NAMES)}, any case; its "
+            f"columns: {', '.join(map(str, table.columns))}). Without dates, declare the source "
+            "with `format: lecture` (no header, newest first)."
+        )
+    renamed = {by_name[c.lower()]: c for c in PRICE_COLUMNS}
+    others = [c for c in table.columns if c not in renamed and c != dates]
+    out = table[others].apply(_to_number)
+    for original, name in renamed.items():
+        out[name] = _to_number(table[original])
+    out.insert(0, DATE, _dates(table[dates]))
+    out = out[[DATE, *PRICE_COLUMNS, *others]]
+    return out.sort_values(DATE, kind="stable").reset_index(drop=True)
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    """ISO dates; an unparsable or repeated date is an error naming its first row."""
+    parsed = pd.to_datetime(column.str.strip(), errors="coerce", format="mixed")
+    bad = parsed.isna()
+    if bad.any():
+        row = int(bad.idxmax())
+        raise LstmopsError(
+            f"row {row + 2} of the price file has the date {column[row]!r}, which does not parse "
+            "as a date (e.g. 2016-01-04). Fix or remove the row."
+        )
+    repeated = parsed.duplicated(keep=False)
+    if repeated.any():
+        rows = [int(i) + 2 for i in parsed.index[repeated][:2]]
+        raise LstmopsError(
+            f"rows {rows[0]} and {rows[1]} of the price file have the same date "
+            f"{parsed[rows[0] - 2].date()}: each day may appear once. Remove the duplicate."
+        )
+    return parsed.dt.strftime("%Y-%m-%d")
+
+
+def _to_number(column: pd.Series) -> pd.Series:
+    """Numbers where every non-empty cell is one; else the column stays text for validation to flag."""
+    cells = column.str.strip().replace("", None)
+    numbers = pd.to_numeric(cells, errors="coerce")
+    return numbers if numbers.isna().equals(cells.isna()) else cells
+
+
+def read_prices(path: Path) -> pd.DataFrame:
+    """Read a raw table written by `ingest` (header row, time order).
+
+    Only empty cells are missing; text such as "n/a" stays text, for validation to name as non-numeric.
+    """
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={DATE: str})

@@ -1,0 +1,275 @@
+"""The prices task: one-step-ahead forecasting of a daily Close, judged against persistence.
+
+Everything that differs from the other tasks lives here: the formats a price source comes in, its
+expectations, windows and scaling, the model and its chronological validation slice, the served
+model (dollars in, dollars out), the metrics beside persistence and their plots, and walk-forward.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmops.config import Dataset, LstmopsError
+from lstmops.data import prices as data
+
+NAME = "prices"
+# The stages of a price series, and the sections of its settings each one reads (DVC params).
+STAGE_SETTINGS = {
+    "ingest": (),
+    "validate": (),
+    "preprocess": ("preprocess",),
+    "train": ("preprocess", "train"),
+    "evaluate": (),
+    "walkforward": ("preprocess", "train", "walk_forward"),
+}
+STAGES = tuple(STAGE_SETTINGS)
+FORMATS = ("lecture", "csv")
+# For `make report`: the model's test metric, its baseline's, and how the two compare.
+REPORT = ("test.model.rmse", "test.persistence.rmse", "RMSE, model / persistence")
+SCALING_FILE = "scaling.joblib"
+
+
+# --- ingest and validate ------------------------------------------------------------------------
+
+
+def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
+    """The source as one time-ordered table, whatever its format."""
+    source = dataset.source
+    if source.package is not None:
+        from lstmops.data import tickers
+
+        return {dataset.name: tickers.read_ticker(source.ticker)}
+    from lstmops.data.fetch import fetch, read_text
+
+    path = fetch(source)
+    kind = source.format or ("lecture" if source.url else "csv")
+    if kind not in FORMATS:
+        raise LstmopsError(
+            f"datasets.prices.{dataset.name}.source.format is {kind!r}: a price source is one of "
+            f"{', '.join(FORMATS)} (csv: a header row with a date column)."
+        )
+    text = read_text(path)
+    return {dataset.name: data.parse_lecture(text) if kind == "lecture" else data.parse_csv(text)}
+
+
+def write_raw(tables: dict[str, pd.DataFrame], out: Path) -> None:
+    (table,) = tables.values()
+    table.to_csv(out / data.RAW_FILE, index=False)
+
+
+def read_raw(raw: Path, dataset: Dataset) -> dict[str, pd.DataFrame]:
+    from lstmops.stages import require
+
+    return {dataset.name: data.read_prices(require(raw / data.RAW_FILE, "ingest", dataset))}
+
+
+def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
+    """The price expectations; for a series without dates, also that it runs forward in time."""
+    from lstmops import validation as v
+
+    (table,) = tables.values()
+    checks = v.run_suite(table, v.price_expectations(), dataset.name)
+    order = None if data.DATE in table else v.time_order(table)
+    if order is not None:
+        (result,) = v.run_suite(order, v.order_expectations(), f"{dataset.name} time order")
+        if not result.success:
+            result = dataclasses.replace(
+                result,
+                detail=f"{result.detail}: each Open lies nearer the next day's Close than the "
+                "previous one, so the rows look reversed in time (a lecture-format file lists the "
+                "newest day first; a file listed oldest first needs a header and dates, format csv)",
+            )
+        checks.append(result)
+    return checks
+
+
+# --- preprocess ---------------------------------------------------------------------------------
+
+
+def series(tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The validated raw table's feature columns (time order) and its dates (empty without),
+    checked against the preprocess settings."""
+    from lstmops import features as f
+
+    p = dataset.settings.preprocess
+    (table,) = tables.values()
+    where = f"datasets.prices.{dataset.name}"
+    unknown = [c for c in p.features if c not in table.columns]
+    if unknown:
+        raise LstmopsError(
+            f"prices.preprocess.features names {', '.join(unknown)}, which {where} does not have "
+            f"(its columns: {', '.join(table.columns)}). Name columns it has."
+        )
+    if p.target not in p.features:
+        raise LstmopsError(f"prices.preprocess.features must include the target {p.target}.")
+    try:
+        values = table[list(p.features)].to_numpy(dtype=np.float64)
+    except ValueError as err:
+        raise LstmopsError(f"{where}: a feature column is not numeric ({err}).") from None
+    try:
+        f.split_windows(len(values), p)
+    except ValueError as err:
+        raise LstmopsError(f"prices.preprocess: {err}") from None
+    if p.inputs == "return" and (values <= 0).any():
+        columns = [c for c, bad in zip(p.features, (values <= 0).any(axis=0), strict=True) if bad]
+        raise LstmopsError(
+            f"prices.preprocess.inputs is 'return' but {', '.join(columns)} has zero values, whose "
+            "day-over-day return is undefined. Drop the column from prices.preprocess.features or "
+            "set inputs to 'level'."
+        )
+    dates = table[data.DATE].to_numpy(dtype=str) if data.DATE in table else np.array([], dtype=str)
+    return values, dates
+
+
+def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> str:
+    """Windows, the chronological split and the scalers fitted on the training rows."""
+    import joblib
+
+    from lstmops import features as f
+    from lstmops.stages import ARRAYS
+
+    p = dataset.settings.preprocess
+    values, dates = series(tables, dataset)
+    n_train, n_test = f.split_windows(len(values), p)
+    arrays, scaling = f.price_arrays(values, n_train, p)
+    if len(dates):
+        arrays["dates_test"] = dates[-n_test:]  # the day each test forecast is for
+    np.savez(out / ARRAYS, **arrays)
+    joblib.dump(scaling, out / SCALING_FILE)
+    return f"{n_train} train and {n_test} test windows"
+
+
+def load_scaling(processed: Path):
+    """The fitted features.StockScaling that preprocess saved."""
+    import joblib
+
+    return joblib.load(processed / SCALING_FILE)
+
+
+# --- train --------------------------------------------------------------------------------------
+
+
+def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
+    """The model, and its training part and validation slice: the end of the training period."""
+    from lstmops import models, training
+
+    p = dataset.settings.train
+    x, y = arrays["x_train"], arrays["y_train"]
+    fit_part, val_part = training.tail_split(x, y, p.validation_fraction)
+    return models.price_model(x.shape[1], x.shape[2], p), fit_part, val_part
+
+
+def no_change(dataset: Dataset, processed: Path) -> float | None:
+    """The model output that means persistence, where train.shrink pulls the forecast toward it."""
+    return load_scaling(processed).no_change() if dataset.settings.train.shrink else None
+
+
+def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Path):
+    """The pyfunc that takes raw windows in dollars, its artifacts, signature and input example."""
+    from mlflow.models import infer_signature
+
+    from lstmops import serving
+
+    example = arrays["windows_test"][:2]
+    return (
+        serving.PriceModel(*example.shape[1:]),
+        {"scaling": str(processed / SCALING_FILE)},
+        infer_signature(example, np.zeros(len(example))),
+        example,
+    )
+
+
+# --- evaluate -----------------------------------------------------------------------------------
+
+
+def evaluate(model, arrays: dict[str, np.ndarray], processed: Path, out: Path) -> dict:
+    """Forecasts in dollars on the test period: the model's and persistence's errors; plots."""
+    from lstmops import evaluation as ev
+
+    predicted = model.predict(arrays["x_test"], verbose=0).reshape(-1)
+    dollars = load_scaling(processed).prices(predicted, arrays["previous_test"])
+    metrics = ev.price_metrics(arrays["previous_test"], arrays["actual_test"], dollars)
+    table = pd.DataFrame(
+        {
+            "day": range(1, len(dollars) + 1),
+            "actual": arrays["actual_test"],
+            "predicted": dollars,
+            "persistence": arrays["previous_test"],
+        }
+    )
+    if "dates_test" in arrays:
+        table.insert(1, "date", arrays["dates_test"])
+    table.to_csv(out / "predictions.csv", index=False)
+    ev.plot_predictions(table, out / "predictions.png")
+    return metrics
+
+
+# --- walk-forward -------------------------------------------------------------------------------
+
+
+def _fit(arrays: dict[str, np.ndarray], scaling, dataset: Dataset):
+    """A fresh model trained as the train stage trains it (same split, seed, early stopping,
+    ensemble and shrinkage)."""
+    from lstmops import training
+
+    p = dataset.settings.train
+    training.seed_everything(p.seed)
+    model, fit_part, val_part = model_and_split(arrays, dataset)
+    callbacks = training.validation_callbacks(p, val_part)
+    training.fit(model, fit_part, val_part, p.epochs, p.batch_size, callbacks, p.seed)
+    return training.predicting_model(model, val_part, scaling.no_change() if p.shrink else None)[0]
+
+
+def score_folds(values: np.ndarray, dataset: Dataset) -> tuple[dict, list[dict]]:
+    """Time-ordered raw rows -> pooled metrics over every fold's block, and one row per fold."""
+    from lstmops import evaluation as ev
+    from lstmops import features as f
+
+    p, w = dataset.settings.preprocess, dataset.settings.walk_forward
+    n_train, n_test = f.split_windows(len(values), p)
+    period = n_train if w.period == "train" else n_train + n_test
+    try:
+        bounds = f.fold_bounds(period, w.initial_fraction, w.folds)
+    except ValueError as err:
+        raise LstmopsError(
+            f"prices.walk_forward: {err}. Lower prices.walk_forward.folds or initial_fraction."
+        ) from None
+    rows, predictions = [], []
+    for fold, (train_end, test_end) in enumerate(bounds, start=1):
+        if w.retrain or fold == 1:
+            # Arrays reach to this block's end (retrain) or the period's end (one model for all).
+            end = test_end if w.retrain else bounds[-1][1]
+            arrays, scaling = f.price_arrays(values[: end + p.seq_length], train_end, p)
+            model, first = _fit(arrays, scaling, dataset), train_end
+        block = slice(train_end - first, test_end - first)
+        previous, actual = arrays["previous_test"][block], arrays["actual_test"][block]
+        outputs = model.predict(arrays["x_test"][block], verbose=0).reshape(-1)
+        predicted = scaling.prices(outputs, previous)
+        m = ev.price_metrics(previous, actual, predicted)
+        rows.append(
+            {
+                "fold": fold,
+                "train_windows": train_end,
+                "test_windows": test_end - train_end,
+                "model_rmse": m["model"]["rmse"],
+                "persistence_rmse": m["persistence"]["rmse"],
+                "rmse_ratio": m["rmse_ratio"],
+            }
+        )
+        predictions.append((previous, actual, predicted))
+    previous, actual, predicted = (
+        np.concatenate(parts) for parts in zip(*predictions, strict=True)
+    )
+    pooled = ev.price_metrics(previous, actual, predicted)
+    metrics = {
+        "model_rmse": pooled["model"]["rmse"],
+        "persistence_rmse": pooled["persistence"]["rmse"],
+        "rmse_ratio": pooled["rmse_ratio"],  # over every block's days together
+        "folds_beating_persistence": sum(r["rmse_ratio"] < 1 for r in rows),
+        "folds": {str(row["fold"]): row for row in rows},
+    }
+    return metrics, rows

@@ -1,0 +1,170 @@
+"""The sentiment task: is a text positive or negative, judged against the majority class.
+
+Everything that differs from the other tasks lives here: the formats a source of labelled texts
+comes in (the aclImdb archive or a folder like it, CSV, Parquet), their expectations, the
+vocabulary and padding, the model and its seeded validation slice, the served model (raw text in),
+and the metrics and plots.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmops.config import Dataset, LstmopsError
+from lstmops.data import reviews as data
+
+NAME = "sentiment"
+# The stages of a text dataset, and the sections of its settings each one reads (DVC params).
+STAGE_SETTINGS = {
+    "ingest": ("ingest", "validate"),  # ingest validates before it replaces the raw data
+    "validate": ("validate",),
+    "preprocess": ("preprocess",),
+    "train": ("preprocess", "train"),
+    "evaluate": (),
+}
+STAGES = tuple(STAGE_SETTINGS)
+FORMATS = ("aclimdb", "csv", "parquet")
+REPORT = ("test.model.accuracy", "test.majority_class.accuracy", "accuracy, model / majority")
+VOCABULARY_FILE = "vocabulary.json"
+
+
+# --- ingest and validate ------------------------------------------------------------------------
+
+
+def _format(path: Path, given: str | None) -> str:
+    if given is not None:
+        return given
+    if path.is_dir() or path.name.endswith((".tar.gz", ".tgz")):
+        return "aclimdb"
+    return "parquet" if path.suffix == ".parquet" else "csv"
+
+
+def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
+    """One table per split (train, test) of id, rating, label and text."""
+    from lstmops.data.fetch import fetch
+
+    path = fetch(dataset.source)
+    kind = _format(path, dataset.source.format)
+    ingest = dataset.settings.ingest
+    if kind not in FORMATS:
+        raise LstmopsError(
+            f"datasets.sentiment.{dataset.name}.source.format is {kind!r}: a text source is one "
+            f"of {', '.join(FORMATS)} (aclimdb: the Stanford archive or a folder laid out like it)."
+        )
+    if kind == "aclimdb":
+        return data.read_archive(path, ingest.max_rows_per_split)
+    return data.read_table(path, kind, ingest.max_rows_per_split, ingest.test_fraction, ingest.seed)
+
+
+def write_raw(tables: dict[str, pd.DataFrame], out: Path) -> None:
+    for split, table in tables.items():
+        table.to_parquet(out / data.split_file(split), index=False)
+
+
+def read_raw(raw: Path, dataset: Dataset) -> dict[str, pd.DataFrame]:
+    return {split: data.read_split(raw, split) for split in data.SPLITS}
+
+
+def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
+    """Each split's expectations; ratings are checked against labels where the source has them."""
+    from lstmops import validation as v
+
+    p = dataset.settings.validate_
+    return [
+        result
+        for split, table in tables.items()
+        for result in v.run_suite(
+            table,
+            v.review_expectations(
+                p.rows_per_split, p.balance_tolerance, bool(table["rating"].notna().any())
+            ),
+            split,
+        )
+    ]
+
+
+# --- preprocess ---------------------------------------------------------------------------------
+
+
+def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> str:
+    """Standardised texts as the last `maxlen` token ids of a vocabulary fitted on train only."""
+    from lstmops import features as f
+    from lstmops.stages import ARRAYS
+
+    p = dataset.settings.preprocess
+    train, test = tables["train"], tables["test"]
+    train_text = f.standardize(train["text"].tolist())
+    vocabulary = f.fit_vocabulary(train_text, p.num_words)  # fitted on the training split only
+    np.savez(
+        out / ARRAYS,
+        x_train=f.encode(train_text, vocabulary, p.maxlen),
+        y_train=train["label"].to_numpy(np.int32),
+        x_test=f.encode(f.standardize(test["text"].tolist()), vocabulary, p.maxlen),
+        y_test=test["label"].to_numpy(np.int32),
+    )
+    (out / VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
+    return f"vocabulary of {len(vocabulary)}, {len(train)} train / {len(test)} test"
+
+
+# --- train --------------------------------------------------------------------------------------
+
+
+def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
+    """The model, and its training part and validation slice: a seeded share of the training
+    split (texts have no time order)."""
+    from lstmops import models, training
+
+    s = dataset.settings
+    x, y = arrays["x_train"], arrays["y_train"]
+    fit_part, val_part = training.shuffled_split(x, y, s.train.validation_fraction, s.train.seed)
+    model = models.sentiment_model(s.preprocess.num_words, s.preprocess.maxlen, s.train)
+    return model, fit_part, val_part
+
+
+def no_change(dataset: Dataset, processed: Path) -> None:
+    """No shrinking toward a baseline for a classifier."""
+    return None
+
+
+def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Path):
+    """The pyfunc that takes raw text, its artifacts, signature and input example."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    from lstmops import serving
+
+    example = pd.DataFrame({"text": ["A wonderful, moving film.", "Dull and far too long."]})
+    output = pd.DataFrame({"probability": [0.9, 0.1], "label": [1, 0]})
+    # `Any`, not `string`: MLflow would turn a number or null into text before the model could
+    # refuse it (serving.review_texts checks every value instead).
+    signature = ModelSignature(
+        Schema([ColSpec(AnyType(), "text")]), infer_signature(example, output).outputs
+    )
+    return (
+        serving.SentimentModel(dataset.settings.preprocess.maxlen),
+        {"vocabulary": str(processed / VOCABULARY_FILE)},
+        signature,
+        example,
+    )
+
+
+# --- evaluate -----------------------------------------------------------------------------------
+
+
+def evaluate(model, arrays: dict[str, np.ndarray], processed: Path, out: Path) -> dict:
+    """Accuracy and friends beside the majority class; confusion matrix and ROC."""
+    from lstmops import evaluation as ev
+
+    probabilities = model.predict(arrays["x_test"], verbose=0).reshape(-1)
+    labels = arrays["y_test"]
+    predicted = (probabilities >= 0.5).astype(int)
+    pd.DataFrame({"actual": labels, "predicted": predicted}).to_csv(
+        out / "confusion.csv", index=False
+    )
+    ev.plot_confusion(labels, predicted, out / "confusion.png")
+    ev.plot_roc(labels, probabilities, out / "roc.png").to_csv(out / "roc.csv", index=False)
+    return ev.classification_metrics(labels, probabilities)

@@ -1,0 +1,172 @@
+"""A team's setup, for real: the stock pipeline tracked on an MLflow server backed by PostgreSQL, and
+a DVC remote that lets a second clone take the data and models of the first without training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstmops import server
+
+from .workdir import GIT_ID, Workdir, copy_project, run
+
+pytestmark = pytest.mark.e2e
+EPOCHS = 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def tracking_server():
+    """PostgreSQL and `mlflow server` on free local ports; both stopped afterwards."""
+    # PostgreSQL runs as the postgres user when the tests run as root: its folder must be open to it.
+    cluster = Path(tempfile.mkdtemp(prefix="lstmops-postgres-"))
+    cluster.chmod(0o755)
+    artifacts = Path(tempfile.mkdtemp(prefix="lstmops-artifacts-"))
+    db = server.start_postgres(cluster, _free_port())
+    port = _free_port()
+    process = subprocess.Popen(
+        server.server_command(db, artifacts, port),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        server.wait_until_up(url, process)
+        yield url, db
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        server.stop_postgres(cluster)
+        shutil.rmtree(cluster, ignore_errors=True)
+        shutil.rmtree(artifacts, ignore_errors=True)
+
+
+def test_the_pipeline_tracks_to_a_server_on_postgresql(tmp_path, tracking_server):
+    import mlflow
+
+    url, db = tracking_server
+    assert db.startswith("postgresql://")
+    work = Workdir(tmp_path)
+    work.set("prices.train.epochs", EPOCHS)
+    env = {"MLFLOW_TRACKING_URI": url}
+    for stage in ("ingest", "validate", "preprocess", "train", "evaluate"):
+        work.run(stage, "stock", env=env, check=True)
+    assert not (tmp_path / "mlruns").exists()  # nothing went to the embedded store
+
+    run_id = json.loads((tmp_path / "models/stock/run.json").read_text())["run_id"]
+    mlflow.set_tracking_uri(url)  # the logged model's artifacts resolve through the global URI
+    try:
+        _check_the_run(url, run_id, tmp_path, work, env)
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def _check_the_run(url: str, run_id: str, tmp_path: Path, work: Workdir, env: dict) -> None:
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["train.epochs"] == str(EPOCHS) and run.data.params["task"] == "prices"
+    assert [m.step for m in client.get_metric_history(run_id, "loss")] == list(range(EPOCHS))
+    metrics = json.loads((tmp_path / "metrics/stock.json").read_text())
+    assert run.data.metrics["test.rmse_ratio"] == pytest.approx(metrics["rmse_ratio"])
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.artifact_location.startswith("mlflow-artifacts:")  # proxied by the server
+    assert {a.path for a in client.list_artifacts(run_id, "model")} >= {"model/MLmodel"}
+
+    out = work.run("model-uri", "stock", env=env, check=True)
+    assert out.stdout.strip() == f"runs:/{run_id}/model"
+    # the model, served from the server's artifact store, forecasts the test windows as evaluate did
+    windows = np.load(tmp_path / "data/processed/stock/arrays.npz")["windows_test"][:5]
+    predictions = _serve_and_predict(f"runs:/{run_id}/model", {**work.env, **env}, windows)
+    expected = np.loadtxt(tmp_path / "plots/stock/predictions.csv", delimiter=",", skiprows=1,
+                          usecols=2)[:5]  # fmt: skip
+    np.testing.assert_allclose(predictions, expected, rtol=1e-6)
+
+
+def _serve_and_predict(model_uri: str, env: dict, windows: np.ndarray, cwd: Path | None = None):
+    """`mlflow models serve` the model, post the windows, stop the server; the predictions."""
+    port = _free_port()
+    env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
+    process = subprocess.Popen(
+        ["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
+         "--host", "127.0.0.1", "-p", str(port)],
+        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 180
+        while True:
+            assert process.poll() is None, process.stdout.read().decode()[-3000:]
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "the model server did not come up in 180 s"
+                time.sleep(1)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=json.dumps({"inputs": windows.tolist()}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return np.asarray(json.loads(response.read())["predictions"])
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=30)
+
+
+def _stock_only(params: dict) -> None:
+    params["datasets"] = {
+        "prices": {"stock": params["datasets"]["prices"]["stock"]},
+        "sentiment": {},
+    }
+
+
+def test_a_second_clone_pulls_from_the_dvc_remote_instead_of_training(tmp_path, mirror):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["LSTMOPS_MIRROR"] = str(mirror)
+    remote = tmp_path / "remote"
+    a = copy_project(tmp_path / "a", env, _stock_only)
+    default = str(Path.home() / ".cache/lstmops/dvc-remote")  # every clone of this user reaches it
+    assert f"shared  {default} (default)" in run(["dvc", "remote", "list"], a, env).stdout
+    run(["dvc", "remote", "modify", "--local", "shared", "url", str(remote)], a, env)
+    run(["dvc", "repro"], a, env, timeout=1200)
+    run(["git", "add", "-A"], a, env)
+    run(["git", *GIT_ID, "commit", "-qm", "repro"], a, env)
+    run(["dvc", "push"], a, env)
+
+    b = tmp_path / "b"
+    run(["git", "clone", "-q", str(a), str(b)], tmp_path, env)
+    run(["dvc", "remote", "modify", "--local", "shared", "url", str(remote)], b, env)
+    run(["dvc", "pull"], b, env)
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], b, env).stdout
+    out = run(["dvc", "repro"], b, env).stdout
+    assert "Running stage" not in out and "Data and pipelines are up to date" in out
+    assert (b / "metrics/stock.json").read_bytes() == (a / "metrics/stock.json").read_bytes()
+    # B serves the model it pulled: no training, no tracking store
+    windows = np.load(b / "data/processed/stock/arrays.npz")["windows_test"][:3]
+    predictions = _serve_and_predict(str(b / "models/stock/served"), env, windows, cwd=b)
+    assert not (b / "mlruns").exists()
+    expected = np.loadtxt(a / "plots/stock/predictions.csv", delimiter=",", skiprows=1,
+                          usecols=2)[:3]  # fmt: skip
+    np.testing.assert_allclose(predictions, expected, rtol=1e-6)
