@@ -8,9 +8,7 @@ its forecast must be the lecture's to the last digit; the reviews come from the 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -50,14 +48,6 @@ def _declare(params: dict) -> None:
         "source": {"path": "data/external/reviews.csv"},
         "train": {"epochs": 2},
     }
-
-
-@pytest.fixture(scope="module")
-def env(mirror: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    env["LSTMOPS_MIRROR"] = str(mirror)
-    return env
 
 
 @pytest.fixture(scope="module")

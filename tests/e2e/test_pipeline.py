@@ -6,17 +6,10 @@ The stock pipeline runs with the lecture's config; imdb on a slice of the real d
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -26,20 +19,12 @@ import yaml
 from lstmops.__main__ import MODULES_LOG_ENV
 
 from ..conftest import ROOT
-from .workdir import GIT_ID, copy_project
+from .workdir import GIT_ID, copy_project, post, served
 from .workdir import run as _run
 
 pytestmark = pytest.mark.e2e
 TICKER = "FB"
 IMDB_ROWS = 5000  # per split
-
-
-@pytest.fixture(scope="module")
-def env(mirror: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    env["LSTMOPS_MIRROR"] = str(mirror)
-    return env
 
 
 def _slice(params: dict) -> None:
@@ -388,55 +373,15 @@ def test_report_compares_the_latest_runs_from_mlflow(project, env):
     assert float(rows[TICKER][-4]) == pytest.approx(wf["rmse_ratio"], rel=1e-3)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _served(project: Path, env: dict, run_id: str):
-    """`mlflow models serve` of a run's model on a free local port; yields the invocations URL."""
-    port = _free_port()
-    server_env = {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlruns' / 'mlflow.db'}"}
-    server = subprocess.Popen(
-        ["mlflow", "models", "serve", "-m", f"runs:/{run_id}/model",
-         "--env-manager", "local", "--host", "127.0.0.1", "-p", str(port)],
-        cwd=project, env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.time() + 180
-        while True:
-            assert server.poll() is None, server.stdout.read().decode()[-3000:]
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
-                break
-            except OSError:
-                assert time.time() < deadline, "the model server did not come up in 180 s"
-                time.sleep(1)
-        yield f"http://127.0.0.1:{port}/invocations"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-
-
-def _post(url: str, body: str | dict) -> tuple[int, dict]:
-    data = body if isinstance(body, str) else json.dumps(body)
-    request = urllib.request.Request(
-        url, data=data.encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
-
-
 @pytest.fixture(scope="module")
 def served_imdb(project, env, mlflow_client):
-    with _served(project, env, _runs(mlflow_client, "imdb")[0].info.run_id) as url:
+    with _served_run(project, env, _runs(mlflow_client, "imdb")[0].info.run_id) as url:
         yield url
+
+
+def _served_run(project: Path, env: dict, run_id: str):
+    store = {"MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlruns' / 'mlflow.db'}"}
+    return served(f"runs:/{run_id}/model", {**env, **store}, project)
 
 
 def test_served_imdb_model_answers_raw_text(served_imdb):
@@ -446,7 +391,7 @@ def test_served_imdb_model_answers_raw_text(served_imdb):
         "The worst movie I have ever seen. Terrible acting, an awful boring plot and bad "
         "dialogue. A complete waste of time and money. Avoid this horrible mess.",
     ]
-    status, answer = _post(
+    status, answer = post(
         served_imdb, {"dataframe_split": {"columns": ["text"], "data": [[r] for r in reviews]}}
     )
     predictions = answer["predictions"]
@@ -469,7 +414,7 @@ def test_served_imdb_model_answers_raw_text(served_imdb):
     ids=["null", "number", "empty", "whitespace", "too long", "no text column", "broken JSON"],
 )  # fmt: skip
 def test_served_imdb_model_refuses_bad_input_cleanly(served_imdb, project, body, message):
-    status, answer = _post(served_imdb, body)
+    status, answer = post(served_imdb, body)
     assert status == 400 and message in answer["message"]
     text = json.dumps(answer)
     assert "stack_trace" not in answer and "Traceback" not in text
@@ -487,9 +432,9 @@ def test_served_stock_model_forecasts_raw_dollar_windows_like_evaluate(project, 
     first = len(rows) - len(evaluated)  # the row each test forecast is for
     windows = [rows[day - 7 : day] for day in range(first, len(rows))]  # by hand: 7 days before
     assert [w[-1][4] for w in windows] == evaluated["persistence"].tolist()
-    with _served(project, env, _runs(mlflow_client, "stock")[0].info.run_id) as url:
-        status, answer = _post(url, {"inputs": windows})
+    with _served_run(project, env, _runs(mlflow_client, "stock")[0].info.run_id) as url:
+        status, answer = post(url, {"inputs": windows})
         assert status == 200
         np.testing.assert_allclose(answer["predictions"], evaluated["predicted"], rtol=1e-6)
-        status, answer = _post(url, {"inputs": [[[1.0] * 5] * 6]})  # a day short
+        status, answer = post(url, {"inputs": [[[1.0] * 5] * 6]})  # a day short
         assert status == 400 and "Traceback" not in json.dumps(answer)

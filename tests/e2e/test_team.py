@@ -5,14 +5,9 @@ a DVC remote that lets a second clone take the data and models of the first with
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +15,10 @@ import pytest
 
 from lstmops import server
 
-from .workdir import GIT_ID, Workdir, copy_project, run
+from .workdir import GIT_ID, Workdir, copy_project, free_port, post, run, served
 
 pytestmark = pytest.mark.e2e
 EPOCHS = 5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +28,8 @@ def tracking_server():
     cluster = Path(tempfile.mkdtemp(prefix="lstmops-postgres-"))
     cluster.chmod(0o755)
     artifacts = Path(tempfile.mkdtemp(prefix="lstmops-artifacts-"))
-    db = server.start_postgres(cluster, _free_port())
-    port = _free_port()
+    db = server.start_postgres(cluster, free_port())
+    port = free_port()
     process = subprocess.Popen(
         server.server_command(db, artifacts, port),
         stdout=subprocess.DEVNULL,
@@ -59,27 +48,27 @@ def tracking_server():
         shutil.rmtree(artifacts, ignore_errors=True)
 
 
-def test_the_pipeline_tracks_to_a_server_on_postgresql(tmp_path, tracking_server):
+def test_the_pipeline_tracks_to_a_server_on_postgresql(tmp_path, tracking_server, env):
     import mlflow
 
     url, db = tracking_server
     assert db.startswith("postgresql://")
     work = Workdir(tmp_path)
     work.set("prices.train.epochs", EPOCHS)
-    env = {"MLFLOW_TRACKING_URI": url}
+    env = {**env, "MLFLOW_TRACKING_URI": url}
     for stage in ("ingest", "validate", "preprocess", "train", "evaluate"):
-        work.run(stage, "stock", env=env, check=True)
+        work.run(stage, "stock", env={**env, "LSTMOPS_MIRROR": str(work.mirror)}, check=True)
     assert not (tmp_path / "mlruns").exists()  # nothing went to the embedded store
 
     run_id = json.loads((tmp_path / "models/stock/run.json").read_text())["run_id"]
     mlflow.set_tracking_uri(url)  # the logged model's artifacts resolve through the global URI
     try:
-        _check_the_run(url, run_id, tmp_path, work, env)
+        _check_the_run(run_id, tmp_path, work, env)
     finally:
         mlflow.set_tracking_uri(None)
 
 
-def _check_the_run(url: str, run_id: str, tmp_path: Path, work: Workdir, env: dict) -> None:
+def _check_the_run(run_id: str, tmp_path: Path, work: Workdir, env: dict) -> None:
     import mlflow
 
     client = mlflow.MlflowClient()
@@ -93,45 +82,24 @@ def _check_the_run(url: str, run_id: str, tmp_path: Path, work: Workdir, env: di
     assert experiment.artifact_location.startswith("mlflow-artifacts:")  # proxied by the server
     assert {a.path for a in client.list_artifacts(run_id, "model")} >= {"model/MLmodel"}
 
-    out = work.run("model-uri", "stock", env=env, check=True)
+    out = work.run("model-uri", "stock", env=env, check=True)  # as `make serve` asks
     assert out.stdout.strip() == f"runs:/{run_id}/model"
     # the model, served from the server's artifact store, forecasts the test windows as evaluate did
     windows = np.load(tmp_path / "data/processed/stock/arrays.npz")["windows_test"][:5]
-    predictions = _serve_and_predict(f"runs:/{run_id}/model", {**work.env, **env}, windows)
+    predictions = _serve_and_predict(
+        f"runs:/{run_id}/model", {**work.env, **env}, windows, tmp_path
+    )
     expected = np.loadtxt(tmp_path / "plots/stock/predictions.csv", delimiter=",", skiprows=1,
                           usecols=2)[:5]  # fmt: skip
     np.testing.assert_allclose(predictions, expected, rtol=1e-6)
 
 
-def _serve_and_predict(model_uri: str, env: dict, windows: np.ndarray, cwd: Path | None = None):
-    """`mlflow models serve` the model, post the windows, stop the server; the predictions."""
-    port = _free_port()
-    env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
-    process = subprocess.Popen(
-        ["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
-         "--host", "127.0.0.1", "-p", str(port)],
-        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.time() + 180
-        while True:
-            assert process.poll() is None, process.stdout.read().decode()[-3000:]
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
-                break
-            except OSError:
-                assert time.time() < deadline, "the model server did not come up in 180 s"
-                time.sleep(1)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/invocations",
-            data=json.dumps({"inputs": windows.tolist()}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return np.asarray(json.loads(response.read())["predictions"])
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=30)
+def _serve_and_predict(model_uri: str, env: dict, windows: np.ndarray, cwd: Path) -> np.ndarray:
+    """Serve the model, post the windows; the predictions."""
+    with served(model_uri, env, cwd) as url:
+        status, answer = post(url, {"inputs": windows.tolist()})
+    assert status == 200, answer
+    return np.asarray(answer["predictions"])
 
 
 def _stock_only(params: dict) -> None:
@@ -141,10 +109,7 @@ def _stock_only(params: dict) -> None:
     }
 
 
-def test_a_second_clone_pulls_from_the_dvc_remote_instead_of_training(tmp_path, mirror):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    env["LSTMOPS_MIRROR"] = str(mirror)
+def test_a_second_clone_pulls_from_the_dvc_remote_instead_of_training(tmp_path, env):
     remote = tmp_path / "remote"
     a = copy_project(tmp_path / "a", env, _stock_only)
     default = str(Path.home() / ".cache/lstmops/dvc-remote")  # every clone of this user reaches it

@@ -3,11 +3,18 @@ mirror (Workdir), and a git + DVC copy of the tracked project (copy_project)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -94,3 +101,49 @@ def copy_project(dest: Path, env: dict, edit_params) -> Path:
     run(["git", "add", "-A"], dest, env)
     run(["git", *GIT_ID, "commit", "-qm", "copy"], dest, env)
     return dest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(model_uri: str, env: dict, cwd: Path):
+    """`mlflow models serve` of `model_uri` on a free local port, stopped afterwards; yields the
+    invocations URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
+         "--host", "127.0.0.1", "-p", str(port)],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 180
+        while True:
+            assert server.poll() is None, server.stdout.read().decode()[-3000:]
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "the model server did not come up in 180 s"
+                time.sleep(1)
+        yield f"http://127.0.0.1:{port}/invocations"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def post(url: str, body: str | dict) -> tuple[int, dict]:
+    """POST JSON (a dict, or text as it is); the status and the decoded answer."""
+    data = body if isinstance(body, str) else json.dumps(body)
+    request = urllib.request.Request(
+        url, data=data.encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
