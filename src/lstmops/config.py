@@ -50,7 +50,9 @@ class Source(_Strict):
     package: Literal["bokeh-sampledata"] | None = None
     ticker: Literal[TICKERS] | None = None  # with package
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
-    mirror_path: str | None = None  # the file's path inside a mirror directory
+    mirror_path: str | None = (
+        None  # the file's path inside a mirror; by default the URL's file name
+    )
     mirror: str | None = None  # a mirror directory; the LSTMOPS_MIRROR environment variable wins
     format: str | None = None  # the task's formats; by default read from the file's name
 
@@ -59,8 +61,8 @@ class Source(_Strict):
         kinds = [k for k in ("path", "url", "package") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError("give exactly one of path, url or package")
-        if self.url and not (self.sha256 and self.mirror_path):
-            raise ValueError("a url needs its sha256 and mirror_path (its path inside a mirror)")
+        if self.url and not self.sha256:
+            raise ValueError("a url needs its sha256, so that every copy is the same file")
         if self.package and not self.ticker:
             raise ValueError(f"package {self.package} needs a ticker: one of {', '.join(TICKERS)}")
         if self.path is not None:
@@ -71,6 +73,11 @@ class Source(_Strict):
                     "DVC tracks for the ingest stage: move (or link) the file there"
                 )
         return self
+
+    @property
+    def local_name(self) -> str:
+        """A URL's file inside a mirror directory and the download cache."""
+        return self.mirror_path or self.url.rstrip("/").rsplit("/", 1)[-1]
 
 
 class Train(_Strict):

@@ -80,7 +80,7 @@ def test_a_dataset_overrides_its_task_settings_and_errors_name_its_key(raw):
     [
         ({}, "exactly one of path, url or package"),
         ({"path": "data/external/a.csv", "url": "http://x"}, "exactly one of path, url or package"),
-        ({"url": "http://x/a.csv"}, "needs its sha256 and mirror_path"),
+        ({"url": "http://x/a.csv"}, "a url needs its sha256"),
         ({"path": "/home/me/a.csv"}, "must lie under data/external/"),
         ({"path": "data/external/../../a.csv"}, "must lie under data/external/"),
         ({"package": "bokeh-sampledata"}, "needs a ticker"),
@@ -92,6 +92,16 @@ def test_a_bad_source_is_named(raw, source, message):
     with pytest.raises(LstmopsError, match=message) as err:
         parse_params(raw)
     assert "datasets.prices.acme.source" in str(err.value)
+
+
+def test_a_url_is_found_in_a_mirror_by_its_file_name_unless_told(raw):
+    sha = "0" * 64
+    raw["datasets"]["prices"]["acme"] = {
+        "source": {"url": "https://x.org/d/acme.csv", "sha256": sha}
+    }
+    params = parse_params(raw)
+    assert params.dataset("acme").source.local_name == "acme.csv"
+    assert params.dataset("stock").source.local_name == "stock/data-02-stock_daily.csv"
 
 
 def test_a_users_own_dataset_needs_only_its_source(raw):

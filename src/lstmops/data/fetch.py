@@ -64,14 +64,14 @@ def fetch(source: Source) -> Path:
         return path
     mirror = mirror_dir(source)
     if mirror is not None:
-        path = mirror / source.mirror_path
+        path = mirror / source.local_name
         if not path.is_file():
             raise LstmopsError(
                 f"mirror configured ({MIRROR_ENV} or the source.mirror param = {mirror}) but "
                 f"{path} is missing. Put the file there, or unset the mirror to download it."
             )
     else:
-        path = workspace_root() / DOWNLOAD_DIR / source.mirror_path
+        path = workspace_root() / DOWNLOAD_DIR / source.local_name
         if not path.is_file():
             download(source.url, path)
     verify(path, source.sha256)
