@@ -19,9 +19,8 @@ from lstmops.stages import ARRAYS, HISTORY_FILE, MODEL_FILE, RUN_FILE, flat, loa
 CHECKPOINT_DIR = Path("checkpoints")  # state of unfinished training runs (not a DVC output)
 STATE_FILE = "state.npz"
 SERVED_DIR = "served"  # models/<dataset>/served: the pyfunc model, as MLflow logs it
-WALL_CLOCK = {
-    "epoch_seconds"
-}  # timings go to MLflow only: DVC outputs must not change by the clock
+# Timings go to MLflow only: DVC outputs must not change with the clock.
+WALL_CLOCK = {"epoch_seconds"}
 
 
 # Settings of a dataset that the train stage does not read.
@@ -169,7 +168,8 @@ def train(dataset: Dataset) -> None:
             curves = {k: v for k, v in history.history.items() if k not in WALL_CLOCK}
             (out / HISTORY_FILE).write_text(json.dumps(curves, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
+            served = _pyfunc(dataset, out / MODEL_FILE, data)
             # Servable from the DVC output alone: a clone that pulled it needs no tracking store.
-            mlflow.pyfunc.save_model(out / SERVED_DIR, **_pyfunc(dataset, out / MODEL_FILE, data))
-        mlflow.pyfunc.log_model(name="model", **_pyfunc(dataset, out_dir / MODEL_FILE, data))
+            mlflow.pyfunc.save_model(out / SERVED_DIR, **served)
+            mlflow.pyfunc.log_model(name="model", **served)  # the same model, in the run
     shutil.rmtree(checkpoints, ignore_errors=True)
