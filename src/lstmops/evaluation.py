@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-# --- stock: one-step-ahead prices in dollars --------------------------------------------------
+# --- prices: one-step-ahead forecasts in dollars ----------------------------------------------
 
 
 def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -40,7 +40,7 @@ def price_metrics(previous: np.ndarray, actual: np.ndarray, predicted: np.ndarra
     }
 
 
-# --- imdb: binary sentiment -------------------------------------------------------------------
+# --- sentiment: binary labels -----------------------------------------------------------------
 
 
 def classification_metrics(

@@ -14,7 +14,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from lstmops.config import PricesPreprocess
 
-# --- stock ------------------------------------------------------------------------------------
+# --- prices -----------------------------------------------------------------------------------
 
 
 def make_windows(
@@ -197,7 +197,7 @@ def price_arrays(
     return arrays, scaling
 
 
-# --- imdb -------------------------------------------------------------------------------------
+# --- sentiment ---------------------------------------------------------------------------------
 
 PAD, OOV = "", "[UNK]"  # indices 0 and 1 of every vocabulary
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)

@@ -104,8 +104,6 @@ def series(tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[np.ndarra
             f"prices.preprocess.features names {', '.join(unknown)}, which {where} does not have "
             f"(its columns: {', '.join(table.columns)}). Name columns it has."
         )
-    if p.target not in p.features:
-        raise LstmopsError(f"prices.preprocess.features must include the target {p.target}.")
     try:
         values = table[list(p.features)].to_numpy(dtype=np.float64)
     except ValueError as err:
