@@ -18,7 +18,7 @@ ifdef LSTMOPS_MIRROR
 export LSTMOPS_MIRROR := $(abspath $(LSTMOPS_MIRROR))
 endif
 
-.PHONY: setup system repro test lint format ui serve server server-stop push pull bench report ci clean help
+.PHONY: setup system repro test lint format ui serve server server-stop push pull bench plots report ci clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,11 +34,14 @@ setup: $(STAMP)  ## create .venv and install the project (TF=gpu for the CUDA bu
 repro: setup  ## run the whole pipeline (both datasets) with DVC
 	dvc repro
 
-system:  ## the system packages the tests need: PostgreSQL (Debian's package), for the team tests
-	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+system:  ## the system packages the tests need (Debian's): PostgreSQL for the team tests, Chromium for the plots page
+	@missing=""; \
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	else echo "make: PostgreSQL is missing: install it (sudo apt-get install postgresql) for tests/e2e/test_team.py" >&2; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "make: missing system packages:$$missing: install them (sudo apt-get install$$missing) for tests/e2e/test_team.py and tests/e2e/test_plots.py" >&2; fi
 
 test: setup system  ## run the test suite (code, data, model and end-to-end tests)
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
@@ -53,14 +56,15 @@ format: setup  ## ruff: fix what can be fixed
 	ruff check --fix $(LINT_DIRS)
 	ruff format $(LINT_DIRS)
 
-ui: setup  ## the MLflow UI on http://127.0.0.1:$(PORT) (with MLFLOW_TRACKING_URI set: that server's own)
+ui: setup  ## the MLflow UI on http://127.0.0.1:$(PORT), Model training view (with MLFLOW_TRACKING_URI set: that server's own)
 	@if [ -n "$$MLFLOW_TRACKING_URI" ]; then \
 		echo "MLFLOW_TRACKING_URI is set: runs are tracked at $$MLFLOW_TRACKING_URI; a tracking server shows its own UI there (open it in a browser)."; \
 	else \
+		echo "MLflow UI: open http://127.0.0.1:$(PORT)/#/experiments?workflowType=machine_learning (Model training: the runs of each dataset)"; \
 		mlflow ui --backend-store-uri sqlite:///$(abspath mlruns)/mlflow.db --host 127.0.0.1 --port $(PORT); \
 	fi
 
-serve: setup  ## serve DATASET's latest model (imdb unless DATASET=…) on http://127.0.0.1:$(SERVE_PORT)/invocations
+serve: setup  ## serve models:/lstmops-$(DATASET)@champion (imdb unless DATASET=…) on http://127.0.0.1:$(SERVE_PORT)/invocations
 	@uri=$$($(PY) -m lstmops model-uri $(DATASET)) || exit 1; \
 	MLFLOW_TRACKING_URI=$$($(PY) -m lstmops tracking-uri) mlflow models serve -m "$$uri" \
 		--env-manager local --host 127.0.0.1 -p $(SERVE_PORT)
@@ -76,6 +80,9 @@ push: setup  ## dvc push: the pipeline's data and models to the DVC remote (defa
 
 pull: setup  ## dvc pull: fetch them in another clone (then `dvc status` is clean and `dvc repro` runs nothing)
 	dvc pull
+
+plots: setup  ## plots/index.html: every dataset's charts on one page that works offline (after `make repro`)
+	$(PY) -m lstmops plots
 
 report: setup  ## compare the latest run of each preset of each dataset (read from MLflow)
 	$(PY) -m lstmops report

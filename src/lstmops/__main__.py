@@ -16,7 +16,8 @@ from lstmops.config import LECTURE_NETWORKS, PARAMS_FILE, LstmopsError, load_par
 # The commands besides the stages: (module, function, the arguments it takes).
 COMMANDS = {
     "report": ("lstmops.report", "report", ()),
-    "model-uri": ("lstmops.tracking", "latest_model_uri", ("dataset",)),
+    "model-uri": ("lstmops.tracking", "champion_uri", ("dataset",)),
+    "plots": ("lstmops.plots", "write", ()),
     "tracking-uri": ("lstmops.tracking", "tracking_uri", ()),
     "dvc-yaml": ("lstmops.pipeline", "write", ()),
     "server": ("lstmops.server", "serve", ("port", "db_port")),
@@ -45,12 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--params", type=Path, default=Path(PARAMS_FILE), help="parameters file")
     uri = stages.add_parser(
-        "model-uri", help="print the MLflow URI of the latest logged model of a dataset"
+        "model-uri",
+        help="print the MLflow URI of a dataset's champion model (models:/lstmops-<dataset>@champion)",
     )
     uri.add_argument("dataset", help="a dataset that params.yaml declares")
     stages.add_parser(
         "report", help="print the latest run of each preset of each dataset, from MLflow"
     ).set_defaults(dataset="all")
+    stages.add_parser(
+        "plots", help="write plots/index.html: every dataset's charts, one page that works offline"
+    ).set_defaults(dataset="")
     stages.add_parser(
         "tracking-uri",
         help="print the MLflow store every command uses (MLFLOW_TRACKING_URI or mlruns/)",

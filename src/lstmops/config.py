@@ -457,11 +457,12 @@ def plots_dir(dataset: str) -> Path:
     return Path("plots") / dataset
 
 
+WALKFORWARD_TABLE = "folds.csv"  # in the walk-forward plots folder, with folds.png beside it
+
+
 def walkforward_files(dataset: str) -> tuple[Path, Path]:
-    """The walk-forward stage's metrics (JSON) and per-fold table (CSV, for `dvc plots`)."""
-    return Path("metrics") / f"{dataset}_walkforward.json", Path(
-        "plots"
-    ) / f"{dataset}_walkforward.csv"
+    """The walk-forward stage's metrics (JSON) and plots folder (the per-fold table and figure)."""
+    return Path("metrics") / f"{dataset}_walkforward.json", Path("plots") / f"{dataset}_walkforward"
 
 
 def report_file(dataset: str) -> Path:

@@ -46,12 +46,15 @@ def price_metrics(previous: np.ndarray, actual: np.ndarray, predicted: np.ndarra
 def classification_metrics(
     labels: np.ndarray, probabilities: np.ndarray, threshold: float = 0.5
 ) -> dict:
-    """Accuracy, loss, precision, recall, F1 and ROC AUC, and the majority-class baseline's accuracy."""
+    """Accuracy, loss, precision, recall, F1 and ROC AUC; the majority-class baseline's accuracy,
+    and the model's accuracy over it (above 1 beats it)."""
     predicted = (probabilities >= threshold).astype(int)
     majority = int(np.mean(labels) >= 0.5)
+    baseline = float(np.mean(labels == majority))
+    accuracy = float(skm.accuracy_score(labels, predicted))
     return {
         "model": {
-            "accuracy": float(skm.accuracy_score(labels, predicted)),
+            "accuracy": accuracy,
             "loss": float(
                 skm.log_loss(labels, np.clip(probabilities, 1e-7, 1 - 1e-7), labels=[0, 1])
             ),
@@ -60,12 +63,23 @@ def classification_metrics(
             "f1": float(skm.f1_score(labels, predicted, zero_division=0)),
             "roc_auc": float(skm.roc_auc_score(labels, probabilities)),
         },
-        "majority_class": {"accuracy": float(np.mean(labels == majority)), "label": majority},
+        "majority_class": {"accuracy": baseline},
+        "accuracy_ratio": accuracy / baseline,
         "test_reviews": len(labels),
     }
 
 
 # --- plots ------------------------------------------------------------------------------------
+
+# One colour per series in every figure, PNG and HTML alike: what was, the model, the baseline.
+COLOURS = {
+    "actual": "#111111",
+    "predicted": "#1f77b4",
+    "model": "#1f77b4",
+    "persistence": "#ff7f0e",
+    "loss": "#1f77b4",
+    "val_loss": "#ff7f0e",
+}
 
 
 def _figure():
@@ -85,45 +99,86 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_learning_curve(history: dict[str, list[float]], path: Path) -> None:
+def plot_learning_curve(history: dict[str, list[float]], dataset: str, path: Path) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = _figure()
     for key in ("loss", "val_loss"):
         if key in history:
-            ax.plot(range(1, len(history[key]) + 1), history[key], label=key)
-    ax.set(xlabel="epoch", ylabel="loss", title="Learning curve")
+            ax.plot(range(1, len(history[key]) + 1), history[key], label=key, c=COLOURS[key])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="epoch", ylabel="loss", title=f"{dataset}: learning curve")
     ax.legend()
     _save(fig, path)
 
 
-def plot_predictions(table: pd.DataFrame, path: Path) -> None:
+def plot_predictions(table: pd.DataFrame, dataset: str, path: Path) -> None:
+    """Persistence, the forecast, and the actual close drawn last, on top of both."""
     fig, ax = _figure()
     dated = "date" in table
     x = pd.to_datetime(table["date"]) if dated else table["day"]
-    for column in ("actual", "predicted", "persistence"):
-        ax.plot(x, table[column], label=column, lw=1)
+    for column, width in (("persistence", 1), ("predicted", 1), ("actual", 1.4)):
+        ax.plot(x, table[column], label=column, lw=width, c=COLOURS[column])
     ax.set(
         xlabel="date" if dated else "test day",
         ylabel="Close ($)",
-        title="One-step-ahead forecast on the test period",
+        title=f"{dataset}: one-step-ahead forecast of the close on the test period",
     )
     ax.legend()
     _save(fig, path)
 
 
-def plot_roc(labels: np.ndarray, probabilities: np.ndarray, path: Path) -> pd.DataFrame:
+def plot_walkforward(rows: pd.DataFrame, dataset: str, path: Path) -> None:
+    """Each fold's test RMSE, the model's beside persistence's, with their ratio above."""
+    fig, ax = _figure()
+    x, width = np.arange(len(rows)), 0.4
+    ax.bar(x - width / 2, rows["model_rmse"], width, label="model", color=COLOURS["model"])
+    ax.bar(
+        x + width / 2,
+        rows["persistence_rmse"],
+        width,
+        label="persistence",
+        color=COLOURS["persistence"],
+    )
+    for i, row in enumerate(rows.itertuples()):
+        top = max(row.model_rmse, row.persistence_rmse)
+        ax.annotate(f"{row.rmse_ratio:.2f}", (i, top), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, [str(f) for f in rows["fold"]])
+    ax.set(
+        xlabel="fold (numbers above: model RMSE / persistence RMSE)",
+        ylabel="test RMSE ($)",
+        title=f"{dataset}: walk-forward folds, model against persistence",
+    )
+    ax.legend()
+    _save(fig, path)
+
+
+def plot_roc(
+    labels: np.ndarray, probabilities: np.ndarray, dataset: str, path: Path
+) -> pd.DataFrame:
     """Save the ROC curve as PNG and return its points for `dvc plots`."""
     fpr, tpr, _ = skm.roc_curve(labels, probabilities)
     fig, ax = _figure()
-    ax.plot(fpr, tpr, label=f"AUC {skm.auc(fpr, tpr):.3f}")
-    ax.plot([0, 1], [0, 1], ls="--", c="grey")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curve")
+    ax.plot(fpr, tpr, label=f"model (AUC {skm.auc(fpr, tpr):.3f})", c=COLOURS["model"])
+    ax.plot([0, 1], [0, 1], ls="--", c="grey", label="chance (AUC 0.5)")
+    ax.set(
+        xlabel="false positive rate",
+        ylabel="true positive rate",
+        title=f"{dataset}: ROC curve on the test split",
+    )
     ax.legend()
     _save(fig, path)
     return pd.DataFrame({"fpr": fpr, "tpr": tpr})
 
 
-def plot_confusion(labels: np.ndarray, predicted: np.ndarray, path: Path) -> None:
+def plot_confusion(labels: np.ndarray, predicted: np.ndarray, dataset: str, path: Path) -> None:
+    """Rows: the actual label; columns: the predicted one (as in the HTML page)."""
     display = skm.ConfusionMatrixDisplay.from_predictions(
-        labels, predicted, display_labels=["neg", "pos"], colorbar=False
+        labels, predicted, display_labels=["negative", "positive"], colorbar=False
+    )
+    display.ax_.set(
+        xlabel="predicted",
+        ylabel="actual",
+        title=f"{dataset}: confusion matrix on the test split",
     )
     _save(display.figure_, path)

@@ -174,7 +174,7 @@ def price_arrays(
     """Time-ordered rows of p.features -> the first `n_train` windows to train, the rest to test.
 
     The scalers see only the training rows unless p.scaler_fit is "all" (the lecture's leak).
-    previous_test / actual_test are today's and tomorrow's close in dollars, for the metrics.
+    previous_* / actual_* are today's and tomorrow's close in dollars, for the metrics.
     """
     seq_length, target_index = p.seq_length, list(p.features).index(p.target)
     fit_rows = values if p.scaler_fit == "all" else values[: training_rows(n_train, seq_length)]
@@ -191,6 +191,8 @@ def price_arrays(
         "windows_test": windows[
             n_train:
         ],  # raw, in dollars: what a client of the served model sends
+        "previous_train": previous[:n_train],
+        "actual_train": following[:n_train],
         "previous_test": previous[n_train:],
         "actual_test": following[n_train:],
     }

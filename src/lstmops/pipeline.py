@@ -29,6 +29,7 @@ HEADER = """\
 # code deps are the modules its process can import. Outputs are `persist`: the stages replace them
 # atomically, so a stage that fails or is killed leaves the last good output in place. Every output,
 # metrics and plots too, is in DVC's cache, so `dvc exp show` finds each experiment's metrics.
+# `plots:` lists the datasets declared when this was written (`make plots` draws every dataset).
 """
 
 
@@ -110,7 +111,7 @@ def _task_stage(task: str, stage: str) -> dict:
         "evaluate": {"metrics": [_out("metrics/${key}.json")], "outs": [_out("plots/${key}")]},
         "walkforward": {
             "metrics": [_out("metrics/${key}_walkforward.json")],
-            "outs": [_out("plots/${key}_walkforward.csv")],
+            "outs": [_out("plots/${key}_walkforward")],
         },
     }
     # The user's own source files live under data/external (config.EXTERNAL_DIR).
@@ -133,56 +134,91 @@ def _lecture_stage(network: str, params: bool) -> dict:
     }
 
 
-PLOTS = [
-    {
-        "stock-forecast": {
-            "title": "stock: one-step-ahead Close on the test period ($)",
+# `dvc plots show` (and DVC's VS Code extension): each task's charts, with {ds} for the dataset.
+# `make plots` draws the same, offline, for every dataset params.yaml declares at the time.
+PLOTS = {
+    "prices": {
+        "forecast": {
+            "title": "{ds}: one-step-ahead forecast of the close on the test period",
             "x": "day",
-            "y": {"plots/stock/predictions.csv": ["actual", "predicted", "persistence"]},
-        }
-    },
-    {
-        "stock-walkforward": {
-            "title": "stock: walk-forward RMSE per fold, model vs persistence ($)",
+            "y": {"plots/{ds}/predictions.csv": ["persistence", "predicted", "actual"]},
+            "x_label": "test day",
+            "y_label": "close ($)",
+        },
+        "learning-curve": {
+            "title": "{ds}: learning curve",
+            "x": "epoch",
+            "y": {"plots/{ds}/learning_curve.csv": ["loss", "val_loss"]},
+            "x_label": "epoch",
+            "y_label": "loss",
+        },
+        "walkforward": {
+            "title": "{ds}: walk-forward test RMSE per fold, model and persistence",
             "x": "fold",
-            "y": {"plots/stock_walkforward.csv": ["model_rmse", "persistence_rmse"]},
-        }
+            "y": {"plots/{ds}_walkforward/folds.csv": ["model_rmse", "persistence_rmse"]},
+            "x_label": "fold",
+            "y_label": "test RMSE ($)",
+        },
     },
-    {
-        "stock-learning-curve": {
-            "title": "stock: learning curve",
+    "sentiment": {
+        "learning-curve": {
+            "title": "{ds}: learning curve",
             "x": "epoch",
-            "y": {"plots/stock/learning_curve.csv": ["loss", "val_loss"]},
-        }
-    },
-    {
-        "imdb-learning-curve": {
-            "title": "imdb: learning curve",
-            "x": "epoch",
-            "y": {"plots/imdb/learning_curve.csv": ["loss", "val_loss"]},
-        }
-    },
-    {
-        "imdb-confusion": {
-            "title": "imdb: confusion matrix (test)",
+            "y": {"plots/{ds}/learning_curve.csv": ["loss", "val_loss"]},
+            "x_label": "epoch",
+            "y_label": "loss",
+        },
+        "confusion": {
+            "title": "{ds}: confusion matrix on the test split",
             "template": "confusion",
-            "x": "actual",
-            "y": {"plots/imdb/confusion.csv": "predicted"},
-        }
-    },
-    {
-        "imdb-roc": {
-            "title": "imdb: ROC curve (test)",
+            "x": "predicted",
+            "y": {"plots/{ds}/confusion.csv": "actual"},
+            "x_label": "predicted",
+            "y_label": "actual",
+        },
+        "roc": {
+            "title": "{ds}: ROC curve on the test split",
             "x": "fpr",
-            "y": {"plots/imdb/roc.csv": "tpr"},
-        }
+            "y": {"plots/{ds}/roc.csv": "tpr"},
+            "x_label": "false positive rate",
+            "y_label": "true positive rate",
+        },
     },
-    "plots/stock/predictions.png",
-    "plots/stock/learning_curve.png",
-    "plots/imdb/learning_curve.png",
-    "plots/imdb/confusion.png",
-    "plots/imdb/roc.png",
-]
+}
+PNGS = {
+    "prices": [
+        "plots/{ds}/predictions.png",
+        "plots/{ds}/learning_curve.png",
+        "plots/{ds}_walkforward/folds.png",
+    ],
+    "sentiment": [
+        "plots/{ds}/learning_curve.png",
+        "plots/{ds}/roc.png",
+        "plots/{ds}/confusion.png",
+    ],
+}
+
+
+def _fill(value, dataset: str):
+    """A plot definition with {ds} replaced by `dataset` in every key and string."""
+    if isinstance(value, dict):
+        return {_fill(k, dataset): _fill(v, dataset) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, dataset) for v in value]
+    return value.replace("{ds}", dataset) if isinstance(value, str) else value
+
+
+def _plots() -> list:
+    """dvc.yaml's plots: every dataset params.yaml declares, its charts then its PNGs."""
+    from lstmops.config import load_params
+
+    params = load_params()
+    charts, pngs = [], []
+    for task in PLOTS:
+        for name in params.datasets.get(task) or {}:
+            charts += [{f"{name}-{key}": _fill(d, name)} for key, d in PLOTS[task].items()]
+            pngs += _fill(PNGS[task], name)
+    return charts + pngs
 
 
 def render() -> str:
@@ -199,7 +235,7 @@ def render() -> str:
     ):
         stages[f"lecture-{network}"] = _lecture_stage(network, has_params)
     body = yaml.safe_dump(
-        {"stages": stages, "plots": PLOTS}, sort_keys=False, width=100, default_flow_style=False
+        {"stages": stages, "plots": _plots()}, sort_keys=False, width=100, default_flow_style=False
     )
     return HEADER + body
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from lstmops.config import LstmopsError, workspace_root
 
 STORE_DIR = "mlruns"
-EXPERIMENT_PREFIX = "lstmops"
+EXPERIMENT_PREFIX = "lstmops"  # experiments and registered models: lstmops-<dataset>
+CHAMPION = "champion"  # the alias of the registered model version that `make serve` serves
+DESCRIPTION_TAG = "mlflow.note.content"  # what the MLflow UI shows as a description
 
 
 def store_dir() -> Path:
@@ -70,9 +72,10 @@ def _check_reachable(uri: str) -> None:
             )
 
 
-def use_store(dataset: str, create: bool = True) -> str | None:
+def use_store(dataset: str, create: bool = True, description: str | None = None) -> str | None:
     """Point MLflow at the store and the dataset's experiment (created on first use unless `create`
-    is false); return its id, or None when it does not exist and was not created."""
+    is false, and given `description`); return its id, or None when it does not exist and was not
+    created."""
     import mlflow
 
     uri = tracking_uri()
@@ -91,6 +94,10 @@ def use_store(dataset: str, create: bool = True) -> str | None:
         with contextlib.suppress(mlflow.exceptions.MlflowException):
             mlflow.create_experiment(name, artifact_location=artifacts)
         experiment = mlflow.get_experiment_by_name(name)
+    if description and experiment.tags.get(DESCRIPTION_TAG) != description:
+        mlflow.MlflowClient().set_experiment_tag(
+            experiment.experiment_id, DESCRIPTION_TAG, description
+        )
     mlflow.set_experiment(experiment_id=experiment.experiment_id)
     return experiment.experiment_id
 
@@ -105,9 +112,16 @@ def git_commit() -> str | None:
         return None
 
 
-def run_tags(dataset: str) -> dict[str, str]:
-    """Tags that tie a run to its code and DVC experiment."""
-    tags = {"dataset": dataset}
+def run_name(dataset: str, preset: str, run_id: str) -> str:
+    """<dataset>-<preset>[-<DVC experiment>]-<short run id>: what a run is, at a glance in the UI."""
+    parts = [dataset, preset, os.environ.get("DVC_EXP_NAME"), run_id[:8]]
+    return "-".join(part for part in parts if part)
+
+
+def run_tags(dataset: str, **facts: str) -> dict[str, str]:
+    """Tags that say what a run is (dataset, and e.g. task and preset) and tie it to its code and
+    DVC experiment."""
+    tags = {"dataset": dataset, **facts}
     commit = git_commit()
     if commit:
         tags["mlflow.source.git.commit"] = commit
@@ -128,17 +142,54 @@ def logged_steps(run_id: str) -> set[tuple[str, int]]:
     }
 
 
-def latest_model_uri(dataset: str) -> str:
-    """The model of the dataset's most recent finished run, as a URI `mlflow models serve` takes."""
+def beats(value: float | None, champion: float | None, lower_is_better: bool) -> bool:
+    """Whether a new version's validation metric beats the champion's (strictly: a tie keeps the
+    champion). Without a value of its own a version never does; against a champion without one,
+    any value does."""
+    if value is None:
+        return False
+    if champion is None:
+        return True
+    return value < champion if lower_is_better else value > champion
+
+
+def crown(dataset: str, version: str, metric: str, lower_is_better: bool) -> str:
+    """Move lstmops-<dataset>@champion to `version` if it is the first, or if its run's validation
+    `metric` beats the champion's run's; return a line that says what happened."""
     import mlflow
 
-    use_store(dataset)
-    runs = mlflow.search_runs(
-        filter_string="attributes.status = 'FINISHED'",
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-        output_format="list",
-    )
-    if not runs:
-        raise LstmopsError(f"no finished {dataset} run in {tracking_uri()}: run `dvc repro` first.")
-    return f"runs:/{runs[0].info.run_id}/model"
+    client = mlflow.MlflowClient()
+    name = experiment_name(dataset)
+    new = client.get_model_version(name, version)
+    value = client.get_run(new.run_id).data.metrics.get(metric)
+    try:
+        current = client.get_model_version_by_alias(name, CHAMPION)
+    except mlflow.exceptions.MlflowException:
+        current = None
+    if current is None:
+        client.set_registered_model_alias(name, CHAMPION, version)
+        return f"{name} version {version} is the first: it is @{CHAMPION}"
+    best = client.get_run(current.run_id).data.metrics.get(metric)
+    if current.version != version and beats(value, best, lower_is_better):
+        client.set_registered_model_alias(name, CHAMPION, version)
+        return f"{name} version {version} ({metric} {value:.6g}) beats version {current.version} ({best}): it is @{CHAMPION} now"
+    return f"{name} version {version} ({metric} {value}) does not beat @{CHAMPION} version {current.version} ({best}), which stays"
+
+
+def champion_uri(dataset: str) -> str:
+    """models:/lstmops-<dataset>@champion, the URI `mlflow models serve` takes, once it exists."""
+    import mlflow
+
+    from lstmops.config import load_params
+
+    load_params().dataset(dataset)  # a dataset params.yaml declares, or an error naming those
+    use_store(dataset, create=False)
+    name = experiment_name(dataset)
+    try:
+        mlflow.MlflowClient().get_model_version_by_alias(name, CHAMPION)
+    except mlflow.exceptions.MlflowException:
+        raise LstmopsError(
+            f"no {name}@{CHAMPION} model in {tracking_uri()}: train {dataset} first (`dvc repro`), "
+            f"or serve the DVC output: mlflow models serve -m models/{dataset}/served --env-manager local"
+        ) from None
+    return f"models:/{name}@{CHAMPION}"

@@ -257,18 +257,19 @@ def _plain(value):
 
 
 class EpochLogger(keras.callbacks.Callback):
-    """Hands each epoch's logs to `log(metrics, step)`, step = the epoch, leaving out the
-    (name, step) pairs in `already`: a resumed run re-runs the epochs after its last checkpoint,
-    with the same values, and each pair is logged once."""
+    """Hands each epoch's logs to `log(metrics, step)`, step = the epoch counted from 1 (as DVC and
+    the plots count), leaving out the (name, step) pairs in `already`: a resumed run re-runs the
+    epochs after its last checkpoint, with the same values, and each pair is logged once."""
 
     def __init__(self, log, already: set[tuple[str, int]] = frozenset()) -> None:
         super().__init__()
         self.log, self.already = log, already
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        new = {k: float(v) for k, v in (logs or {}).items() if (k, epoch) not in self.already}
+        step = epoch + 1
+        new = {k: float(v) for k, v in (logs or {}).items() if (k, step) not in self.already}
         if new:
-            self.log(new, epoch)
+            self.log(new, step)
 
 
 def validation_callbacks(params: Train, validation: tuple | None) -> list[keras.callbacks.Callback]:

@@ -34,9 +34,20 @@ class Check:
     success: bool
     detail: str
 
+    def arguments(self) -> str:
+        """The expectation's arguments as a person writes them: column=Close, value_set=[0, 1]."""
+        return ", ".join(f"{k}={_readable(v)}" for k, v in self.kwargs.items())
+
     def describe(self) -> str:
-        args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
-        return f"{self.table}: {self.expectation}({args}) — {self.detail}"
+        return f"{self.table}: {self.expectation}({self.arguments()}) — {self.detail}"
+
+
+def _readable(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_readable(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_readable(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 MIN_PRICE_ROWS = 2  # one day-over-day step; whether a series is long enough for its windows and
@@ -174,13 +185,23 @@ def run_suite(
     return checks
 
 
-def report(checks: list[Check]) -> dict:
+def report(checks: list[Check], facts: dict) -> dict:
+    """The JSON report: the outcome, what was checked (`facts`: source, data sha256s, GX version)
+    and every check. No clock time: the same data give the same file."""
     return {
         "success": all(c.success for c in checks),
         "evaluated": len(checks),
+        "passed": sum(c.success for c in checks),
         "failed": sum(not c.success for c in checks),
+        **facts,
         "checks": [asdict(c) for c in checks],
     }
+
+
+def facts(source: dict[str, str], data: dict[str, str]) -> dict:
+    """What a report was run on: the source (as data.fetch.describe gives it), the sha256 of each
+    raw file validated, and the Great Expectations version."""
+    return {"source": source, "data_sha256": data, "great_expectations": gx.__version__}
 
 
 def failure_message(dataset: str, checks: list[Check], kept: str = "") -> str:
@@ -194,19 +215,36 @@ def failure_message(dataset: str, checks: list[Check], kept: str = "") -> str:
     return "\n".join(lines)
 
 
-def render_html(dataset: str, checks: list[Check]) -> str:
-    """A small self-contained HTML page: one row per expectation, failures first."""
+def render_html(dataset: str, report: dict, run_time: str) -> str:
+    """A small self-contained HTML page: what was checked and when, the counts, then one row per
+    expectation, failures first."""
+    checks = sorted(report["checks"], key=lambda c: c["success"])
     rows = "\n".join(
-        f"<tr class={'ok' if c.success else 'bad'}><td>{'pass' if c.success else 'FAIL'}</td>"
-        f"<td>{html.escape(c.table)}</td><td>{html.escape(c.expectation)}</td>"
-        f"<td>{html.escape(str(c.kwargs))}</td><td>{html.escape(c.detail)}</td></tr>"
-        for c in sorted(checks, key=lambda c: c.success)
+        f"<tr class={'ok' if c['success'] else 'bad'}><td>{'pass' if c['success'] else 'FAIL'}</td>"
+        f"<td>{html.escape(c['table'])}</td><td>{html.escape(c['expectation'])}</td>"
+        f"<td>{html.escape(Check(**c).arguments())}</td><td>{html.escape(c['detail'])}</td></tr>"
+        for c in checks
     )
-    status = "passed" if all(c.success for c in checks) else "FAILED"
+    status = "passed" if report["success"] else "FAILED"
+    about = {
+        "run at": run_time,
+        **{k.replace("source.", "source "): v for k, v in report["source"].items()},
+        **{f"sha256 of {name}": digest for name, digest in report["data_sha256"].items()},
+        "Great Expectations": report["great_expectations"],
+        "expectations": f"{report['evaluated']}: {report['passed']} passed, "
+        f"{report['failed']} failed",
+    }
+    facts = "\n".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in about.items()
+    )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>{dataset} validation</title>
-<style>body{{font-family:sans-serif}}td{{padding:2px 8px;border-bottom:1px solid #ddd}}
-.ok td:first-child{{color:green}}.bad td:first-child{{color:#b00;font-weight:bold}}</style></head>
-<body><h1>{dataset}: validation {status}</h1><table><tr><th>result</th><th>table</th>
+<style>body{{font-family:sans-serif}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd;
+text-align:left}}.ok td:first-child{{color:green}}.bad td:first-child{{color:#b00;font-weight:bold}}
+.about th{{font-weight:normal;color:#555}}</style></head>
+<body><h1>{dataset}: validation {status}</h1>
+<table class=about>{facts}</table>
+<h2>Expectations</h2><table><tr><th>result</th><th>table</th>
 <th>expectation</th><th>arguments</th><th>detail</th></tr>
 {rows}</table></body></html>
 """

@@ -19,7 +19,7 @@ import yaml
 from lstmops.__main__ import MODULES_LOG_ENV
 
 from ..conftest import ROOT
-from .workdir import GIT_ID, copy_project, post, served
+from .workdir import GIT_ID, copy_project, make_serve, post
 from .workdir import run as _run
 
 pytestmark = pytest.mark.e2e
@@ -74,15 +74,28 @@ def test_metrics_files(project):
     assert stock["persistence"]["rmse"] == pytest.approx(8.0016, abs=1e-4)  # fixed by the data
     imdb = json.loads((project / "metrics/imdb.json").read_text())
     assert imdb["test_reviews"] == IMDB_ROWS
-    assert imdb["model"]["accuracy"] > 0.65 and imdb["majority_class"]["accuracy"] == 0.5
+    assert imdb["model"]["accuracy"] > 0.65 and imdb["majority_class"] == {"accuracy": 0.5}
+    assert imdb["accuracy_ratio"] == pytest.approx(imdb["model"]["accuracy"] / 0.5, rel=1e-12)
     for plot in (
         "stock/predictions.png",
         "stock/learning_curve.csv",
+        "stock_walkforward/folds.csv",
+        "stock_walkforward/folds.png",
         "imdb/roc.csv",
         "imdb/confusion.png",
     ):
         assert (project / "plots" / plot).is_file()
-    assert json.loads((project / "reports/validation/stock.json").read_text())["success"]
+    report = json.loads((project / "reports/validation/stock.json").read_text())
+    assert report["success"] and report["failed"] == 0 and report["passed"] == report["evaluated"]
+    assert (
+        report["data_sha256"]["prices.csv"]
+        == hashlib.sha256((project / "data/raw/stock/prices.csv").read_bytes()).hexdigest()
+    )
+    page = (project / "reports/validation/stock.html").read_text()
+    for fact in ("run at", report["source"]["source.sha256"], report["great_expectations"]):
+        assert fact in page
+    assert f"{report['evaluated']}: {report['evaluated']} passed, 0 failed" in page
+    assert "{&#x27;" not in page and "{'" not in page  # arguments as a person writes them
     lecture = project / "metrics" / "lecture"
     assert json.loads((lecture / "xor_fixed.json").read_text())["separates_xor"]
     assert json.loads((lecture / "xor.json").read_text())["solved"]
@@ -125,14 +138,36 @@ def test_walk_forward_and_ticker_outputs(project):
 
 
 def test_mlflow_runs_hold_params_curves_metrics_and_tags(project, mlflow_client):
-    for dataset, epochs in (("stock", 100), ("imdb", 3)):
+    for dataset, epochs, ratio in (("stock", 100, "rmse_ratio"), ("imdb", 3, "accuracy_ratio")):
         run = _runs(mlflow_client, dataset)[0]
         assert run.info.status == "FINISHED"
+        # a name and tags that say what the run is
+        assert run.info.run_name == f"{dataset}-lecture-{run.info.run_id[:8]}"
+        task = "prices" if dataset == "stock" else "sentiment"
+        assert {
+            "dataset": dataset,
+            "task": task,
+            "preset": "lecture",
+        }.items() <= run.data.tags.items()
         assert run.data.params["train.epochs"] == str(epochs)
         assert run.data.params["device"] == "cpu"
-        assert len(mlflow_client.get_metric_history(run.info.run_id, "loss")) == epochs
-        assert len(mlflow_client.get_metric_history(run.info.run_id, "val_loss")) == epochs
-        assert "test.model.rmse" in run.data.metrics or "test.model.accuracy" in run.data.metrics
+        assert not [p for p in run.data.params if p.startswith("optimizer")]
+        # each (metric, step) once, steps counted as epochs from 1 like DVC and the plots
+        for key in run.data.metrics:
+            steps = [m.step for m in mlflow_client.get_metric_history(run.info.run_id, key)]
+            assert len(steps) == len(set(steps)), key
+        for key in ("loss", "val_loss"):
+            history = mlflow_client.get_metric_history(run.info.run_id, key)
+            assert sorted(m.step for m in history) == list(range(1, epochs + 1))
+        assert not [k for k in run.data.metrics if k.startswith("validation_")]  # no duplicates
+        assert (
+            f"test.{ratio}" in run.data.metrics
+            and "test.majority_class.label" not in run.data.metrics
+        )
+        description = mlflow_client.get_experiment(run.info.experiment_id).tags[
+            "mlflow.note.content"
+        ]
+        assert f"test.{ratio}" in description and "@champion" in description
         assert len(run.data.tags["mlflow.source.git.commit"]) == 40
         artifacts = {a.path for a in mlflow_client.list_artifacts(run.info.run_id, "plots")}
         assert "plots/learning_curve.png" in artifacts
@@ -191,7 +226,8 @@ def test_dvc_experiment_lands_in_the_workspace_store(project, env, mlflow_client
     assert len(runs) == before + 1
     latest = runs[-1]
     assert latest.data.params["train.epochs"] == "2"
-    assert latest.data.tags.get("dvc.exp_name")
+    name = latest.data.tags.get("dvc.exp_name")
+    assert name and latest.info.run_name == f"stock-lecture-{name}-{latest.info.run_id[:8]}"
     assert "test.rmse_ratio" in latest.data.metrics
     shown = _exp_metrics(project, env, latest.data.tags["dvc.exp_name"])
     assert shown["rmse_ratio"] == pytest.approx(latest.data.metrics["test.rmse_ratio"], rel=1e-9)
@@ -357,6 +393,58 @@ def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
         assert run.info.status == "FINISHED" and "test.rmse_ratio" in run.data.metrics
         shown = _exp_metrics(project, env, run.data.tags["dvc.exp_name"])
         assert shown["rmse_ratio"] == pytest.approx(run.data.metrics["test.rmse_ratio"], rel=1e-9)
+    _champion_has_the_best_validation_rmse(mlflow_client, "stock")
+
+
+def _champion_has_the_best_validation_rmse(client, dataset: str) -> None:
+    """Every train run registered a version; @champion is the one with the lowest validation RMSE
+    (the lecture model after 3 epochs is far worse than after 100: never the champion)."""
+    versions = client.search_model_versions(f"name='lstmops-{dataset}'")
+    runs = {v.version: client.get_run(v.run_id) for v in versions}
+    assert len(runs) == len(_runs(client, dataset))
+    champion = client.get_model_version_by_alias(f"lstmops-{dataset}", "champion")
+    best = min(runs, key=lambda v: runs[v].data.metrics["validation.rmse"])
+    assert champion.version == best
+    three = [v for v, run in runs.items() if run.data.params["train.epochs"] == "3"]
+    assert len(three) == 1 and champion.version != three[0]
+
+
+def test_each_trained_dataset_has_a_champion(project, mlflow_client):
+    for dataset in ("stock", TICKER, "imdb"):
+        champion = mlflow_client.get_model_version_by_alias(f"lstmops-{dataset}", "champion")
+        run = mlflow_client.get_run(champion.run_id)
+        assert run.data.tags["dataset"] == dataset
+        assert {"validation.rmse", "validation.accuracy"} & set(run.data.metrics)
+
+
+def test_make_plots_page_renders_every_chart_offline(project, env, tmp_path):
+    """`make plots` writes one page; headless Chromium, with every network request sent to a dead
+    proxy, draws each chart (vega-embed marks its div once drawn)."""
+    import re
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is missing: `make system` installs it (apt-get install chromium)"
+    venv = Path(sys.executable).parents[1]
+    _run(["make", "-o", "setup", "plots", f"VENV={venv}"], project, env)
+    page = project / "plots" / "index.html"
+    text = page.read_text()
+    assert "<script src" not in text and "cdn.jsdelivr" not in text
+    dom = _run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
+         f"--user-data-dir={tmp_path}", "--virtual-time-budget=60000", "--dump-dom", page.as_uri()],
+        project, env, timeout=300,
+    ).stdout  # fmt: skip
+    charts = re.findall(r'<div class="chart[^"]*" id="(chart\d+)" title="([^"]*)"([^>]*)>', dom)
+    titles = [title for _, title, _ in charts]
+    assert len(charts) == 9, titles  # stock, FB: forecast, learning curve, folds; imdb: 3
+    for dataset in ("stock", TICKER, "imdb"):
+        assert sum(t.startswith(f"{dataset}:") for t in titles) == 3
+    for key, title, attributes in charts:
+        assert 'data-rendered="true"' in attributes, (title, attributes)
+        body = dom.split(f'id="{key}"', 1)[1].split('<div class="chart', 1)[0]
+        assert "<svg" in body and 'class="mark-' in body, title  # drawn marks, not an empty frame
+    assert "No plots/" not in dom
 
 
 def test_report_compares_the_latest_runs_from_mlflow(project, env):
@@ -374,14 +462,10 @@ def test_report_compares_the_latest_runs_from_mlflow(project, env):
 
 
 @pytest.fixture(scope="module")
-def served_imdb(project, env, mlflow_client):
-    with _served_run(project, env, _runs(mlflow_client, "imdb")[0].info.run_id) as url:
+def served_imdb(project, env):
+    """`make serve`: imdb's champion, the default."""
+    with make_serve(None, env, project) as url:
         yield url
-
-
-def _served_run(project: Path, env: dict, run_id: str):
-    store = {"MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlruns' / 'mlflow.db'}"}
-    return served(f"runs:/{run_id}/model", {**env, **store}, project)
 
 
 def test_served_imdb_model_answers_raw_text(served_imdb):
@@ -423,16 +507,22 @@ def test_served_imdb_model_refuses_bad_input_cleanly(served_imdb, project, body,
         assert "\n" not in answer["message"]
 
 
-def test_served_stock_model_forecasts_raw_dollar_windows_like_evaluate(project, env, mlflow_client):
+def test_make_serve_stock_forecasts_raw_dollar_windows_like_evaluate(project, env, mlflow_client):
+    """`make serve DATASET=stock` serves the champion, whose run's evaluate logged its forecasts."""
+    import mlflow
     import pandas as pd
 
     raw = pd.read_csv(project / "data/raw/stock/prices.csv")  # the raw table, oldest first
     rows = raw[["Open", "High", "Low", "Volume", "Close"]].to_numpy(dtype=float).tolist()
-    evaluated = pd.read_csv(project / "plots/stock/predictions.csv")
+    champion = mlflow_client.get_model_version_by_alias("lstmops-stock", "champion")
+    logged = mlflow.artifacts.download_artifacts(
+        run_id=champion.run_id, artifact_path="plots/predictions.csv"
+    )
+    evaluated = pd.read_csv(logged)
     first = len(rows) - len(evaluated)  # the row each test forecast is for
     windows = [rows[day - 7 : day] for day in range(first, len(rows))]  # by hand: 7 days before
     assert [w[-1][4] for w in windows] == evaluated["persistence"].tolist()
-    with _served_run(project, env, _runs(mlflow_client, "stock")[0].info.run_id) as url:
+    with make_serve("stock", env, project) as url:
         status, answer = post(url, {"inputs": windows})
         assert status == 200
         np.testing.assert_allclose(answer["predictions"], evaluated["predicted"], rtol=1e-6)

@@ -279,7 +279,10 @@ def test_killed_training_resumes_exactly(stock):
             assert run.info.status == "FINISHED"
             for key in ("loss", "val_loss", "rmse", "epoch_seconds"):
                 steps = [m.step for m in client.get_metric_history(run_id, key)]
-                assert sorted(steps) == list(range(EPOCHS)), (key, sorted(steps))  # each once
+                assert sorted(steps) == list(range(1, EPOCHS + 1)), (
+                    key,
+                    sorted(steps),
+                )  # each once
             history = json.loads((stock.root / "models/stock/history.json").read_text())
             assert len(history["loss"]) == EPOCHS and "epoch_seconds" not in history
     finally:

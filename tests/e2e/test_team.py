@@ -75,7 +75,7 @@ def _check_the_run(run_id: str, tmp_path: Path, work: Workdir, env: dict) -> Non
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
     assert run.data.params["train.epochs"] == str(EPOCHS) and run.data.params["task"] == "prices"
-    assert [m.step for m in client.get_metric_history(run_id, "loss")] == list(range(EPOCHS))
+    assert [m.step for m in client.get_metric_history(run_id, "loss")] == list(range(1, EPOCHS + 1))
     metrics = json.loads((tmp_path / "metrics/stock.json").read_text())
     assert run.data.metrics["test.rmse_ratio"] == pytest.approx(metrics["rmse_ratio"])
     experiment = client.get_experiment(run.info.experiment_id)
@@ -83,12 +83,12 @@ def _check_the_run(run_id: str, tmp_path: Path, work: Workdir, env: dict) -> Non
     assert {a.path for a in client.list_artifacts(run_id, "model")} >= {"model/MLmodel"}
 
     out = work.run("model-uri", "stock", env=env, check=True)  # as `make serve` asks
-    assert out.stdout.strip() == f"runs:/{run_id}/model"
-    # the model, served from the server's artifact store, forecasts the test windows as evaluate did
+    assert out.stdout.strip() == "models:/lstmops-stock@champion"
+    assert client.get_model_version_by_alias("lstmops-stock", "champion").run_id == run_id
+    # the registered model, served from the server's artifact store, forecasts the test windows
+    # as evaluate did
     windows = np.load(tmp_path / "data/processed/stock/arrays.npz")["windows_test"][:5]
-    predictions = _serve_and_predict(
-        f"runs:/{run_id}/model", {**work.env, **env}, windows, tmp_path
-    )
+    predictions = _serve_and_predict(out.stdout.strip(), {**work.env, **env}, windows, tmp_path)
     expected = np.loadtxt(tmp_path / "plots/stock/predictions.csv", delimiter=",", skiprows=1,
                           usecols=2)[:5]  # fmt: skip
     np.testing.assert_allclose(predictions, expected, rtol=1e-6)

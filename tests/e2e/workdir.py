@@ -110,14 +110,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(model_uri: str, env: dict, cwd: Path):
-    """`mlflow models serve` of `model_uri` on a free local port, stopped afterwards; yields the
-    invocations URL."""
-    port = free_port()
+def serving(command: list[str], port: int, env: dict, cwd: Path):
+    """A model server started by `command` on `port`, stopped (with its children) afterwards;
+    yields the invocations URL once it answers /ping."""
     server = subprocess.Popen(
-        ["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
-         "--host", "127.0.0.1", "-p", str(port)],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
     try:
@@ -134,6 +131,23 @@ def served(model_uri: str, env: dict, cwd: Path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def served(model_uri: str, env: dict, cwd: Path):
+    """`mlflow models serve` of `model_uri` on a free local port (see `serving`)."""
+    port = free_port()
+    command = ["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
+               "--host", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    return serving(command, port, env, cwd)
+
+
+def make_serve(dataset: str | None, env: dict, cwd: Path):
+    """`make serve [DATASET=…]` as the README says, with this test run's virtual environment (its
+    setup already done: `-o setup`), on a free port (see `serving`)."""
+    port = free_port()
+    venv = Path(sys.executable).parents[1]
+    command = ["make", "-o", "setup", "serve", f"VENV={venv}", f"SERVE_PORT={port}"]
+    return serving(command + ([f"DATASET={dataset}"] if dataset else []), port, env, cwd)
 
 
 def post(url: str, body: str | dict) -> tuple[int, dict]:

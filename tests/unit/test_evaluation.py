@@ -29,4 +29,11 @@ def test_classification_metrics_and_majority_baseline():
     assert m["model"]["precision"] == pytest.approx(1.0)
     assert m["model"]["recall"] == pytest.approx(2 / 3)
     assert m["model"]["roc_auc"] == pytest.approx(1.0)
-    assert m["majority_class"] == {"accuracy": 0.75, "label": 1}
+    assert m["majority_class"] == {"accuracy": 0.75}
+    assert m["accuracy_ratio"] == pytest.approx(1.0)  # 3 of 4 right, as always answering 1
+
+
+def test_accuracy_ratio_against_the_majority_class():
+    labels = np.array([0, 0, 0, 1])  # the majority answers 0 and gets 0.75
+    m = ev.classification_metrics(labels, np.array([0.1, 0.2, 0.3, 0.9]))  # all 4 right
+    assert m["accuracy_ratio"] == pytest.approx(1 / 0.75)

@@ -32,12 +32,12 @@ def evaluate(dataset: Dataset) -> None:
         pd.DataFrame({"epoch": range(1, len(history["loss"]) + 1), **history}).to_csv(
             out / "learning_curve.csv", index=False
         )
-        ev.plot_learning_curve(history, out / "learning_curve.png")
-        metrics = task.evaluate(model, data, cfg.processed_dir(dataset.name), out)
+        ev.plot_learning_curve(history, dataset.name, out / "learning_curve.png")
+        metrics = task.evaluate(model, data, dataset, out)
     write_json(cfg.metrics_file(dataset.name), metrics)
 
     run_id = read_json(model_dir / RUN_FILE)["run_id"]
-    tracking.use_store(dataset.name)
+    tracking.use_store(dataset.name)  # train created it, with its description
     with mlflow.start_run(run_id=run_id):
         mlflow.log_metrics({f"test.{k}": v for k, v in flat(metrics).items()})
         mlflow.log_artifacts(str(plots), artifact_path="plots")

@@ -29,5 +29,5 @@ def ingest(dataset: Dataset) -> None:
                 if raw.exists()
                 else f"Nothing was written to {raw}."
             )
-            publish(dataset, checks, kept)
+            publish(dataset, checks, out, kept)
     print(f"ingest {dataset.name}: {len(checks)} expectations passed, wrote {raw}")

@@ -11,6 +11,11 @@ from lstmops.io import write_json
 from lstmops.stages import flat
 
 EXPERIMENT = "lecture"
+DESCRIPTION = (
+    "The lecture's small networks, one run each: a perceptron (learns AND and OR, never XOR), XOR "
+    "with hand-set weights and learned by an MLP (metric `solved`), and a many-to-one character "
+    "RNN on four words (metric `accuracy`)."
+)
 
 
 def _perceptron(params: Params) -> tuple[dict, dict]:
@@ -56,7 +61,7 @@ def lecture(network: str, params: Params) -> None:
         "words": _words,
     }[network](params)
     write_json(cfg.metrics_file(f"lecture/{network}"), result)
-    tracking.use_store(EXPERIMENT)
+    tracking.use_store(EXPERIMENT, description=DESCRIPTION)
     with mlflow.start_run(
         run_name=network, tags={**tracking.run_tags(EXPERIMENT), "network": network}
     ):

@@ -103,9 +103,10 @@ def train(dataset: Dataset) -> None:
     checkpoints = CHECKPOINT_DIR / dataset.name
     backup = checkpoints / _fingerprint(section, cfg.processed_dir(dataset.name) / ARRAYS)
     resumed = read_json(backup / RUN_FILE) if (backup / RUN_FILE).is_file() else None
-    tracking.use_store(dataset.name)
+    tracking.use_store(dataset.name, description=task.DESCRIPTION.format(dataset=dataset.name))
     run_id = resumed["run_id"] if resumed else None
-    with mlflow.start_run(run_id=run_id, tags=tracking.run_tags(dataset.name)) as run:
+    tags = tracking.run_tags(dataset.name, task=dataset.task, preset=section.preset)
+    with mlflow.start_run(run_id=run_id, tags=tags) as run:
         watchers = training.validation_callbacks(p, val_part)
         # A multi_worker run does not resume (its loop starts at epoch 1), so it saves no state.
         interval = math.inf if training.is_multi_worker(strategy) else p.checkpoint_seconds
@@ -121,7 +122,14 @@ def train(dataset: Dataset) -> None:
             logged = section.model_dump(by_alias=True, exclude=NOT_TRAINING, mode="json")
             mlflow.log_params(flat(logged))
             mlflow.log_params({"task": dataset.task, **describe(dataset.source), **device})
-            mlflow.set_tag("device", device["device"])
+            mlflow.set_tags(
+                {
+                    "device": device["device"],
+                    "mlflow.runName": tracking.run_name(
+                        dataset.name, section.preset, run.info.run_id
+                    ),
+                }
+            )
             write_json(backup / RUN_FILE, {"run_id": run.info.run_id})
         print(
             f"train {dataset.name}: {device['device']} ({device['device_name']}), "
@@ -161,6 +169,9 @@ def train(dataset: Dataset) -> None:
             print(
                 f"train {dataset.name}: forecast changes shrunk toward persistence by {factor:.4f}"
             )
+        # The champion is chosen on the validation slice, never the test split.
+        scores = task.validation_metrics(predicting, val_part, data, dataset)
+        mlflow.log_metrics({f"validation.{k}": v for k, v in scores.items()})
         out_dir = cfg.model_dir(dataset.name)
         with atomic_path(out_dir) as out:
             out.mkdir()
@@ -171,5 +182,13 @@ def train(dataset: Dataset) -> None:
             served = _pyfunc(dataset, out / MODEL_FILE, data)
             # Servable from the DVC output alone: a clone that pulled it needs no tracking store.
             mlflow.pyfunc.save_model(out / SERVED_DIR, **served)
-            mlflow.pyfunc.log_model(name="model", **served)  # the same model, in the run
+            # The same model, in the run and as a new version of lstmops-<dataset>.
+            logged = mlflow.pyfunc.log_model(
+                name="model", registered_model_name=tracking.experiment_name(dataset.name), **served
+            )
+        metric, lower_is_better = task.CHAMPION_METRIC
+        print(
+            f"train {dataset.name}: "
+            + tracking.crown(dataset.name, logged.registered_model_version, metric, lower_is_better)
+        )
     shutil.rmtree(checkpoints, ignore_errors=True)

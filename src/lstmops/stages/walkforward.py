@@ -22,15 +22,19 @@ def walkforward(dataset: Dataset) -> None:
     task = tasks.of(dataset, "walkforward")
     import mlflow
 
+    from lstmops import evaluation as ev
     from lstmops import tracking
 
     w = dataset.settings.walk_forward
     values, _ = task.series(task.read_raw(cfg.raw_dir(dataset.name), dataset), dataset)
     metrics, rows = task.score_folds(values, dataset)
-    path, table = cfg.walkforward_files(dataset.name)
+    path, plots = cfg.walkforward_files(dataset.name)
     write_json(path, metrics)
-    with atomic_path(table) as tmp:
-        pd.DataFrame(rows).to_csv(tmp, index=False)
+    with atomic_path(plots) as out:
+        out.mkdir()
+        table = pd.DataFrame(rows)
+        table.to_csv(out / cfg.WALKFORWARD_TABLE, index=False)
+        ev.plot_walkforward(table, dataset.name, out / "folds.png")
 
     run_id = read_json(require(cfg.model_dir(dataset.name) / RUN_FILE, "train", dataset))["run_id"]
     tracking.use_store(dataset.name)
@@ -46,5 +50,6 @@ def walkforward(dataset: Dataset) -> None:
         for row in rows:
             mlflow.log_metric("walk_forward.fold_rmse_ratio", row["rmse_ratio"], step=row["fold"])
         mlflow.log_artifact(str(path))
+        mlflow.log_artifacts(str(plots), artifact_path="plots/walk_forward")
     summary = {k: v for k, v in metrics.items() if k != "folds"}
     print(f"walkforward {dataset.name}: {json.dumps(summary)}")

@@ -30,6 +30,16 @@ STAGES = tuple(STAGE_SETTINGS)
 FORMATS = ("lecture", "csv")
 # For `make report`: the model's test metric, its baseline's, and how the two compare.
 REPORT = ("test.model.rmse", "test.persistence.rmse", "RMSE, model / persistence")
+# What the dataset's MLflow experiment says it is, and the validation metric (lower is better?)
+# that moves the registered model's champion alias.
+DESCRIPTION = (
+    "One-step-ahead forecasts of {dataset}'s daily close, in dollars. Judge a run by "
+    "test.rmse_ratio, the model's test RMSE over persistence's (tomorrow's close = today's): below "
+    "1 beats persistence. walk_forward.rmse_ratio is the same over expanding-window folds. The "
+    "registered model lstmops-{dataset} moves its @champion alias to a version only when its "
+    "validation.rmse (dollars, on the validation slice, never the test period) is lower."
+)
+CHAMPION_METRIC = ("validation.rmse", True)
 SCALING_FILE = "scaling.joblib"
 
 
@@ -161,6 +171,24 @@ def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
     return models.price_model(x.shape[1], x.shape[2], p), fit_part, val_part
 
 
+def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
+    """The saved model's RMSE in dollars on the validation slice (the end of the training period),
+    which picks the champion; none without a slice."""
+    from lstmops import config as cfg
+    from lstmops import evaluation as ev
+    from lstmops import training
+
+    if val_part is None:
+        return {}
+    fraction = dataset.settings.train.validation_fraction
+    _, (previous, actual) = training.tail_split(
+        arrays["previous_train"], arrays["actual_train"], fraction
+    )
+    outputs = model.predict(val_part[0], verbose=0).reshape(-1)
+    dollars = load_scaling(cfg.processed_dir(dataset.name)).prices(outputs, previous)
+    return {"rmse": ev.regression_metrics(actual, dollars)["rmse"]}
+
+
 def no_change(dataset: Dataset, processed: Path) -> float | None:
     """The model output that means persistence, where train.shrink pulls the forecast toward it."""
     return load_scaling(processed).no_change() if dataset.settings.train.shrink else None
@@ -184,12 +212,14 @@ def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Pat
 # --- evaluate -----------------------------------------------------------------------------------
 
 
-def evaluate(model, arrays: dict[str, np.ndarray], processed: Path, out: Path) -> dict:
+def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) -> dict:
     """Forecasts in dollars on the test period: the model's and persistence's errors; plots."""
+    from lstmops import config as cfg
     from lstmops import evaluation as ev
 
     predicted = model.predict(arrays["x_test"], verbose=0).reshape(-1)
-    dollars = load_scaling(processed).prices(predicted, arrays["previous_test"])
+    scaling = load_scaling(cfg.processed_dir(dataset.name))
+    dollars = scaling.prices(predicted, arrays["previous_test"])
     metrics = ev.price_metrics(arrays["previous_test"], arrays["actual_test"], dollars)
     table = pd.DataFrame(
         {
@@ -202,8 +232,24 @@ def evaluate(model, arrays: dict[str, np.ndarray], processed: Path, out: Path) -
     if "dates_test" in arrays:
         table.insert(1, "date", arrays["dates_test"])
     table.to_csv(out / "predictions.csv", index=False)
-    ev.plot_predictions(table, out / "predictions.png")
+    ev.plot_predictions(table, dataset.name, out / "predictions.png")
     return metrics
+
+
+def charts(dataset: Dataset) -> tuple[list, list[str]]:
+    """The plots page's charts: the forecast, the learning curve and the walk-forward folds."""
+    from lstmops import config as cfg
+    from lstmops import plots
+
+    folder, (_, folds) = cfg.plots_dir(dataset.name), cfg.walkforward_files(dataset.name)
+    return plots.from_files(
+        dataset,
+        [
+            (folder / "predictions.csv", plots.forecast, "evaluate"),
+            (folder / "learning_curve.csv", plots.learning_curve, "evaluate"),
+            (folds / cfg.WALKFORWARD_TABLE, plots.walkforward, "walkforward"),
+        ],
+    )
 
 
 # --- walk-forward -------------------------------------------------------------------------------

@@ -29,6 +29,16 @@ STAGE_SETTINGS = {
 STAGES = tuple(STAGE_SETTINGS)
 FORMATS = ("aclimdb", "csv", "parquet")
 REPORT = ("test.model.accuracy", "test.majority_class.accuracy", "accuracy, model / majority")
+# What the dataset's MLflow experiment says it is, and the validation metric (lower is better?)
+# that moves the registered model's champion alias.
+DESCRIPTION = (
+    "Positive or negative: the sentiment of {dataset}'s reviews. Judge a run by "
+    "test.model.accuracy and test.accuracy_ratio, its ratio to the majority class's accuracy: above "
+    "1 beats always answering the commoner label. The registered model lstmops-{dataset} moves its "
+    "@champion alias to a version only when its validation.accuracy (on the validation slice of "
+    "the training split, never the test split) is higher."
+)
+CHAMPION_METRIC = ("validation.accuracy", False)
 VOCABULARY_FILE = "vocabulary.json"
 
 
@@ -125,6 +135,16 @@ def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
     return model, fit_part, val_part
 
 
+def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
+    """The saved model's accuracy on the validation slice, which picks the champion; none without
+    a slice."""
+    if val_part is None:
+        return {}
+    x, labels = val_part
+    predicted = model.predict(x, verbose=0).reshape(-1) >= 0.5
+    return {"accuracy": float(np.mean(predicted == labels))}
+
+
 def no_change(dataset: Dataset, processed: Path) -> None:
     """No shrinking toward a baseline for a classifier."""
     return None
@@ -155,7 +175,7 @@ def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Pat
 # --- evaluate -----------------------------------------------------------------------------------
 
 
-def evaluate(model, arrays: dict[str, np.ndarray], processed: Path, out: Path) -> dict:
+def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) -> dict:
     """Accuracy and friends beside the majority class; confusion matrix and ROC."""
     from lstmops import evaluation as ev
 
@@ -165,6 +185,24 @@ def evaluate(model, arrays: dict[str, np.ndarray], processed: Path, out: Path) -
     pd.DataFrame({"actual": labels, "predicted": predicted}).to_csv(
         out / "confusion.csv", index=False
     )
-    ev.plot_confusion(labels, predicted, out / "confusion.png")
-    ev.plot_roc(labels, probabilities, out / "roc.png").to_csv(out / "roc.csv", index=False)
+    ev.plot_confusion(labels, predicted, dataset.name, out / "confusion.png")
+    ev.plot_roc(labels, probabilities, dataset.name, out / "roc.png").to_csv(
+        out / "roc.csv", index=False
+    )
     return ev.classification_metrics(labels, probabilities)
+
+
+def charts(dataset: Dataset) -> tuple[list, list[str]]:
+    """The plots page's charts: the learning curve, the ROC curve and the confusion matrix."""
+    from lstmops import config as cfg
+    from lstmops import plots
+
+    folder = cfg.plots_dir(dataset.name)
+    return plots.from_files(
+        dataset,
+        [
+            (folder / "learning_curve.csv", plots.learning_curve, "evaluate"),
+            (folder / "roc.csv", plots.roc, "evaluate"),
+            (folder / "confusion.csv", plots.confusion, "evaluate"),
+        ],
+    )

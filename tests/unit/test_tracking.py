@@ -1,0 +1,84 @@
+"""Run names, and the champion alias: moved on the validation metric only, in a real MLflow store."""
+
+from __future__ import annotations
+
+import pytest
+
+from lstmops import tracking
+
+
+def test_run_name_says_dataset_preset_experiment_and_run(monkeypatch):
+    monkeypatch.delenv("DVC_EXP_NAME", raising=False)
+    assert tracking.run_name("stock", "lecture", "0123456789abcdef") == "stock-lecture-01234567"
+    monkeypatch.setenv("DVC_EXP_NAME", "sappy-yurt")
+    assert tracking.run_name("imdb", "bilstm", "fedcba98765") == "imdb-bilstm-sappy-yurt-fedcba98"
+
+
+@pytest.mark.parametrize(
+    ("value", "champion", "lower", "expected"),
+    [
+        (1.0, 2.0, True, True),
+        (2.0, 1.0, True, False),
+        (1.0, 1.0, True, False),  # a tie keeps the champion
+        (0.9, 0.8, False, True),
+        (None, 1.0, True, False),  # no validation metric: it cannot show it is better
+        (3.0, None, True, True),
+    ],
+)
+def test_beats(value, champion, lower, expected):
+    assert tracking.beats(value, champion, lower) is expected
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    tracking.use_store("stock", description="what the runs of stock are")
+    yield mlflow.MlflowClient()
+    mlflow.set_tracking_uri(None)
+
+
+def _version(client, validation: float | None, test: float) -> str:
+    """A run with a validation and a test RMSE, registered as a new version of lstmops-stock."""
+    import mlflow
+
+    with mlflow.start_run() as run:
+        if validation is not None:
+            mlflow.log_metric("validation.rmse", validation)
+        mlflow.log_metric("test.model.rmse", test)
+    if not client.search_registered_models("name='lstmops-stock'"):
+        client.create_registered_model("lstmops-stock")
+    source = f"{run.info.artifact_uri}/model"
+    return client.create_model_version("lstmops-stock", source, run_id=run.info.run_id).version
+
+
+def test_champion_moves_only_on_a_better_validation_metric(store):
+    champion = lambda: store.get_model_version_by_alias("lstmops-stock", "champion").version  # noqa: E731
+    experiment = store.get_experiment_by_name("lstmops-stock")
+    assert experiment.tags["mlflow.note.content"] == "what the runs of stock are"
+    first = _version(store, 2.0, test=9.0)
+    assert "is the first" in tracking.crown("stock", first, "validation.rmse", True)
+    assert champion() == first
+    worse = _version(store, 3.0, test=1.0)  # far better on test: never looked at
+    assert "does not beat" in tracking.crown("stock", worse, "validation.rmse", True)
+    assert champion() == first
+    better = _version(store, 1.5, test=20.0)
+    assert "beats version" in tracking.crown("stock", better, "validation.rmse", True)
+    assert champion() == better
+    blind = _version(store, None, test=0.1)  # trained without a validation slice
+    tracking.crown("stock", blind, "validation.rmse", True)
+    assert champion() == better
+
+
+def test_champion_uri_names_the_alias_or_says_what_to_do(store, monkeypatch, tmp_path):
+    from lstmops.config import LstmopsError
+
+    with pytest.raises(
+        LstmopsError, match="no lstmops-stock@champion model in .*train stock first"
+    ):
+        tracking.champion_uri("stock")
+    tracking.crown("stock", _version(store, 1.0, test=1.0), "validation.rmse", True)
+    assert tracking.champion_uri("stock") == "models:/lstmops-stock@champion"
+    with pytest.raises(LstmopsError, match="no dataset 'nope' in params.yaml"):
+        tracking.champion_uri("nope")
