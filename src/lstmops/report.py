@@ -12,6 +12,8 @@ COLUMNS = (
     "model",
     "baseline",
     "ratio",
+    "linear_ratio",  # accuracy over the linear baseline's (reviews)
+    "dm_p",  # the Diebold–Mariano p-value, model against persistence (price series)
     "wf_ratio",  # the walk-forward folds' RMSE ratio (price series)
     "epochs",
     "train_s",
@@ -35,6 +37,8 @@ def latest_rows(dataset: Dataset, runs: list) -> list[dict]:
             "model": m[model_key],
             "baseline": m[baseline_key],
             "ratio": m[model_key] / m[baseline_key],
+            "linear_ratio": m.get("test.linear_accuracy_ratio", "-"),
+            "dm_p": m.get("test.diebold_mariano.p_value", "-"),
             "wf_ratio": m.get("walk_forward.rmse_ratio", "-"),
             "epochs": int(m.get("epochs_run", 0)) or run.data.params.get("train.epochs", "?"),
             "train_s": m.get("train_seconds", float("nan")),

@@ -76,6 +76,19 @@ def test_metrics_files(project):
     assert imdb["test_reviews"] == IMDB_ROWS
     assert imdb["model"]["accuracy"] > 0.65 and imdb["majority_class"] == {"accuracy": 0.5}
     assert imdb["accuracy_ratio"] == pytest.approx(imdb["model"]["accuracy"] / 0.5, rel=1e-12)
+    # the linear baseline, fitted on the training slice only, is ahead of the lecture's LSTM
+    assert imdb["linear"]["accuracy"] > imdb["model"]["accuracy"]
+    assert imdb["linear_accuracy_ratio"] == pytest.approx(
+        imdb["model"]["accuracy"] / imdb["linear"]["accuracy"], rel=1e-12
+    )
+    # MASE: MAE over the training period's one-step naive MAE, the same scale for both
+    scale = stock["model"]["mae"] / stock["model"]["mase"]
+    assert stock["persistence"]["mae"] / stock["persistence"]["mase"] == pytest.approx(scale)
+    arrays = np.load(project / "data/processed/stock/arrays.npz")
+    naive = np.mean(np.abs(arrays["actual_train"] - arrays["previous_train"]))
+    assert scale == pytest.approx(naive, rel=1e-12)
+    # the lecture model's 3% worse RMSE is no significant difference: a tie with persistence
+    assert stock["diebold_mariano"]["p_value"] > 0.05
     for plot in (
         "stock/predictions.png",
         "stock/learning_curve.csv",
@@ -447,15 +460,19 @@ def test_make_plots_page_renders_every_chart_offline(project, env, tmp_path):
     assert "No plots/" not in dom
 
 
-def test_report_compares_the_latest_runs_from_mlflow(project, env):
+def test_report_compares_the_latest_runs_from_mlflow(project, env, mlflow_client):
     out = _run([sys.executable, "-m", "lstmops", "report"], project, env).stdout
     rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
     assert set(rows) == {"stock", "imdb", TICKER}
     imdb = json.loads((project / "metrics/imdb.json").read_text())
-    assert float(rows["imdb"][-7]) == pytest.approx(imdb["model"]["accuracy"], abs=1e-3)
-    assert rows["imdb"][-4] == "-"  # no walk-forward for reviews
-    model, baseline, ratio = (float(v) for v in rows["stock"][-7:-4])
+    assert float(rows["imdb"][-9]) == pytest.approx(imdb["model"]["accuracy"], abs=1e-3)
+    assert float(rows["imdb"][-6]) == pytest.approx(imdb["linear_accuracy_ratio"], rel=1e-3)
+    assert rows["imdb"][-4] == rows["imdb"][-5] == "-"  # no walk-forward or DM test for reviews
+    model, baseline, ratio = (float(v) for v in rows["stock"][-9:-6])
     assert ratio == pytest.approx(model / baseline, rel=1e-3)
+    runs = {run.info.run_id[:8]: run for run in _runs(mlflow_client, "stock")}
+    logged = runs[rows["stock"][-1]].data.metrics["test.diebold_mariano.p_value"]
+    assert float(rows["stock"][-5]) == pytest.approx(logged, rel=1e-3)
     # the ticker's latest run went through walkforward (the queued stock runs above stopped at evaluate)
     wf = json.loads((project / f"metrics/{TICKER}_walkforward.json").read_text())
     assert float(rows[TICKER][-4]) == pytest.approx(wf["rmse_ratio"], rel=1e-3)
@@ -482,6 +499,61 @@ def test_served_imdb_model_answers_raw_text(served_imdb):
     assert status == 200
     assert predictions[0]["label"] == 1 and predictions[0]["probability"] > 0.5
     assert predictions[1]["label"] == 0 and predictions[1]["probability"] < 0.5
+
+
+@pytest.fixture(scope="module")
+def imdb_champion(project, mlflow_client):
+    """The served imdb model as MLflow loads it: the registered champion's pyfunc."""
+    import mlflow.pyfunc
+
+    return mlflow.pyfunc.load_model("models:/lstmops-imdb@champion")
+
+
+def _positive(model, texts: list[str]):
+    import pandas as pd
+
+    return model.predict(pd.DataFrame({"text": texts}))["probability"].to_numpy()
+
+
+def test_behaviour_case_punctuation_and_markup_do_not_change_the_answer(imdb_champion):
+    """Invariance: the same words in other case, punctuation or HTML line breaks score the same."""
+    base = "a wonderful film with a moving story and great acting"
+    variants = [
+        base,
+        base.upper(),
+        "A wonderful film, with a moving story... and GREAT acting!!!",
+        "a wonderful film<br /><br />with a moving story and great acting",
+    ]
+    scores = _positive(imdb_champion, variants)
+    np.testing.assert_allclose(scores, scores[0], rtol=0, atol=1e-7)
+
+
+def test_behaviour_clear_reviews_get_their_label(imdb_champion):
+    positive = [
+        "One of the best films of the year. Brilliant acting and a beautiful, moving story.",
+        "I loved this movie. Wonderful performances, great music, a perfect ending.",
+        "An excellent, touching film. Highly recommended.",
+    ]
+    negative = [
+        "The worst film I have seen in years. Terrible acting and a boring, stupid plot.",
+        "Awful. A waste of time and money. The script is bad and the acting is worse.",
+        "Boring, badly acted and far too long. Avoid it.",
+    ]
+    assert (_positive(imdb_champion, positive) > 0.5).all()
+    assert (_positive(imdb_champion, negative) < 0.5).all()
+
+
+def test_behaviour_negation_lowers_the_score(imdb_champion):
+    """Directional: negating the praise makes the review less positive (the label need not flip
+    for a model that saw 5,000 reviews for 3 epochs; the score must move the right way)."""
+    pairs = [
+        ("The acting was good and I liked the story.",
+         "The acting was not good and I did not like the story."),
+        ("A great film, I would recommend it.", "Not a great film, I would not recommend it."),
+    ]  # fmt: skip
+    plain = _positive(imdb_champion, [a for a, _ in pairs])
+    negated = _positive(imdb_champion, [b for _, b in pairs])
+    assert (negated < plain).all(), (plain, negated)
 
 
 @pytest.mark.parametrize(

@@ -37,3 +37,53 @@ def test_accuracy_ratio_against_the_majority_class():
     labels = np.array([0, 0, 0, 1])  # the majority answers 0 and gets 0.75
     m = ev.classification_metrics(labels, np.array([0.1, 0.2, 0.3, 0.9]))  # all 4 right
     assert m["accuracy_ratio"] == pytest.approx(1 / 0.75)
+
+
+def test_naive_mae_and_mase():
+    previous, actual = np.array([10.0, 11.0, 13.0]), np.array([11.0, 13.0, 12.0])
+    assert ev.naive_mae(previous, actual) == pytest.approx(4 / 3)
+    m = ev.price_metrics(
+        np.array([10.0, 10.0]), np.array([11.0, 9.0]), np.array([10.5, 9.5]), scale=2.0
+    )
+    assert m["model"]["mase"] == pytest.approx(0.25) and m["persistence"]["mase"] == 0.5
+
+
+def test_diebold_mariano_by_hand():
+    actual = np.array([1.0, 2.0, 3.0, 4.0])
+    model = np.array([1.5, 2.0, 3.5, 4.0])  # squared errors .25 0 .25 0
+    baseline = np.array([2.0, 2.0, 2.0, 5.0])  # squared errors 1 0 1 1
+    d = np.array([-0.75, 0.0, -0.75, -1.0])
+    statistic = d.mean() / np.sqrt(d.var() / 4) * np.sqrt(3 / 4)
+    result = ev.diebold_mariano(actual, model, baseline)
+    assert result["statistic"] == pytest.approx(statistic) and result["statistic"] < 0
+    from scipy import stats
+
+    assert result["p_value"] == pytest.approx(2 * stats.t.sf(abs(statistic), 3))
+
+
+def test_diebold_mariano_tells_a_tie_from_a_real_difference():
+    rng = np.random.default_rng(0)
+    actual = rng.normal(size=500)
+    noisy = actual + rng.normal(scale=1.0, size=500)
+    also_noisy = actual + rng.normal(scale=1.0, size=500)
+    assert ev.diebold_mariano(actual, noisy, also_noisy)["p_value"] > 0.05
+    better = actual + rng.normal(scale=0.5, size=500)
+    assert ev.diebold_mariano(actual, better, noisy)["p_value"] < 1e-6
+    assert ev.diebold_mariano(actual, noisy, noisy) == {"statistic": 0.0, "p_value": 1.0}
+
+
+def test_linear_baseline_learns_words_from_the_training_split_only():
+    good = ["a truly great film", "great acting and a great story", "loved it, great fun"]
+    bad = ["an awful film", "awful acting and an awful story", "hated it, awful mess"]
+    texts, labels = (good + bad) * 10, np.array([1, 1, 1, 0, 0, 0] * 10)
+    probabilities, c = ev.linear_baseline(texts, labels, ["great great", "awful awful"])
+    assert probabilities[0] > 0.5 > probabilities[1] and c in ev.LINEAR_C
+
+
+def test_classification_metrics_against_the_linear_baseline():
+    labels = np.array([1, 1, 0, 0])
+    m = ev.classification_metrics(
+        labels, np.array([0.9, 0.8, 0.2, 0.6]), linear=np.array([0.9, 0.4, 0.1, 0.2])
+    )
+    assert m["linear"] == {"accuracy": 0.75, "roc_auc": 1.0}
+    assert m["linear_accuracy_ratio"] == pytest.approx(0.75 / 0.75)

@@ -61,3 +61,4 @@ def test_price_series_rows_carry_the_walk_forward_ratio():
     )
     (row,) = latest_rows(IBM, [run])  # every price series is compared like the stock dataset
     assert row["ratio"] == 0.8 and row["wf_ratio"] == 0.99 and row["metric"].startswith("RMSE")
+    assert row["linear_ratio"] == row["dm_p"] == "-"  # not logged by this run

@@ -35,7 +35,9 @@ REPORT = ("test.model.rmse", "test.persistence.rmse", "RMSE, model / persistence
 DESCRIPTION = (
     "One-step-ahead forecasts of {dataset}'s daily close, in dollars. Judge a run by "
     "test.rmse_ratio, the model's test RMSE over persistence's (tomorrow's close = today's): below "
-    "1 beats persistence. walk_forward.rmse_ratio is the same over expanding-window folds. The "
+    "1 beats persistence; test.diebold_mariano.p_value says whether the difference is more than "
+    "chance, and test.model.mase scales the model's MAE by the training period's one-step naive "
+    "MAE. walk_forward.rmse_ratio is the same ratio over expanding-window folds. The "
     "registered model lstmops-{dataset} moves its @champion alias to a version only when its "
     "validation.rmse (dollars, on the validation slice, never the test period) is lower."
 )
@@ -220,7 +222,8 @@ def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) 
     predicted = model.predict(arrays["x_test"], verbose=0).reshape(-1)
     scaling = load_scaling(cfg.processed_dir(dataset.name))
     dollars = scaling.prices(predicted, arrays["previous_test"])
-    metrics = ev.price_metrics(arrays["previous_test"], arrays["actual_test"], dollars)
+    scale = ev.naive_mae(arrays["previous_train"], arrays["actual_train"])  # MASE's denominator
+    metrics = ev.price_metrics(arrays["previous_test"], arrays["actual_test"], dollars, scale)
     table = pd.DataFrame(
         {
             "day": range(1, len(dollars) + 1),

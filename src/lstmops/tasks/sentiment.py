@@ -33,8 +33,10 @@ REPORT = ("test.model.accuracy", "test.majority_class.accuracy", "accuracy, mode
 # that moves the registered model's champion alias.
 DESCRIPTION = (
     "Positive or negative: the sentiment of {dataset}'s reviews. Judge a run by "
-    "test.model.accuracy and test.accuracy_ratio, its ratio to the majority class's accuracy: above "
-    "1 beats always answering the commoner label. The registered model lstmops-{dataset} moves its "
+    "test.model.accuracy against two baselines: test.accuracy_ratio, its ratio to the majority "
+    "class's accuracy (above 1 beats always answering the commoner label), and "
+    "test.linear_accuracy_ratio, its ratio to a TF-IDF word 1-2-gram logistic regression's (above 1 "
+    "beats the linear model). The registered model lstmops-{dataset} moves its "
     "@champion alias to a version only when its validation.accuracy (on the validation slice of "
     "the training split, never the test split) is higher."
 )
@@ -102,22 +104,30 @@ def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
 
 def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> str:
     """Standardised texts as the last `maxlen` token ids of a vocabulary fitted on train only."""
+    from lstmops import evaluation as ev
     from lstmops import features as f
     from lstmops.stages import ARRAYS
 
     p = dataset.settings.preprocess
     train, test = tables["train"], tables["test"]
-    train_text = f.standardize(train["text"].tolist())
+    train_text, test_text = (f.standardize(t["text"].tolist()) for t in (train, test))
     vocabulary = f.fit_vocabulary(train_text, p.num_words)  # fitted on the training split only
+    y_train = train["label"].to_numpy(np.int32)
+    # The linear baseline sees the whole texts (the model: the last maxlen tokens).
+    linear, c = ev.linear_baseline(train_text, y_train, test_text)
     np.savez(
         out / ARRAYS,
         x_train=f.encode(train_text, vocabulary, p.maxlen),
-        y_train=train["label"].to_numpy(np.int32),
-        x_test=f.encode(f.standardize(test["text"].tolist()), vocabulary, p.maxlen),
+        y_train=y_train,
+        x_test=f.encode(test_text, vocabulary, p.maxlen),
         y_test=test["label"].to_numpy(np.int32),
+        linear_test=linear,
     )
     (out / VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
-    return f"vocabulary of {len(vocabulary)}, {len(train)} train / {len(test)} test"
+    return (
+        f"vocabulary of {len(vocabulary)}, {len(train)} train / {len(test)} test; "
+        f"linear baseline C={c:g} (chosen on a 20% slice of the training split)"
+    )
 
 
 # --- train --------------------------------------------------------------------------------------
@@ -189,7 +199,7 @@ def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) 
     ev.plot_roc(labels, probabilities, dataset.name, out / "roc.png").to_csv(
         out / "roc.csv", index=False
     )
-    return ev.classification_metrics(labels, probabilities)
+    return ev.classification_metrics(labels, probabilities, arrays.get("linear_test"))
 
 
 def charts(dataset: Dataset) -> tuple[list, list[str]]:
