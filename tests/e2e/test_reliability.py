@@ -92,7 +92,7 @@ STOCK_CASES = [
     ("missing Volume", _cell(3, 3, ""), "expect_column_values_to_not_be_null(column=Volume"),
     ("negative volume", _cell(3, 3, "-100"), "expect_column_values_to_be_between(column=Volume"),
     ("zero Close", _cell(3, 4, "0"), "column_A=Close, column_B=Low"),
-    ("infinite Close", _cell(3, 4, "inf"), "expect_column_values_to_not_be_in_set(column=Close, value_set=['inf', '-inf'])"),
+    ("infinite Close", _cell(3, 4, "inf"), "expect_column_values_to_not_be_in_set(column=Close, value_set=[inf, -inf])"),
     ("negative prices", _row(3, "-5,-4,-6,1000,-5"), "expect_column_values_to_be_between(column=Low"),
     ("High < Low", _cell(3, 1, "1.0"), "column_A=High, column_B=Low"),
     ("Close above High", _cell(3, 4, "2000.0"), "column_A=High, column_B=Close"),

@@ -169,13 +169,16 @@ def train(dataset: Dataset) -> None:
             print(
                 f"train {dataset.name}: forecast changes shrunk toward persistence by {factor:.4f}"
             )
-        # The champion is chosen on the validation slice, never the test split.
-        scores = task.validation_metrics(predicting, val_part, data, dataset)
-        mlflow.log_metrics({f"validation.{k}": v for k, v in scores.items()})
         out_dir = cfg.model_dir(dataset.name)
         with atomic_path(out_dir) as out:
             out.mkdir()
             models.save(predicting, out / MODEL_FILE)
+            # The champion is chosen on the validation slice, never the test split; scored with
+            # the saved model, outside any distribution strategy (a multi_worker cluster's other
+            # workers are gone by now).
+            saved = keras.saving.load_model(out / MODEL_FILE)
+            scores = task.validation_metrics(saved, val_part, data, dataset)
+            mlflow.log_metrics({f"validation.{k}": v for k, v in scores.items()})
             curves = {k: v for k, v in history.history.items() if k not in WALL_CLOCK}
             (out / HISTORY_FILE).write_text(json.dumps(curves, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
