@@ -134,8 +134,16 @@ def _lecture_stage(network: str, params: bool) -> dict:
     }
 
 
-# `dvc plots show` (and DVC's VS Code extension): each task's charts, with {ds} for the dataset.
-# `make plots` draws the same, offline, for every dataset params.yaml declares at the time.
+# `dvc plots show` (and DVC's VS Code extension): each task's charts, with {ds} for the dataset;
+# each CSV has its PNG beside it. `make plots` draws the same, offline, for every dataset
+# params.yaml declares at the time.
+LEARNING_CURVE = {
+    "title": "{ds}: learning curve",
+    "x": "epoch",
+    "y": {"plots/{ds}/learning_curve.csv": ["loss", "val_loss"]},
+    "x_label": "epoch",
+    "y_label": "loss",
+}
 PLOTS = {
     "prices": {
         "forecast": {
@@ -145,13 +153,7 @@ PLOTS = {
             "x_label": "test day",
             "y_label": "close ($)",
         },
-        "learning-curve": {
-            "title": "{ds}: learning curve",
-            "x": "epoch",
-            "y": {"plots/{ds}/learning_curve.csv": ["loss", "val_loss"]},
-            "x_label": "epoch",
-            "y_label": "loss",
-        },
+        "learning-curve": LEARNING_CURVE,
         "walkforward": {
             "title": "{ds}: walk-forward test RMSE per fold, model and persistence",
             "x": "fold",
@@ -161,12 +163,13 @@ PLOTS = {
         },
     },
     "sentiment": {
-        "learning-curve": {
-            "title": "{ds}: learning curve",
-            "x": "epoch",
-            "y": {"plots/{ds}/learning_curve.csv": ["loss", "val_loss"]},
-            "x_label": "epoch",
-            "y_label": "loss",
+        "learning-curve": LEARNING_CURVE,
+        "roc": {
+            "title": "{ds}: ROC curve on the test split",
+            "x": "fpr",
+            "y": {"plots/{ds}/roc.csv": "tpr"},
+            "x_label": "false positive rate",
+            "y_label": "true positive rate",
         },
         "confusion": {
             "title": "{ds}: confusion matrix on the test split",
@@ -176,26 +179,7 @@ PLOTS = {
             "x_label": "predicted",
             "y_label": "actual",
         },
-        "roc": {
-            "title": "{ds}: ROC curve on the test split",
-            "x": "fpr",
-            "y": {"plots/{ds}/roc.csv": "tpr"},
-            "x_label": "false positive rate",
-            "y_label": "true positive rate",
-        },
     },
-}
-PNGS = {
-    "prices": [
-        "plots/{ds}/predictions.png",
-        "plots/{ds}/learning_curve.png",
-        "plots/{ds}_walkforward/folds.png",
-    ],
-    "sentiment": [
-        "plots/{ds}/learning_curve.png",
-        "plots/{ds}/roc.png",
-        "plots/{ds}/confusion.png",
-    ],
 }
 
 
@@ -216,8 +200,9 @@ def _plots() -> list:
     charts, pngs = [], []
     for task in PLOTS:
         for name in params.datasets.get(task) or {}:
-            charts += [{f"{name}-{key}": _fill(d, name)} for key, d in PLOTS[task].items()]
-            pngs += _fill(PNGS[task], name)
+            filled = {f"{name}-{key}": _fill(d, name) for key, d in PLOTS[task].items()}
+            charts += [{key: d} for key, d in filled.items()]
+            pngs += [str(Path(csv).with_suffix(".png")) for d in filled.values() for csv in d["y"]]
     return charts + pngs
 
 

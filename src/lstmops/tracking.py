@@ -165,15 +165,13 @@ def crown(dataset: str, version: str, metric: str, lower_is_better: bool) -> str
     try:
         current = client.get_model_version_by_alias(name, CHAMPION)
     except mlflow.exceptions.MlflowException:
-        current = None
-    if current is None:
         client.set_registered_model_alias(name, CHAMPION, version)
         return f"{name} version {version} is the first: it is @{CHAMPION}"
     best = client.get_run(current.run_id).data.metrics.get(metric)
-    if current.version != version and beats(value, best, lower_is_better):
-        client.set_registered_model_alias(name, CHAMPION, version)
-        return f"{name} version {version} ({metric} {value:.6g}) beats version {current.version} ({best}): it is @{CHAMPION} now"
-    return f"{name} version {version} ({metric} {value}) does not beat @{CHAMPION} version {current.version} ({best}), which stays"
+    if current.version == version or not beats(value, best, lower_is_better):
+        return f"{name} version {version} ({metric} {value}) does not beat @{CHAMPION} version {current.version} ({best}), which stays"
+    client.set_registered_model_alias(name, CHAMPION, version)
+    return f"{name} version {version} ({metric} {value:.6g}) beats version {current.version} ({best}): it is @{CHAMPION} now"
 
 
 def champion_uri(dataset: str) -> str:
