@@ -29,6 +29,7 @@ MODULES_LOG_ENV = "LSTMOPS_MODULES_LOG"
 STAGES = {
     "ingest": "fetch the source (URL or mirror), verify its checksum, parse it into data/raw/",
     "validate": "check the raw data with Great Expectations; stop on bad data",
+    "pretrain": "texts: train an LSTM language model on the training and unlabelled texts",
     "preprocess": "split, scale or tokenise, and window the data into arrays",
     "train": "fit the model and track the run in MLflow",
     "evaluate": "score the test split, write metrics and plots, log them to MLflow",

@@ -189,6 +189,7 @@ class SentimentIngest(_Strict):
 
 class SentimentValidate(_Strict):
     rows_per_split: PositiveInt | None = None  # exactly this many reviews in each split; null: any
+    unsup_rows: Annotated[int, Field(ge=0)] | None = None  # unlabelled texts, exactly; null: any
     balance_tolerance: Annotated[float, Field(ge=0, le=0.5)] = 0.05
 
 
@@ -198,6 +199,35 @@ RESERVED_INDICES = 2  # 0 = padding, 1 = out-of-vocabulary
 class SentimentPreprocess(_Strict):
     num_words: Annotated[int, Field(gt=RESERVED_INDICES)] = 10000
     maxlen: PositiveInt = 80
+    # true: encode with the pretrain stage's vocabulary, and start the classifier's embedding and
+    # LSTM from its language model's weights
+    pretrained: bool = False
+
+
+class SentimentPretrain(_Strict):
+    """The pretrain stage's LSTM language model, trained on the training split's and the unlabelled
+    texts (never the test split's) to predict each next word."""
+
+    # Passes over the texts (0.5: a seeded half of them); 0: no language model.
+    epochs: Annotated[float, Field(ge=0)] = 0.0
+    # Its vocabulary, fitted on those texts: a pretrained classifier adopts it.
+    num_words: Annotated[int, Field(gt=RESERVED_INDICES)] = 20000
+    # The words it predicts, the most frequent; rarer ones count as out-of-vocabulary. The softmax
+    # over them costs most of the time: 2000 covers about 85% of IMDB's words.
+    output_words: Annotated[int, Field(gt=RESERVED_INDICES)] = 2000
+    embedding_dim: PositiveInt = 128
+    units: PositiveInt = 128
+    # Truncated backpropagation through time: the texts are read in pieces of this many words.
+    seq_length: PositiveInt = 64
+    batch_size: PositiveInt = 128
+    learning_rate: Annotated[float, Field(gt=0)] = 0.002
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _predicts_known_words(self) -> SentimentPretrain:
+        if self.output_words > self.num_words:
+            raise ValueError("output_words must not exceed num_words: it predicts words it knows")
+        return self
 
 
 class SentimentTrain(Train):
@@ -223,7 +253,37 @@ class SentimentSettings(_Strict):
     ingest: SentimentIngest = SentimentIngest()
     validate_: SentimentValidate = Field(SentimentValidate(), alias="validate")
     preprocess: SentimentPreprocess = SentimentPreprocess()
+    pretrain: SentimentPretrain = SentimentPretrain()
     train: SentimentTrain = SentimentTrain()
+
+    @model_validator(mode="after")
+    def _pretrained_fits(self) -> SentimentSettings:
+        """A classifier that starts from the language model has its shapes."""
+        if not self.preprocess.pretrained:
+            return self
+        lm, p, t = self.pretrain, self.preprocess, self.train
+        wrong = [
+            f"{name} is {mine}, the language model's {theirs}"
+            for name, mine, theirs in [
+                ("preprocess.num_words", p.num_words, lm.num_words),
+                ("train.embedding_dim", t.embedding_dim, lm.embedding_dim),
+                ("train.units", t.units, lm.units),
+                ("train.layers", t.layers, 1),
+                ("train.bidirectional", t.bidirectional, False),
+            ]
+            if mine != theirs
+        ]
+        if lm.epochs == 0:
+            wrong.append(
+                "pretrain.epochs is 0: there is no language model to start from (set it, e.g. "
+                "`dvc exp run -S sentiment.pretrain.epochs=1`)"
+            )
+        if wrong:
+            raise ValueError(
+                "preprocess.pretrained starts the classifier from the pretrained language model, "
+                f"but {'; '.join(wrong)}: make them equal, or set preprocess.pretrained to false"
+            )
+        return self
 
 
 SETTINGS: dict[str, type[_Strict]] = {"prices": PricesSettings, "sentiment": SentimentSettings}
@@ -447,6 +507,11 @@ def processed_dir(dataset: str) -> Path:
 
 def model_dir(dataset: str) -> Path:
     return Path("models") / dataset
+
+
+def pretrain_dir(dataset: str) -> Path:
+    """The pretrain stage's language model, its vocabulary and run."""
+    return Path("models") / f"{dataset}_pretrain"
 
 
 def metrics_file(dataset: str) -> Path:

@@ -5,6 +5,7 @@ The same functions serve preprocessing and the served model, so training and ser
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -202,6 +203,7 @@ def price_arrays(
 # --- sentiment ---------------------------------------------------------------------------------
 
 PAD, OOV = "", "[UNK]"  # indices 0 and 1 of every vocabulary
+OOV_ID = 1
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w']+")
 _LOOSE_QUOTE = re.compile(r"(?<!\w)'+|'+(?!\w)")
@@ -225,15 +227,54 @@ def fit_vocabulary(standardized: Sequence[str], num_words: int) -> list[str]:
     return [str(token) for token in layer.get_vocabulary()]
 
 
+def token_ids(standardized: Sequence[str], vocabulary: Sequence[str]) -> list[np.ndarray]:
+    """Each text's token ids, all of them: int32 arrays of each text's length (1: out of vocabulary)."""
+    from keras.layers import TextVectorization
+
+    if not len(standardized):
+        return []
+    layer = TextVectorization(
+        vocabulary=list(vocabulary), standardize=None, split="whitespace", ragged=True
+    )
+    return [
+        np.asarray(ids, dtype=np.int32)
+        for ids in layer(np.asarray(list(standardized), dtype=object)).to_list()
+    ]
+
+
 def encode(standardized: Sequence[str], vocabulary: Sequence[str], maxlen: int) -> np.ndarray:
     """Token ids, the **last** `maxlen` of each text, padded with 0 at the front: (texts, maxlen) int32."""
-    from keras.layers import TextVectorization
     from keras.utils import pad_sequences
 
     if not len(standardized):
         return np.zeros((0, maxlen), dtype=np.int32)
-    layer = TextVectorization(
-        vocabulary=list(vocabulary), standardize=None, split="whitespace", ragged=True
-    )
-    ids = layer(np.asarray(list(standardized), dtype=object)).to_list()
+    ids = token_ids(standardized, vocabulary)
     return pad_sequences(ids, maxlen=maxlen, padding="pre", truncating="pre", dtype="int32")
+
+
+def language_model_pieces(
+    texts: Sequence[np.ndarray], seq_length: int, output_words: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' token ids, one after another, cut into pieces of `seq_length` words, and each
+    word's next word as its target, words from `output_words` on as out-of-vocabulary (1): what a
+    language model learns from, truncated backpropagation through time being the cut."""
+    stream = np.concatenate(
+        [np.asarray(t, dtype=np.int32) for t in texts] or [np.zeros(0, np.int32)]
+    )
+    pieces = max(len(stream) - 1, 0) // seq_length
+    if pieces == 0:
+        raise ValueError(
+            f"the texts hold {len(stream)} words: too few for one piece of seq_length={seq_length}"
+        )
+    inputs = stream[: pieces * seq_length].reshape(pieces, seq_length)
+    targets = stream[1 : pieces * seq_length + 1].reshape(pieces, seq_length).copy()
+    targets[targets >= output_words] = OOV_ID
+    return inputs, targets
+
+
+def reading_order(pieces: int, epochs: float, seed: int) -> np.ndarray:
+    """The pieces in the order the language model reads them: `epochs` seeded shuffles one after
+    another, the last cut short for a fraction of a pass."""
+    rng = np.random.default_rng(seed)
+    passes = [rng.permutation(pieces) for _ in range(math.ceil(epochs))]
+    return np.concatenate(passes)[: max(1, round(epochs * pieces))]

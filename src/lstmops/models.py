@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keras
 
-from lstmops.config import PricesTrain, SentimentTrain, Train
+from lstmops.config import PricesTrain, SentimentPretrain, SentimentTrain, Train
 
 MEMBERS = "members"  # the layer that puts the members' outputs side by side while training
 
@@ -106,6 +106,34 @@ def _sentiment_member(
         if params.dropout:  # on what the next layer sees: for the top one, after pooling
             x = keras.layers.Dropout(params.dropout)(x)
     return keras.layers.Dense(1, activation="sigmoid", dtype="float32")(x)
+
+
+def language_model(params: SentimentPretrain) -> keras.Model:
+    """The pretrain stage's model: Embedding -> LSTM -> Dense over the `output_words` most frequent
+    words, predicting each next word (cross-entropy on logits, Adam). Its embedding and LSTM have
+    the shapes a pretrained classifier's have, which `start_from` copies."""
+    inputs = keras.Input(shape=(params.seq_length,), dtype="int32")
+    x = keras.layers.Embedding(params.num_words, params.embedding_dim)(inputs)
+    x = keras.layers.LSTM(params.units, return_sequences=True)(x)
+    logits = keras.layers.Dense(params.output_words, dtype="float32")(x)
+    model = keras.Model(inputs, logits, name="language_model")
+    model.compile(
+        optimizer=keras.optimizers.Adam(params.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+def start_from(model: keras.Model, language_model: keras.Model) -> None:
+    """Set every Embedding and LSTM of `model` (each member's) to the language model's weights."""
+    pretrained = {
+        kind: next(layer for layer in language_model.layers if isinstance(layer, kind))
+        for kind in (keras.layers.Embedding, keras.layers.LSTM)
+    }
+    for layer in model.layers:
+        for kind, source in pretrained.items():
+            if type(layer) is kind:
+                layer.set_weights(source.get_weights())
 
 
 def cudnn_eligible(model: keras.Model) -> bool:

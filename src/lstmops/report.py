@@ -17,6 +17,7 @@ COLUMNS = (
     "wf_ratio",  # the walk-forward folds' RMSE ratio (price series)
     "epochs",
     "train_s",
+    "pretrain_s",  # the language model the run started from (its time counted once, in its run)
     "run",
 )
 
@@ -25,6 +26,7 @@ def latest_rows(dataset: Dataset, runs: list) -> list[dict]:
     """One row per preset: its newest run that has test metrics (runs come newest first)."""
     model_key, baseline_key, metric = tasks.of(dataset).REPORT
     rows: dict[str, dict] = {}
+    seconds = {run.info.run_id: run.data.metrics.get("pretrain_seconds") for run in runs}
     for run in runs:
         m = run.data.metrics
         preset = run.data.params.get("preset", "-")
@@ -42,6 +44,7 @@ def latest_rows(dataset: Dataset, runs: list) -> list[dict]:
             "wf_ratio": m.get("walk_forward.rmse_ratio", "-"),
             "epochs": int(m.get("epochs_run", 0)) or run.data.params.get("train.epochs", "?"),
             "train_s": m.get("train_seconds", float("nan")),
+            "pretrain_s": seconds.get(run.data.tags.get("pretrained_from")) or "-",
             "run": run.info.run_id[:8],
         }
     return list(rows.values())

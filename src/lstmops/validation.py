@@ -134,6 +134,22 @@ def review_expectations(
     return suite
 
 
+def unsup_expectations(rows: int | None) -> list[gxe.Expectation]:
+    """The unlabelled texts: the same columns, texts present, ids unique, no labels (a labelled
+    review there would be unused, or, worse, a test review in the wrong place); `rows` exactly, when
+    given (any number, none included, otherwise: a source need not have any)."""
+    suite: list[gxe.Expectation] = [
+        gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text"])
+    ]
+    if rows is not None:
+        suite.append(gxe.ExpectTableRowCountToEqual(value=rows))
+    suite.append(gxe.ExpectColumnValuesToBeNull(column="label"))
+    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="text"))
+    suite.append(gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=r"^\s*$"))
+    suite.append(gxe.ExpectColumnValuesToBeUnique(column="id"))
+    return suite
+
+
 def _plain(value: object) -> object:
     """numpy scalars, nested lists and infinities -> plain Python and strict JSON, for messages."""
     if isinstance(value, list | tuple):

@@ -9,8 +9,13 @@ import pandas as pd
 import pytest
 
 from lstmops.config import LstmopsError
-from lstmops.data.reviews import read_archive, read_table
-from lstmops.validation import failure_message, review_expectations, run_suite
+from lstmops.data.reviews import SPLITS, UNSUP, read_archive, read_table
+from lstmops.validation import (
+    failure_message,
+    review_expectations,
+    run_suite,
+    unsup_expectations,
+)
 
 from ..conftest import IMDB_ARCHIVE
 
@@ -32,22 +37,24 @@ def _good_members() -> dict[str, bytes]:
         for i in range(2):
             members[f"aclImdb/{split}/neg/{i}_{2 + i}.txt"] = b"A dull, tiresome film.<br />Avoid."
             members[f"aclImdb/{split}/pos/{i}_{8 + i}.txt"] = b"A wonderful film. Loved it!"
-    members["aclImdb/train/unsup/0_0.txt"] = b"not labelled, not read"
+    members["aclImdb/train/unsup/0_0.txt"] = b"Not labelled: for pretraining."
+    members["aclImdb/train/unsup/1_0.txt"] = b"Another one."
     members["aclImdb/README"] = b"readme"
     return members
 
 
 def _failures(tables) -> str:
     checks = []
-    for split, table in tables.items():
-        checks += run_suite(table, review_expectations(ROWS, 0.05, ratings=True), split)
+    for split in SPLITS:
+        checks += run_suite(tables[split], review_expectations(ROWS, 0.05, ratings=True), split)
     assert not all(c.success for c in checks), "validation should have failed"
     return failure_message("imdb", checks)
 
 
 def test_small_good_archive_reads_and_passes(tmp_path):
     tables = read_archive(_archive(tmp_path / "a.tar.gz", _good_members()))
-    for split, table in tables.items():
+    for split in SPLITS:
+        table = tables[split]
         assert list(table.columns) == ["id", "rating", "label", "text"]
         assert len(table) == ROWS and sorted(table["label"]) == [0, 0, 1, 1]
         checks = run_suite(table, review_expectations(ROWS, 0.05, ratings=True), split)
@@ -100,7 +107,12 @@ def test_truncated_or_corrupt_archive_is_a_clear_error(tmp_path, cut):
 
 def test_real_archive_slice_is_balanced_and_valid(mirror):
     tables = read_archive(IMDB_ARCHIVE, max_rows_per_split=200)
-    for split, table in tables.items():
+    unsup = tables[UNSUP]
+    assert unsup["id"].tolist() == list(range(200))  # the lowest ids, unlabelled, unrated
+    assert unsup["label"].isna().all() and unsup["rating"].isna().all()
+    assert all(c.success for c in run_suite(unsup, unsup_expectations(200), UNSUP))
+    for split in SPLITS:
+        table = tables[split]
         assert len(table) == 200 and table["label"].sum() == 100
         assert table.groupby("label")["id"].max().tolist() == [
             99,
@@ -119,8 +131,8 @@ def test_a_folder_laid_out_like_the_archive_reads_the_same(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     folder = read_archive(tmp_path / "folder")
-    for split in ("train", "test"):
-        assert folder[split].equals(archive[split])
+    for name in (*SPLITS, UNSUP):
+        assert folder[name].equals(archive[name])
 
 
 def _reviews_table(n: int = 40) -> pd.DataFrame:
@@ -143,8 +155,8 @@ def test_a_table_without_split_gets_a_seeded_stratified_test_share(tmp_path, kin
     assert read_table(path, kind, None, 0.25, 42)["test"].equals(tables["test"])  # seeded
     checks = [
         c
-        for split, t in tables.items()
-        for c in run_suite(t, review_expectations(None, 0.05, ratings=False), split)
+        for split in SPLITS
+        for c in run_suite(tables[split], review_expectations(None, 0.05, ratings=False), split)
     ]
     assert all(c.success for c in checks), [c.describe() for c in checks if not c.success]
 
@@ -157,3 +169,39 @@ def test_a_split_column_is_kept_and_a_missing_column_is_named(tmp_path):
     table.drop(columns="Label").to_csv(tmp_path / "r.csv", index=False)
     with pytest.raises(LstmopsError, match="no label column"):
         read_table(tmp_path / "r.csv", "csv", None, 0.5, 0)
+
+
+def test_unlabelled_reviews_are_a_third_table_never_mixed_with_test(tmp_path):
+    tables = read_archive(_archive(tmp_path / "a.tar.gz", _good_members()))
+    unsup = tables[UNSUP]
+    assert unsup["text"].tolist() == ["Not labelled: for pretraining.", "Another one."]
+    assert unsup["label"].isna().all() and unsup["rating"].isna().all()
+    assert all(c.success for c in run_suite(unsup, unsup_expectations(2), UNSUP))
+    assert not set(unsup["text"]) & set(tables["test"]["text"])
+
+
+def test_unlabelled_table_expectations_catch_labels_blanks_and_repeats(tmp_path):
+    unsup = read_archive(_archive(tmp_path / "a.tar.gz", _good_members()))[UNSUP]
+    bad = unsup.assign(label=pd.array([1, None], "Int64"), text=["  ", "x"], id=[3, 3])
+    failed = {
+        c.expectation for c in run_suite(bad, unsup_expectations(None), UNSUP) if not c.success
+    }
+    assert failed == {
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_values_to_be_unique",
+    }
+    count = run_suite(unsup, unsup_expectations(5), UNSUP)
+    assert [c.detail for c in count if not c.success] == ["observed 2"]
+
+
+def test_a_table_may_hold_unlabelled_texts_and_without_any_has_an_empty_third_table(tmp_path):
+    table = _reviews_table(8).assign(split=["train"] * 4 + ["test"] * 2 + ["unsup"] * 2)
+    table.to_csv(tmp_path / "r.csv", index=False)
+    tables = read_table(tmp_path / "r.csv", "csv", None, 0.5, 0)
+    assert [len(tables[n]) for n in ("train", "test", UNSUP)] == [4, 2, 2]
+    assert tables[UNSUP]["label"].isna().all()  # the given labels are not kept
+    _reviews_table(8).to_csv(tmp_path / "r.csv", index=False)
+    empty = read_table(tmp_path / "r.csv", "csv", None, 0.5, 0)[UNSUP]
+    assert len(empty) == 0
+    assert all(c.success for c in run_suite(empty, unsup_expectations(None), UNSUP))

@@ -24,13 +24,16 @@ from .workdir import run as _run
 
 pytestmark = pytest.mark.e2e
 TICKER = "FB"
-IMDB_ROWS = 5000  # per split
+IMDB_ROWS = 5000  # per split, and unlabelled
+PRETRAIN_EPOCHS = 0.25
 
 
 def _slice(params: dict) -> None:
     """imdb cut to a slice, and one short packaged series beside the lecture's file."""
     params["sentiment"]["ingest"]["max_rows_per_split"] = IMDB_ROWS
     params["datasets"]["sentiment"]["imdb"]["validate"]["rows_per_split"] = IMDB_ROWS
+    params["datasets"]["sentiment"]["imdb"]["validate"]["unsup_rows"] = IMDB_ROWS
+    params["sentiment"]["pretrain"]["epochs"] = PRETRAIN_EPOCHS
     prices = params["datasets"]["prices"]
     params["datasets"]["prices"] = {
         "stock": prices["stock"],
@@ -59,10 +62,12 @@ def mlflow_client(project):
     mlflow.set_tracking_uri(None)
 
 
-def _runs(client, dataset: str):
+def _runs(client, dataset: str, stage: str = "train"):
+    """The dataset's runs of `stage` (train, or pretrain), oldest first."""
     experiment = client.get_experiment_by_name(f"lstmops-{dataset}")
     assert experiment is not None, f"no MLflow experiment for {dataset}"
-    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+    runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+    return [run for run in runs if run.data.tags.get("stage", "train") == stage]
 
 
 def test_metrics_files(project):
@@ -343,6 +348,7 @@ def test_forced_rerun_gives_identical_metrics(project, env):
             "plots/imdb",
             "models/stock/model.keras",
             "models/imdb/model.keras",
+            "models/imdb_pretrain/model.keras",
         )
     }
     _run(
@@ -362,6 +368,54 @@ def test_forced_rerun_gives_identical_metrics(project, env):
         assert (project / f"metrics/{ds}.json").read_text() == text, f"{ds} metrics changed"
     for path, digest in outputs.items():  # no clock or memory address inside the outputs
         assert _digest(project / path) == digest, f"{path} changed"
+
+
+def test_a_pretrained_preset_reuses_the_language_model(project, env, mlflow_client):
+    """`dvc exp run -S sentiment.preset=pretrained`: the classifier starts from the pretrain
+    stage's language model, which DVC does not train again (no preset sets it), and its run says so."""
+    pretrain_runs = len(_runs(mlflow_client, "imdb", "pretrain"))
+    run_id = json.loads((project / "models/imdb_pretrain/run.json").read_text())["run_id"]
+    pretrain = mlflow_client.get_run(run_id)
+    assert pretrain.info.run_name == f"imdb-pretrain-{run_id[:8]}"
+    assert pretrain.data.tags["stage"] == "pretrain"
+    history = mlflow_client.get_metric_history(run_id, "words_per_second")
+    assert len(history) > 1 and all(m.value > 0 for m in history)
+    assert pretrain.data.metrics["pretrain_seconds"] > 0
+    words = pretrain.data.params["words"]  # the slice's training and unlabelled texts
+    assert int(pretrain.data.metrics["words_read"]) == pytest.approx(
+        PRETRAIN_EPOCHS * int(words), rel=0.01
+    )
+    before = len(_runs(mlflow_client, "imdb"))
+    out = _run(
+        [
+            "dvc",
+            "exp",
+            "run",
+            "--temp",
+            "-S",
+            "sentiment.preset=pretrained",
+            "-S",
+            "presets.sentiment.pretrained.train.epochs=1",
+            "sentiment-evaluate@imdb",
+        ],
+        project,
+        env,
+        timeout=1200,
+    ).stdout
+    assert "Running stage 'sentiment-pretrain@imdb'" not in out
+    assert "Running stage 'sentiment-train@imdb'" in out
+    assert len(_runs(mlflow_client, "imdb", "pretrain")) == pretrain_runs
+    runs = _runs(mlflow_client, "imdb")
+    assert len(runs) == before + 1
+    latest = runs[-1]
+    assert latest.data.tags["pretrained_from"] == run_id
+    assert latest.data.params["preprocess.pretrained"] == "True"
+    assert (
+        latest.data.tags["preset"] == "pretrained" and "test.model.accuracy" in latest.data.metrics
+    )
+    rows = _run([sys.executable, "-m", "lstmops", "report"], project, env).stdout.splitlines()
+    row = next(line for line in rows if line.startswith("imdb") and " pretrained " in line)
+    assert f"{pretrain.data.metrics['pretrain_seconds']:.4g}" in row
 
 
 def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):
@@ -462,20 +516,29 @@ def test_make_plots_page_renders_every_chart_offline(project, env, tmp_path):
 
 def test_report_compares_the_latest_runs_from_mlflow(project, env, mlflow_client):
     out = _run([sys.executable, "-m", "lstmops", "report"], project, env).stdout
-    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    header, *lines = out.splitlines()
+    # the columns after `metric` (whose text has spaces), read from the right
+    rows = {
+        line.split()[0]: dict(zip(reversed(header.split()), reversed(line.split()), strict=False))
+        for line in lines
+        if " lecture " in line
+    }
     assert set(rows) == {"stock", "imdb", TICKER}
     imdb = json.loads((project / "metrics/imdb.json").read_text())
-    assert float(rows["imdb"][-9]) == pytest.approx(imdb["model"]["accuracy"], abs=1e-3)
-    assert float(rows["imdb"][-6]) == pytest.approx(imdb["linear_accuracy_ratio"], rel=1e-3)
-    assert rows["imdb"][-4] == rows["imdb"][-5] == "-"  # no walk-forward or DM test for reviews
-    model, baseline, ratio = (float(v) for v in rows["stock"][-9:-6])
+    assert float(rows["imdb"]["model"]) == pytest.approx(imdb["model"]["accuracy"], abs=1e-3)
+    assert float(rows["imdb"]["linear_ratio"]) == pytest.approx(
+        imdb["linear_accuracy_ratio"], rel=1e-3
+    )
+    # no walk-forward or DM test for reviews, no language model for the lecture's
+    assert rows["imdb"]["wf_ratio"] == rows["imdb"]["dm_p"] == rows["imdb"]["pretrain_s"] == "-"
+    model, baseline, ratio = (float(rows["stock"][c]) for c in ("model", "baseline", "ratio"))
     assert ratio == pytest.approx(model / baseline, rel=1e-3)
     runs = {run.info.run_id[:8]: run for run in _runs(mlflow_client, "stock")}
-    logged = runs[rows["stock"][-1]].data.metrics["test.diebold_mariano.p_value"]
-    assert float(rows["stock"][-5]) == pytest.approx(logged, rel=1e-3)
+    logged = runs[rows["stock"]["run"]].data.metrics["test.diebold_mariano.p_value"]
+    assert float(rows["stock"]["dm_p"]) == pytest.approx(logged, rel=1e-3)
     # the ticker's latest run went through walkforward (the queued stock runs above stopped at evaluate)
     wf = json.loads((project / f"metrics/{TICKER}_walkforward.json").read_text())
-    assert float(rows[TICKER][-4]) == pytest.approx(wf["rmse_ratio"], rel=1e-3)
+    assert float(rows[TICKER]["wf_ratio"]) == pytest.approx(wf["rmse_ratio"], rel=1e-3)
 
 
 @pytest.fixture(scope="module")

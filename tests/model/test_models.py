@@ -191,3 +191,24 @@ def test_ensemble_survives_save_and_load(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     np.testing.assert_allclose(loaded.predict(ids, verbose=0)[:, 0], expected, rtol=1e-5)
     assert models.cudnn_eligible(model)
+
+
+def test_a_pretrained_classifier_starts_from_the_language_models_weights():
+    from lstmops.config import SentimentPretrain
+
+    lm_params = SentimentPretrain(num_words=50, output_words=20, embedding_dim=8, units=6)
+    training.seed_everything(1)
+    language_model = models.language_model(lm_params)
+    x = np.random.default_rng(0).integers(2, 50, size=(64, lm_params.seq_length))
+    language_model.fit(x, np.minimum(x, 19), epochs=1, verbose=0)  # no longer its initial weights
+    assert language_model.output_shape == (None, lm_params.seq_length, 20)
+    params = SentimentTrain(embedding_dim=8, units=6, pooling="max_mean", members=2)
+    classifier = models.sentiment_model(50, 30, params)
+    models.start_from(classifier, language_model)
+    embeddings = [lr for lr in classifier.layers if lr.__class__.__name__ == "Embedding"]
+    lstms = [lr for lr in classifier.layers if lr.__class__.__name__ == "LSTM"]
+    assert len(embeddings) == len(lstms) == 2  # each member's
+    for layer in embeddings + lstms:
+        source = _layer(language_model, layer.__class__.__name__)
+        for a, b in zip(layer.get_weights(), source.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)

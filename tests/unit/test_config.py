@@ -197,3 +197,33 @@ def test_unknown_prices_preset_is_named(raw):
     raw["prices"]["preset"] = "oracle"
     with pytest.raises(LstmopsError, match="prices.preset .* is 'oracle'"):
         parse_params(raw)
+
+
+def test_a_pretrained_classifier_must_have_the_language_models_shapes(raw):
+    raw["presets"]["sentiment"]["mine"] = {
+        "preprocess": {"pretrained": True, "num_words": 20000},
+        "train": {"units": 64, "bidirectional": True},
+    }
+    raw["sentiment"]["preset"] = "mine"
+    raw["sentiment"]["pretrain"]["epochs"] = 1
+    with pytest.raises(LstmopsError) as err:
+        parse_params(raw)
+    assert "train.units is 64, the language model's 128" in str(err.value)
+    assert "train.bidirectional is True, the language model's False" in str(err.value)
+    assert "preprocess.num_words" not in str(err.value)  # that one agrees
+    assert "pretrain.epochs" not in str(err.value)
+    raw["presets"]["sentiment"]["mine"]["train"] = {}
+    raw["sentiment"]["pretrain"]["epochs"] = 0
+    with pytest.raises(LstmopsError, match="pretrain.epochs is 0: there is no language model"):
+        parse_params(raw)
+
+
+def test_the_language_model_is_shared_by_every_preset_not_set_by_one(raw):
+    raw["presets"]["sentiment"]["mine"] = {"pretrain": {"epochs": 3}}
+    raw["sentiment"]["preset"] = "mine"
+    with pytest.raises(LstmopsError, match="may only set preprocess and train"):
+        parse_params(raw)
+    raw["datasets"]["sentiment"]["imdb"]["pretrain"] = {"output_words": 30000}
+    raw["sentiment"]["preset"] = "lecture"
+    with pytest.raises(LstmopsError, match="output_words must not exceed num_words"):
+        parse_params(raw)

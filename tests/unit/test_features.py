@@ -169,3 +169,21 @@ def test_encode_keeps_last_tokens_and_pads_in_front():
         ],
     )
     assert encoded.dtype == np.int32
+
+
+def test_language_model_pieces_target_the_next_word_and_cap_what_is_predicted():
+    texts = [np.array([2, 3, 4]), np.array([5, 9, 2, 6, 7])]  # one stream: 2 3 4 5 9 2 6 7
+    x, y = f.language_model_pieces(texts, seq_length=3, output_words=8)
+    assert x.tolist() == [[2, 3, 4], [5, 9, 2]]  # 7 words left after the first: two pieces of 3
+    assert y.tolist() == [[3, 4, 5], [1, 2, 6]]  # 9 is not among the 8 predicted: out of vocabulary
+    with pytest.raises(ValueError, match="too few"):
+        f.language_model_pieces([np.array([2, 3])], seq_length=3, output_words=8)
+
+
+def test_reading_order_is_seeded_whole_passes_then_a_part():
+    order = f.reading_order(10, epochs=2.5, seed=1)
+    assert len(order) == 25
+    assert sorted(order[:10]) == sorted(order[10:20]) == list(range(10))  # each pass reads all
+    assert len(set(order[20:])) == 5 and order[:10].tolist() != order[10:20].tolist()
+    assert order.tolist() == f.reading_order(10, 2.5, seed=1).tolist()
+    assert len(f.reading_order(10, epochs=0.01, seed=1)) == 1  # at least one piece

@@ -9,7 +9,7 @@ IMDB = Dataset("imdb", "sentiment", Source(path="data/external/r.csv"), Sentimen
 IBM = Dataset("IBM", "prices", Source(package="bokeh-sampledata", ticker="IBM"), PricesSettings())
 
 
-def _run(run_id, preset, accuracy, epochs_run=None):
+def _run(run_id, preset, accuracy, epochs_run=None, tags=None):
     metrics = {
         "test.model.accuracy": accuracy,
         "test.majority_class.accuracy": 0.5,
@@ -19,7 +19,8 @@ def _run(run_id, preset, accuracy, epochs_run=None):
         metrics["epochs_run"] = float(epochs_run)
     params = {"preset": preset, "train.epochs": "8"}
     return SimpleNamespace(
-        info=SimpleNamespace(run_id=run_id), data=SimpleNamespace(metrics=metrics, params=params)
+        info=SimpleNamespace(run_id=run_id),
+        data=SimpleNamespace(metrics=metrics, params=params, tags=tags or {}),
     )
 
 
@@ -36,6 +37,18 @@ def test_newest_run_of_each_preset_with_its_ratio():
     ]
     assert rows[0]["ratio"] == 0.86 / 0.5 and rows[0]["epochs"] == 4
     assert rows[1]["epochs"] == "8"  # runs from before epochs_run was logged: the param
+
+
+def test_a_pretrained_run_shows_its_language_models_time():
+    pretrain = SimpleNamespace(
+        info=SimpleNamespace(run_id="lm123456"),
+        data=SimpleNamespace(metrics={"pretrain_seconds": 431.5}, params={}, tags={}),
+    )
+    runs = [_run("best1", "best", 0.9, tags={"pretrained_from": "lm123456"}), pretrain]
+    runs.append(_run("lecture1", "lecture", 0.82))
+    rows = {row["preset"]: row for row in latest_rows(IMDB, runs)}
+    assert set(rows) == {"best", "lecture"}  # the pretrain run has no row of its own
+    assert (rows["best"]["pretrain_s"], rows["lecture"]["pretrain_s"]) == (431.5, "-")
 
 
 def test_runs_without_test_metrics_are_skipped_and_table_has_a_header():
@@ -57,6 +70,7 @@ def test_price_series_rows_carry_the_walk_forward_ratio():
                 "walk_forward.rmse_ratio": 0.99,
             },
             params={"preset": "returns", "train.epochs": "100"},
+            tags={},
         ),
     )
     (row,) = latest_rows(IBM, [run])  # every price series is compared like the stock dataset

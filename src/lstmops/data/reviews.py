@@ -2,7 +2,9 @@
 unpacking) or from a folder laid out like it, or a CSV / Parquet table of `text` and `label`.
 
 Every reader gives one table per split (train, test) of id, rating (missing where the source has
-none), label (0 negative, 1 positive) and text.
+none), label (0 negative, 1 positive) and text, and a third table, unsup, of unlabelled texts (the
+archive's 50,000 train/unsup reviews; a table's rows whose split is `unsup`): they are for
+pretraining only, never mixed with the labelled splits.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -18,78 +20,87 @@ from tqdm import tqdm
 
 from lstmops.config import LstmopsError
 
-SPLITS = ("train", "test")
+SPLITS = ("train", "test")  # the labelled splits
+UNSUP = "unsup"  # the unlabelled texts
+TABLES = (*SPLITS, UNSUP)
 LABELS = {"neg": 0, "pos": 1}
 COLUMNS = ("id", "rating", "label", "text")
 # aclImdb/<split>/<pos|neg>/<id>_<rating>.txt; a name without a rating is kept (rating missing) so
-# that validation can name it rather than the file silently vanishing.
-_MEMBER = re.compile(r"^(?:aclImdb/)?(train|test)/(pos|neg)/(\d+)(?:_(\d+))?\.txt$")
+# that validation can name it rather than the file silently vanishing. aclImdb/train/unsup/<id>_0.txt
+# are the unlabelled reviews (0: no rating).
+_MEMBER = re.compile(
+    r"^(?:aclImdb/)?(?:(train|test)/(pos|neg)|train/(unsup))/(\d+)(?:_(\d+))?\.txt$"
+)
 
 
 def split_file(split: str) -> str:
     return f"{split}.parquet"
 
 
-def _reviews(archive: Path, keep_ids_below: int | None) -> Iterator[tuple[str, dict]]:
-    """Yield (split, row) for every labelled review in the archive, in archive order."""
+def _limit(table: str, max_rows_per_split: int | None) -> int | None:
+    """Ids kept below this in `table` when capped: half the cap for each label of a labelled split
+    (ids restart at 0 in each label's folder), the whole cap for the unlabelled texts."""
+    if max_rows_per_split is None:
+        return None
+    return max_rows_per_split if table == UNSUP else -(-max_rows_per_split // 2)
+
+
+def _row(name: str, read: Callable[[], bytes], max_rows: int | None) -> tuple[str, dict] | None:
+    """(table, row) for a review file called `name` (read only if it is kept), else None."""
+    match = _MEMBER.match(name)
+    if not match:
+        return None
+    split, label, unsup, review_id, rating = match.groups()
+    table = unsup or split
+    limit = _limit(table, max_rows)
+    if limit is not None and int(review_id) >= limit:
+        return None
+    return (
+        table,
+        {
+            "id": int(review_id),
+            "rating": int(rating) if rating and not unsup else None,
+            "label": None if unsup else LABELS[label],
+            # Non-UTF-8 bytes are replaced (U+FFFD), not rejected: one bad byte in 100,000 reviews
+            # should not stop the pipeline, and the rest of the review is still usable.
+            "text": read().decode("utf-8", errors="replace"),
+        },
+    )
+
+
+def _reviews(archive: Path, max_rows: int | None) -> Iterator[tuple[str, dict]]:
+    """Yield (table, row) for every review in the archive, in archive order."""
     with (
         tarfile.open(archive, mode="r:gz") as tar,
         tqdm(desc=f"read {archive.name}", unit=" files") as bar,
     ):
         for member in tar:
             bar.update()
-            match = _MEMBER.match(member.name)
-            if not match or not member.isfile():
-                continue
-            split, label, review_id, rating = match.groups()
-            if keep_ids_below is not None and int(review_id) >= keep_ids_below:
-                continue
-            raw = tar.extractfile(member).read()
-            yield (
-                split,
-                {
-                    "id": int(review_id),
-                    "rating": int(rating) if rating else None,
-                    "label": LABELS[label],
-                    # Non-UTF-8 bytes are replaced (U+FFFD), not rejected: one bad byte in 50,000
-                    # reviews should not stop the pipeline, and the rest of the review is still usable.
-                    "text": raw.decode("utf-8", errors="replace"),
-                },
-            )
+            if member.isfile():
+                found = _row(member.name, lambda m=member: tar.extractfile(m).read(), max_rows)
+                if found:
+                    yield found
 
 
-def _folder_reviews(folder: Path, keep_ids_below: int | None) -> Iterator[tuple[str, dict]]:
-    """Yield (split, row) for every review file of an aclImdb-style folder."""
+def _folder_reviews(folder: Path, max_rows: int | None) -> Iterator[tuple[str, dict]]:
+    """Yield (table, row) for every review file of an aclImdb-style folder."""
     for path in sorted(folder.rglob("*.txt")):
-        match = _MEMBER.match(path.relative_to(folder).as_posix())
-        if not match:
-            continue
-        split, label, review_id, rating = match.groups()
-        if keep_ids_below is not None and int(review_id) >= keep_ids_below:
-            continue
-        yield (
-            split,
-            {
-                "id": int(review_id),
-                "rating": int(rating) if rating else None,
-                "label": LABELS[label],
-                "text": path.read_bytes().decode("utf-8", errors="replace"),
-            },
-        )
+        found = _row(path.relative_to(folder).as_posix(), path.read_bytes, max_rows)
+        if found:
+            yield found
 
 
 def read_archive(archive: Path, max_rows_per_split: int | None = None) -> dict[str, pd.DataFrame]:
-    """Read the labelled train and test reviews of the .tar.gz (or of an aclImdb-style folder) into
-    one table per split, sorted by (label, id).
+    """Read the train, test and unsup reviews of the .tar.gz (or of an aclImdb-style folder) into
+    one table each, sorted by (label, id).
 
     `max_rows_per_split` keeps the reviews with the lowest ids, half of them of each label.
     """
-    keep_below = None if max_rows_per_split is None else -(-max_rows_per_split // 2)
-    rows: dict[str, list[dict]] = {split: [] for split in SPLITS}
+    rows: dict[str, list[dict]] = {table: [] for table in TABLES}
     reviews = _folder_reviews if archive.is_dir() else _reviews
     try:
-        for split, row in reviews(archive, keep_below):
-            rows[split].append(row)
+        for table, row in reviews(archive, max_rows_per_split):
+            rows[table].append(row)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
         raise LstmopsError(
             f"{archive} is not a readable .tar.gz archive ({err}): it is truncated or corrupt. "
@@ -99,28 +110,32 @@ def read_archive(archive: Path, max_rows_per_split: int | None = None) -> dict[s
         raise LstmopsError(
             f"{archive} holds no reviews laid out as train|test/pos|neg/<id>[_<rating>].txt."
         )
-    return _tables(rows, max_rows_per_split, keep_below)
+    return _tables(rows, max_rows_per_split)
 
 
-def _tables(
-    rows: dict[str, list[dict]], max_rows_per_split: int | None, keep_below: int | None
-) -> dict[str, pd.DataFrame]:
+def _tables(rows: dict[str, list[dict]], max_rows_per_split: int | None) -> dict[str, pd.DataFrame]:
     tables = {}
-    for split, split_rows in rows.items():
-        table = pd.DataFrame(split_rows, columns=list(COLUMNS)).astype({"rating": "Int64"})
+    for name, table_rows in rows.items():
+        table = pd.DataFrame(table_rows, columns=list(COLUMNS)).astype(
+            {"rating": "Int64", **({"label": "Int64"} if name == UNSUP else {})}
+        )
         table = table.sort_values(["label", "id"], kind="stable").reset_index(drop=True)
         if max_rows_per_split is not None:
-            table = table.groupby("label", group_keys=False).head(keep_below)
+            if name != UNSUP:
+                table = table.groupby("label", group_keys=False).head(
+                    _limit(name, max_rows_per_split)
+                )
             table = table.head(max_rows_per_split).reset_index(drop=True)
-        tables[split] = table
+        tables[name] = table
     return tables
 
 
 def read_table(
     path: Path, kind: str, max_rows_per_split: int | None, test_fraction: float, seed: int
 ) -> dict[str, pd.DataFrame]:
-    """A CSV or Parquet table of `text` and `label` (0/1), and optionally `split` (train/test) and
-    `id`; without `split`, a seeded stratified `test_fraction` of each label is the test split."""
+    """A CSV or Parquet table of `text` and `label` (0/1), and optionally `split` (train, test, or
+    unsup for unlabelled texts) and `id`; without `split`, a seeded stratified `test_fraction` of
+    each label is the test split."""
     try:
         table = (
             pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path, dtype={"text": str})
@@ -133,7 +148,7 @@ def read_table(
         raise LstmopsError(
             f"{path} has no {' or '.join(missing)} column (its columns: {', '.join(table.columns)}): "
             "a reviews table needs `text` and `label` (0 negative, 1 positive), and may have "
-            "`split` (train/test)."
+            "`split` (train, test, or unsup for unlabelled texts)."
         )
     if "id" not in table.columns:
         table["id"] = range(len(table))
@@ -143,18 +158,20 @@ def read_table(
         )
         table["split"] = "train"
         table.loc[test.index, "split"] = "test"
-    unknown = sorted(set(table["split"].astype(str)) - set(SPLITS))
+    unknown = sorted(set(table["split"].astype(str)) - set(TABLES))
     if unknown:
-        raise LstmopsError(f"{path}: split must be train or test, found {', '.join(unknown)}.")
+        raise LstmopsError(
+            f"{path}: split must be train, test or unsup, found {', '.join(unknown)}."
+        )
     table["rating"] = pd.array(
         table["rating"] if "rating" in table else [None] * len(table), "Int64"
     )
     table["text"] = table["text"].astype(object).where(table["text"].notna(), None)
     rows = {
-        split: table[table["split"] == split][list(COLUMNS)].to_dict("records") for split in SPLITS
+        name: table[table["split"] == name][list(COLUMNS)].to_dict("records") for name in TABLES
     }
-    keep_below = None if max_rows_per_split is None else -(-max_rows_per_split // 2)
-    return _tables(rows, max_rows_per_split, keep_below)
+    rows[UNSUP] = [{**row, "label": None} for row in rows[UNSUP]]  # a label there is unused
+    return _tables(rows, max_rows_per_split)
 
 
 def read_split(directory: Path, split: str) -> pd.DataFrame:

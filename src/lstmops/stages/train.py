@@ -105,7 +105,9 @@ def train(dataset: Dataset) -> None:
     resumed = read_json(backup / RUN_FILE) if (backup / RUN_FILE).is_file() else None
     tracking.use_store(dataset.name, description=task.DESCRIPTION.format(dataset=dataset.name))
     run_id = resumed["run_id"] if resumed else None
-    tags = tracking.run_tags(dataset.name, task=dataset.task, preset=section.preset)
+    tags = tracking.run_tags(
+        dataset.name, task=dataset.task, preset=section.preset, **task.lineage(dataset)
+    )
     with mlflow.start_run(run_id=run_id, tags=tags) as run:
         watchers = training.validation_callbacks(p, val_part)
         # A multi_worker run does not resume (its loop starts at epoch 1), so it saves no state.

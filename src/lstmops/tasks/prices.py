@@ -173,6 +173,11 @@ def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
     return models.price_model(x.shape[1], x.shape[2], p), fit_part, val_part
 
 
+def lineage(dataset: Dataset) -> dict[str, str]:
+    """Nothing trained before a price model."""
+    return {}
+
+
 def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
     """The saved model's RMSE in dollars on the validation slice (the end of the training period),
     which picks the champion; none without a slice."""

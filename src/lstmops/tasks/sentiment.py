@@ -22,6 +22,7 @@ NAME = "sentiment"
 STAGE_SETTINGS = {
     "ingest": ("ingest", "validate"),  # ingest validates before it replaces the raw data
     "validate": ("validate",),
+    "pretrain": ("pretrain",),  # not in presets: every preset that starts from it shares it
     "preprocess": ("preprocess",),
     "train": ("preprocess", "train"),
     "evaluate": (),
@@ -56,7 +57,8 @@ def _format(path: Path, given: str | None) -> str:
 
 
 def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
-    """One table per split (train, test) of id, rating, label and text."""
+    """One table per split (train, test) of id, rating, label and text, and one of unlabelled
+    texts (unsup)."""
     from lstmops.data.fetch import fetch
 
     path = fetch(dataset.source)
@@ -73,45 +75,63 @@ def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
 
 
 def write_raw(tables: dict[str, pd.DataFrame], out: Path) -> None:
-    for split, table in tables.items():
-        table.to_parquet(out / data.split_file(split), index=False)
+    for name, table in tables.items():
+        table.to_parquet(out / data.split_file(name), index=False)
 
 
 def read_raw(raw: Path, dataset: Dataset) -> dict[str, pd.DataFrame]:
-    return {split: data.read_split(raw, split) for split in data.SPLITS}
+    return {name: data.read_split(raw, name) for name in data.TABLES}
 
 
 def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
-    """Each split's expectations; ratings are checked against labels where the source has them."""
+    """Each table's expectations; ratings are checked against labels where the source has them."""
     from lstmops import validation as v
 
     p = dataset.settings.validate_
+
+    def expectations(name: str, table: pd.DataFrame) -> list:
+        if name == data.UNSUP:
+            return v.unsup_expectations(p.unsup_rows)
+        ratings = bool(table["rating"].notna().any())
+        return v.review_expectations(p.rows_per_split, p.balance_tolerance, ratings)
+
     return [
         result
-        for split, table in tables.items()
-        for result in v.run_suite(
-            table,
-            v.review_expectations(
-                p.rows_per_split, p.balance_tolerance, bool(table["rating"].notna().any())
-            ),
-            split,
-        )
+        for name, table in tables.items()
+        for result in v.run_suite(table, expectations(name, table), name)
     ]
+
+
+# --- pretrain -----------------------------------------------------------------------------------
+
+
+def pretraining_texts(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """What the language model reads: the training split's and the unlabelled texts, standardised
+    (never the test split's)."""
+    from lstmops import features as f
+
+    return f.standardize([*tables["train"]["text"], *tables[data.UNSUP]["text"]])
 
 
 # --- preprocess ---------------------------------------------------------------------------------
 
 
 def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> str:
-    """Standardised texts as the last `maxlen` token ids of a vocabulary fitted on train only."""
+    """Standardised texts as the last `maxlen` token ids of a vocabulary fitted on train only, or
+    of the language model's (fitted on the training and unlabelled texts) when pretrained."""
+    from lstmops import config as cfg
     from lstmops import evaluation as ev
     from lstmops import features as f
-    from lstmops.stages import ARRAYS
+    from lstmops.stages import ARRAYS, require
 
     p = dataset.settings.preprocess
     train, test = tables["train"], tables["test"]
     train_text, test_text = (f.standardize(t["text"].tolist()) for t in (train, test))
-    vocabulary = f.fit_vocabulary(train_text, p.num_words)  # fitted on the training split only
+    if p.pretrained:
+        lm = require(cfg.pretrain_dir(dataset.name) / VOCABULARY_FILE, "pretrain", dataset)
+        vocabulary = json.loads(lm.read_text(encoding="utf-8"))
+    else:
+        vocabulary = f.fit_vocabulary(train_text, p.num_words)  # the training split only
     y_train = train["label"].to_numpy(np.int32)
     # The linear baseline sees the whole texts (the model: the last maxlen tokens).
     linear, c = ev.linear_baseline(train_text, y_train, test_text)
@@ -136,13 +156,36 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
 def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
     """The model, and its training part and validation slice: a seeded share of the training
     split (texts have no time order)."""
+    import keras
+
     from lstmops import models, training
 
     s = dataset.settings
     x, y = arrays["x_train"], arrays["y_train"]
     fit_part, val_part = training.shuffled_split(x, y, s.train.validation_fraction, s.train.seed)
     model = models.sentiment_model(s.preprocess.num_words, s.preprocess.maxlen, s.train)
+    if s.preprocess.pretrained:
+        models.start_from(model, keras.saving.load_model(language_model(dataset)))
     return model, fit_part, val_part
+
+
+def language_model(dataset: Dataset) -> Path:
+    """The pretrain stage's saved language model."""
+    from lstmops import config as cfg
+    from lstmops.stages import MODEL_FILE, require
+
+    return require(cfg.pretrain_dir(dataset.name) / MODEL_FILE, "pretrain", dataset)
+
+
+def lineage(dataset: Dataset) -> dict[str, str]:
+    """Tags that tie a train run to the pretrain stage's run it started from, if it did."""
+    from lstmops import config as cfg
+    from lstmops.stages import RUN_FILE, require
+
+    if not dataset.settings.preprocess.pretrained:
+        return {}
+    run = require(cfg.pretrain_dir(dataset.name) / RUN_FILE, "pretrain", dataset)
+    return {"pretrained_from": json.loads(run.read_text(encoding="utf-8"))["run_id"]}
 
 
 def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
