@@ -90,8 +90,8 @@ def _out(path: str) -> dict:
 
 def _task_stage(task: str, stage: str) -> dict:
     """The foreach stage that runs `stage` for every dataset of `task`."""
-    stages = importlib.import_module(TASK_MODULES[task]).STAGES
-    sections = importlib.import_module(TASK_MODULES[task]).STAGE_SETTINGS[stage]
+    module = importlib.import_module(TASK_MODULES[task])
+    sections = module.STAGE_SETTINGS[stage]
     presets = [f"{task}.preset", f"presets.{task}"] if PRESET_SECTIONS & set(sections) else []
     params = [f"datasets.{task}.${{key}}", *presets, *(f"{task}.{s}" for s in sections)]
     inputs = {
@@ -107,8 +107,8 @@ def _task_stage(task: str, stage: str) -> dict:
             "models/${key}/run.json",
         ],
     }[stage]
-    if "pretrain" in stages and stage in ("preprocess", "train"):  # its vocabulary, its weights
-        inputs.append(PRETRAINED)
+    if "pretrain" in module.STAGES and stage in ("preprocess", "train"):
+        inputs.append(PRETRAINED)  # its vocabulary, its weights
     outs = {
         "ingest": {"outs": [_out("data/raw/${key}")]},
         "validate": {

@@ -122,14 +122,16 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     from lstmops import config as cfg
     from lstmops import evaluation as ev
     from lstmops import features as f
+    from lstmops.io import read_json
     from lstmops.stages import ARRAYS, require
 
     p = dataset.settings.preprocess
     train, test = tables["train"], tables["test"]
     train_text, test_text = (f.standardize(t["text"].tolist()) for t in (train, test))
     if p.pretrained:
-        lm = require(cfg.pretrain_dir(dataset.name) / VOCABULARY_FILE, "pretrain", dataset)
-        vocabulary = json.loads(lm.read_text(encoding="utf-8"))
+        vocabulary = read_json(
+            require(cfg.pretrain_dir(dataset.name) / VOCABULARY_FILE, "pretrain", dataset)
+        )
     else:
         vocabulary = f.fit_vocabulary(train_text, p.num_words)  # the training split only
     y_train = train["label"].to_numpy(np.int32)
@@ -180,12 +182,13 @@ def language_model(dataset: Dataset) -> Path:
 def lineage(dataset: Dataset) -> dict[str, str]:
     """Tags that tie a train run to the pretrain stage's run it started from, if it did."""
     from lstmops import config as cfg
+    from lstmops.io import read_json
     from lstmops.stages import RUN_FILE, require
 
     if not dataset.settings.preprocess.pretrained:
         return {}
     run = require(cfg.pretrain_dir(dataset.name) / RUN_FILE, "pretrain", dataset)
-    return {"pretrained_from": json.loads(run.read_text(encoding="utf-8"))["run_id"]}
+    return {"pretrained_from": read_json(run)["run_id"]}
 
 
 def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
