@@ -18,21 +18,44 @@ ifdef LSTMOPS_MIRROR
 export LSTMOPS_MIRROR := $(abspath $(LSTMOPS_MIRROR))
 endif
 
-.PHONY: setup system repro test lint format ui serve server server-stop push pull bench plots report ci clean help
+.PHONY: setup lock gpu-wheels system repro test lint format ui serve server server-stop push pull bench plots report ci clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
+LOCK   := requirements/$(TF).txt
+# `make lock` resolves pyproject.toml's ranges into exact versions for Linux x86-64, Python >= 3.11.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --fork-strategy fewest \
+	--no-header --annotation-style line --quiet
+
+$(STAMP): pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[$(TF),dev]"
+	$(PY) -m pip install -q -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-setup: $(STAMP)  ## create .venv and install the project (TF=gpu for the CUDA build)
+setup: $(STAMP)  ## create .venv and install the locked versions (requirements/$(TF).txt; TF=gpu for the CUDA build)
+
+lock: setup  ## re-resolve the dependencies: requirements/cpu.txt and gpu.txt (then `make setup`, `make repro`, commit)
+	$(UV_COMPILE) --extra cpu --extra dev -o requirements/cpu.txt $(LOCK_ARGS)
+	$(UV_COMPILE) --extra gpu --extra dev -o requirements/gpu.txt $(LOCK_ARGS)
 
 repro: setup  ## run the whole pipeline (both datasets) with DVC
+	$(PY) -m lstmops check
 	dvc repro
+
+# benchmarks/gpu.sh on the lent GPU machine: its image has JAX, NumPy, pandas, scikit-learn and PyYAML
+# but not these, and no package registry, so their locked wheels travel with the tree.
+GPU_PYTHON ?= 3.12
+GPU_WHEELS ?= build/gpu-wheels
+GPU_CARRY  := keras namex optree pydantic pydantic-core annotated-types typing-inspection typing-extensions
+gpu-wheels: setup  ## the wheels benchmarks/gpu.sh needs on the GPU machine (Python $(GPU_PYTHON)) into $(GPU_WHEELS)
+	rm -rf $(GPU_WHEELS)
+	$(PY) -m pip download -q --no-deps --only-binary=:all: --python-version $(GPU_PYTHON) \
+		--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+		-d $(GPU_WHEELS) $$(grep -E "^($$(echo $(GPU_CARRY) | tr ' ' '|'))==" $(LOCK) | cut -d' ' -f1)
+	@du -sh $(GPU_WHEELS)
 
 system:  ## the system packages the tests need (Debian's): PostgreSQL for the team tests, Chromium for the plots page
 	@missing=""; \

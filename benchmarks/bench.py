@@ -19,6 +19,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import lstmops  # noqa: E402, F401  (first: it pins TensorFlow's kernels, as in every stage)
+
+# isort: split
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 

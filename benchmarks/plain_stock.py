@@ -7,6 +7,9 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault(
+    "TF_ENABLE_ONEDNN_OPTS", "0"
+)  # the kernels the pipeline pins (lstmops/__init__)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

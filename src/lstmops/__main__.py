@@ -16,6 +16,7 @@ from lstmops.config import LECTURE_NETWORKS, PARAMS_FILE, LstmopsError, load_par
 # The commands besides the stages: (module, function, the arguments it takes).
 COMMANDS = {
     "report": ("lstmops.report", "report", ()),
+    "check": ("lstmops.config", "check", ()),
     "model-uri": ("lstmops.tracking", "champion_uri", ("dataset",)),
     "plots": ("lstmops.plots", "write", ()),
     "tracking-uri": ("lstmops.tracking", "tracking_uri", ()),
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the MLflow URI of a dataset's champion model (models:/lstmops-<dataset>@champion)",
     )
     uri.add_argument("dataset", help="a dataset that params.yaml declares")
+    stages.add_parser(
+        "check", help="validate params.yaml: every dataset's source and settings, names unique"
+    ).set_defaults(dataset="params.yaml")
     stages.add_parser(
         "report", help="print the latest run of each preset of each dataset, from MLflow"
     ).set_defaults(dataset="all")

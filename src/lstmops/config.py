@@ -452,15 +452,26 @@ def parse_params(raw: object, path: Path = Path(PARAMS_FILE)) -> Params:
             "datasets.sentiment) and the task sections prices and sentiment."
         )
     params = _check(Params, raw, "")
-    seen: set[str] = set()
-    for name in params.names():
-        if name in seen:
-            raise LstmopsError(
-                f"dataset {name!r} is declared twice: give each dataset its own name."
-            )
-        seen.add(name)
+    seen: dict[str, str] = {}
+    for task in TASKS:
+        for name in params.datasets.get(task) or {}:
+            if name in seen:
+                raise LstmopsError(
+                    f"dataset {name!r} is declared under both datasets.{seen[name]} and "
+                    f"datasets.{task}: its stages would write the same outputs. Give each dataset "
+                    "its own name."
+                )
+            seen[name] = task
+    for name in seen:
         params.dataset(name)
     return params
+
+
+def check(path: Path = Path(PARAMS_FILE)) -> str:
+    """Validate params.yaml as every stage will (`make repro` asks first: DVC's own error for a
+    name declared twice suggests the wrong fix); say what it declares."""
+    params = load_params(path)
+    return f"{path}: {len(params.names())} datasets ({', '.join(params.names())}), settings valid"
 
 
 def load_params(path: Path = Path(PARAMS_FILE)) -> Params:

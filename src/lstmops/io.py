@@ -49,3 +49,19 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def dvc_hash(folder: Path) -> str:
+    """DVC's md5 of a folder, as dvc.lock records it ('<md5>.dir'): the md5 of the sorted JSON list
+    of its files' md5s and relative paths. Computed here so a stage can name its inputs' version
+    without loading DVC."""
+    entries = [
+        {
+            "md5": hashlib.md5(f.read_bytes()).hexdigest(),
+            "relpath": f.relative_to(folder).as_posix(),
+        }
+        for f in folder.rglob("*")
+        if f.is_file()
+    ]
+    listing = json.dumps(sorted(entries, key=lambda e: e["relpath"]), sort_keys=True)
+    return hashlib.md5(listing.encode("utf-8")).hexdigest() + ".dir"

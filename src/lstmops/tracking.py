@@ -13,9 +13,11 @@ import os
 import subprocess
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 
 from lstmops.config import LstmopsError, workspace_root
+from lstmops.io import read_json
 
 STORE_DIR = "mlruns"
 EXPERIMENT_PREFIX = "lstmops"  # experiments and registered models: lstmops-<dataset>
@@ -128,6 +130,51 @@ def run_tags(dataset: str, **facts: str) -> dict[str, str]:
     if os.environ.get("DVC_EXP_NAME"):
         tags["dvc.exp_name"] = os.environ["DVC_EXP_NAME"]
     return tags
+
+
+def log_data(
+    name: str, digest: str, source: dict[str, str], parts: dict[str, tuple | None]
+) -> None:
+    """Log each part, (inputs, targets) by context (training, validation), as an MLflow dataset
+    input named <name>-<context> whose digest is DVC's hash of the data it came from, so the Runs
+    table's Dataset column tells runs on other data apart; `source` (data.fetch.describe: the URL
+    or file and its sha256, or the package and its version) becomes the input's tags."""
+    import mlflow
+    import mlflow.data
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+
+    where = source.get("source.url") or source.get("source.path")
+    if source.get("source.path"):
+        where = (workspace_root() / where).resolve().as_uri()
+    for context, part in parts.items():
+        if part is None:
+            continue
+        with warnings.catch_warnings():  # MLflow registers its local-file source twice
+            warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
+            data = mlflow.data.from_numpy(
+                part[0],
+                targets=part[1],
+                source=where or CodeDatasetSource(tags=source),
+                name=f"{name}-{context}",
+                digest=digest,
+            )
+        mlflow.log_input(data, context=context, tags=source)
+
+
+def end_killed(unfinished: Path) -> None:
+    """Mark the run recorded in `unfinished` KILLED if MLflow still has it RUNNING: its process was
+    killed before it could end it. The record is removed either way."""
+    if not unfinished.is_file():
+        return
+    import mlflow
+
+    run_id = read_json(unfinished)["run_id"]
+    client = mlflow.MlflowClient()
+    with contextlib.suppress(mlflow.exceptions.MlflowException):  # a run deleted meanwhile
+        if client.get_run(run_id).info.status == "RUNNING":
+            client.set_terminated(run_id, "KILLED")
+            print(f"MLflow run {run_id} was left running by a killed process: marked KILLED")
+    unfinished.unlink()
 
 
 def logged_steps(run_id: str) -> set[tuple[str, int]]:

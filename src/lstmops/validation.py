@@ -51,18 +51,21 @@ def _readable(value: object) -> str:
 
 
 MIN_PRICE_ROWS = 2  # one day-over-day step; whether a series is long enough for its windows and
-# test period depends on the settings, so preprocess checks that (features.split_windows)
+# test period depends on the settings: ingest and preprocess check that (features.split_windows)
 ORDER_COLUMN = "open_nearer_previous_close"
 MIN_ORDERLY_SHARE = 0.5  # the lecture file: 0.77; the same rows reversed in time: 0.23
 
 
-def price_expectations() -> list[gxe.Expectation]:
+def price_expectations(date: str | None = None) -> list[gxe.Expectation]:
+    """The price columns' values; `date`, the date column where the table has one, never null."""
     suite: list[gxe.Expectation] = []
     # The five price columns; a date and other columns (an Adj Close) may stand beside them.
     suite.append(
         gxe.ExpectTableColumnsToMatchSet(column_set=list(PRICE_COLUMNS), exact_match=False)
     )
     suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=MIN_PRICE_ROWS))
+    if date is not None:
+        suite.append(gxe.ExpectColumnValuesToNotBeNull(column=date))
     for column in PRICE_COLUMNS:
         suite.append(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
         suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
@@ -110,6 +113,8 @@ def review_expectations(
         suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=2))
     else:
         suite.append(gxe.ExpectTableRowCountToEqual(value=rows))
+    # Value-set and mean expectations skip nulls, so a blank label needs its own.
+    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="label"))
     suite.append(gxe.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1]))
     suite.append(
         gxe.ExpectColumnMeanToBeBetween(
@@ -130,6 +135,7 @@ def review_expectations(
                     condition_parser="pandas",
                 )
             )
+    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="id"))
     suite.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["label", "id"]))
     return suite
 
@@ -146,6 +152,7 @@ def unsup_expectations(rows: int | None) -> list[gxe.Expectation]:
     suite.append(gxe.ExpectColumnValuesToBeNull(column="label"))
     suite.append(gxe.ExpectColumnValuesToNotBeNull(column="text"))
     suite.append(gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=r"^\s*$"))
+    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="id"))
     suite.append(gxe.ExpectColumnValuesToBeUnique(column="id"))
     return suite
 

@@ -150,3 +150,14 @@ def test_empty_files_are_clear_errors(text, message):
 def test_other_delimiter_is_a_clear_error(stock_text):
     with pytest.raises(LstmopsError, match="delimiter"):
         parse_lecture(stock_text.replace(",", ";"))
+
+
+@pytest.mark.parametrize("column", ["Date", "Open", "High", "Low", "Close", "Volume"])
+def test_a_blank_in_a_required_column_is_named(stock_text, column):
+    table = parse_lecture(stock_text)
+    table.insert(0, "Date", pd.bdate_range("2014-03-27", periods=len(table)).strftime("%Y-%m-%d"))
+    table[column] = table[column].astype(object)
+    table.loc[[4, 9], column] = None
+    checks = run_suite(table, price_expectations("Date"), "stock")
+    message = failure_message("stock", checks)
+    assert f"expect_column_values_to_not_be_null(column={column}) — 2 unexpected" in message

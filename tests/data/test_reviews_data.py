@@ -205,3 +205,16 @@ def test_a_table_may_hold_unlabelled_texts_and_without_any_has_an_empty_third_ta
     empty = read_table(tmp_path / "r.csv", "csv", None, 0.5, 0)[UNSUP]
     assert len(empty) == 0
     assert all(c.success for c in run_suite(empty, unsup_expectations(None), UNSUP))
+
+
+@pytest.mark.parametrize("column", ["label", "text", "id", "rating"])
+def test_a_blank_in_a_required_column_is_named(tmp_path, column):
+    """Value-set and mean expectations skip nulls: each required column has a not-null of its own
+    (a blank label used to pass validation and fail inside scikit-learn in preprocess)."""
+    train = read_archive(_archive(tmp_path / "a.tar.gz", _good_members()))["train"]
+    train[column] = train[column].astype(object)
+    train.loc[1, column] = None
+    message = failure_message(
+        "imdb", run_suite(train, review_expectations(ROWS, 0.05, ratings=True), "train")
+    )
+    assert f"expect_column_values_to_not_be_null(column={column}) — 1 unexpected" in message

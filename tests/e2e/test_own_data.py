@@ -7,6 +7,7 @@ its forecast must be the lecture's to the last digit; the reviews come from the 
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from lstmops.config import PRICE_COLUMNS
 from lstmops.data.prices import parse_lecture
 from lstmops.data.reviews import read_archive
 
@@ -101,32 +103,62 @@ def _lecture_oldest_first() -> str:
     return "\r\n".join(lines[:2] + lines[2:][::-1])
 
 
+def _blank(column: str, rows: tuple[int, ...] = (3, 7)):
+    """An edit that empties `column` in `rows` of a CSV, as a spreadsheet leaves a blank cell."""
+
+    def edit(text: str) -> str:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        table.loc[list(rows), column] = ""
+        return table.to_csv(index=False)
+
+    return edit
+
+
+# A blank in each column a task requires stops in ingest, as do broken files.
+BROKEN = [
+    ("acme", lambda t: t.replace("2014-03-28", "2014-03-27", 1), {}, "have the same date 2014-03-27"),
+    ("acme", lambda t: t.replace(",Volume", ",Vol"), {}, "no Volume column"),
+    ("acme", lambda t: _lecture_oldest_first(), {"format": "lecture"}, "rows look reversed in time"),
+    ("acme", _blank("Date"), {}, "row 5 of the price file has the date ''"),
+    *[("acme", _blank(c), {}, f"expect_column_values_to_not_be_null(column={c}) — 2 unexpected") for c in PRICE_COLUMNS],
+    ("reviews", _blank("label"), {}, "expect_column_values_to_not_be_null(column=label) — 2 unexpected"),
+    ("reviews", _blank("text"), {}, "expect_column_values_to_not_be_null(column=text) — 2 unexpected"),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("edit", "source", "message"),
-    [
-        (lambda t: t.replace("2014-03-28", "2014-03-27", 1), {}, "have the same date 2014-03-27"),
-        (lambda t: t.replace(",Volume", ",Vol"), {}, "no Volume column"),
-        (lambda t: _lecture_oldest_first(), {"format": "lecture"}, "rows look reversed in time"),
+    ("dataset", "edit", "source", "message"),
+    BROKEN,
+    ids=[
+        "duplicated date",
+        "missing column",
+        "lecture format oldest first",
+        "blank date",
+        *[f"blank {c}" for c in PRICE_COLUMNS],
+        "blank labels",
+        "blank texts",
     ],
-    ids=["duplicated date", "missing column", "lecture format oldest first"],
 )
-def test_a_broken_file_fails_clearly_and_keeps_earlier_outputs(project, env, edit, source, message):
-    path, params = project / "data/external/acme.csv", project / "params.yaml"
-    original, original_params = path.read_text(), params.read_text()
-    outputs = {
-        p: p.read_bytes()
-        for p in (project / "metrics/acme.json", project / "data/raw/acme/prices.csv")
-    }
+def test_a_broken_file_fails_in_ingest_and_keeps_earlier_outputs(
+    project, env, dataset, edit, source, message
+):
+    task = "prices" if dataset == "acme" else "sentiment"
+    file = project / "data/external" / ("acme.csv" if dataset == "acme" else "reviews.csv")
+    params = project / "params.yaml"
+    original, original_params = file.read_text(), params.read_text()
+    outputs = [project / f"metrics/{dataset}.json", *(project / "data/raw" / dataset).iterdir()]
+    before = {p: p.read_bytes() for p in outputs}
     try:
-        path.write_text(edit(original))
+        file.write_text(edit(original))
         declared = yaml.safe_load(original_params)
-        declared["datasets"]["prices"]["acme"]["source"].update(source)
+        declared["datasets"][task][dataset]["source"].update(source)
         params.write_text(yaml.safe_dump(declared, sort_keys=False))
-        out = run_failing(["dvc", "repro", "prices-evaluate@acme"], project, env)
-        assert message in out and "Traceback" not in out
-        assert all(p.read_bytes() == data for p, data in outputs.items())
+        out = run_failing(["dvc", "repro", f"{task}-evaluate@{dataset}"], project, env)
+        assert message in out and "Traceback" not in out, out[-3000:]
+        assert f"{task}-preprocess@{dataset}" not in out  # stopped before preprocess
+        assert all(p.read_bytes() == data for p, data in before.items())
     finally:
-        path.write_text(original)
+        file.write_text(original)
         params.write_text(original_params)
 
 

@@ -160,11 +160,14 @@ def test_too_short_a_test_period_is_a_settings_error(stock, setting, value, rows
     assert "min_test_windows=30" in out.stderr and "source data" not in out.stderr
 
 
-def test_a_ten_row_series_is_refused_before_any_metric(stock):
+def test_a_ten_row_series_is_refused_in_ingest_and_keeps_the_good_raw_data(stock):
+    raw_before = _digest(stock.root / "data/raw/stock")
     stock.plant_stock("\r\n".join(LINES[:10]))  # 8 days: valid data, far too short to judge
-    stock.run("ingest", "stock", check=True)
-    out = stock.run("preprocess", "stock")
-    assert out.returncode == 1 and "8 rows" in out.stderr and "0 training and 1 test" in out.stderr
+    out = stock.run("ingest", "stock")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "8 rows" in out.stderr and "0 training and 1 test" in out.stderr  # preprocess's words
+    assert "data/raw/stock was not replaced" in out.stderr
+    assert _digest(stock.root / "data/raw/stock") == raw_before
 
 
 @pytest.mark.parametrize(

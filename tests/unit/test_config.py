@@ -114,7 +114,7 @@ def test_a_users_own_dataset_needs_only_its_source(raw):
 
 def test_names_are_unique_and_safe(raw):
     raw["datasets"]["sentiment"]["stock"] = {"source": {"path": "data/external/s.csv"}}
-    with pytest.raises(LstmopsError, match="declared twice"):
+    with pytest.raises(LstmopsError, match="under both datasets.prices and datasets.sentiment"):
         parse_params(raw)
     del raw["datasets"]["sentiment"]["stock"]
     raw["datasets"]["prices"]["my data"] = {"source": {"path": "data/external/s.csv"}}

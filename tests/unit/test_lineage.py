@@ -31,3 +31,21 @@ def test_each_task_stage_depends_on_its_task_module_and_not_the_others():
         assert f"src/lstmops/tasks/{other}.py" not in deps
     assert "src/lstmops/lecture.py" in stages["lecture-xor"]["deps"]
     assert not any("tasks/" in d for d in stages["lecture-xor"]["deps"])  # no task code at all
+
+
+def test_dvc_lock_holds_only_the_stages_dvc_yaml_has():
+    locked = set(yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"])
+    assert locked == set(pipeline.stage_names()), (
+        f"dvc.lock has stale stages {sorted(locked - set(pipeline.stage_names()))}: run "
+        "`python -m lstmops dvc-yaml`, which drops them"
+    )
+
+
+def test_writing_dvc_yaml_drops_the_stale_stages_from_dvc_lock(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # params.yaml declares the datasets
+    live = {name: {"cmd": f"python -m lstmops {name}"} for name in pipeline.stage_names()}
+    lock = {"schema": "2.0", "stages": {"stock-train": {"cmd": "old name"}, **live}}
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    assert "dropped 1 stale stages" in pipeline.write(tmp_path)
+    assert yaml.safe_load((tmp_path / "dvc.lock").read_text()) == {"schema": "2.0", "stages": live}
+    assert (tmp_path / "dvc.yaml").read_text() == pipeline.render()

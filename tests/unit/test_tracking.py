@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
 from lstmops import tracking
+from lstmops.io import dvc_hash, write_json
 
 
 def test_run_name_says_dataset_preset_experiment_and_run(monkeypatch):
@@ -82,3 +86,41 @@ def test_champion_uri_names_the_alias_or_says_what_to_do(store, monkeypatch, tmp
     assert tracking.champion_uri("stock") == "models:/lstmops-stock@champion"
     with pytest.raises(LstmopsError, match="no dataset 'nope' in params.yaml"):
         tracking.champion_uri("nope")
+
+
+def test_a_run_a_killed_process_left_running_is_marked_killed(store, tmp_path):
+    import mlflow
+
+    experiment = mlflow.get_experiment_by_name("lstmops-stock").experiment_id
+    left = store.create_run(experiment).info.run_id  # as a SIGKILLed pretrain leaves it: RUNNING
+    ended = store.create_run(experiment).info.run_id
+    store.set_terminated(ended, "FAILED")
+    for run_id in (left, ended):
+        unfinished = tmp_path / "checkpoints" / "run.json"
+        write_json(unfinished, {"run_id": run_id})
+        tracking.end_killed(unfinished)
+        assert not unfinished.exists()
+    assert store.get_run(left).info.status == "KILLED"
+    assert store.get_run(ended).info.status == "FAILED"  # an ended run keeps its status
+    tracking.end_killed(tmp_path / "nothing.json")  # no record: nothing to do
+
+
+def test_training_data_are_logged_as_inputs_named_by_their_dvc_hash(store, tmp_path):
+    import mlflow
+
+    folder = tmp_path / "processed"
+    folder.mkdir()
+    np.savez(folder / "arrays.npz", x=np.arange(6.0))
+    digest = dvc_hash(folder)
+    assert digest.endswith(".dir") and len(digest) == 36
+    source = {"source.url": "https://example.com/prices.csv", "source.sha256": "ab" * 32}
+    x, y = np.zeros((4, 7, 5), "float32"), np.zeros((4, 1))
+    with mlflow.start_run() as run:
+        tracking.log_data("stock", digest, source, {"training": (x, y), "validation": None})
+    (logged,) = store.get_run(run.info.run_id).inputs.dataset_inputs
+    assert (logged.dataset.name, logged.dataset.digest) == ("stock-training", digest)
+    assert json.loads(logged.dataset.source) == {"url": "https://example.com/prices.csv"}
+    tags = {t.key: t.value for t in logged.tags}
+    assert tags["mlflow.data.context"] == "training" and tags["source.sha256"] == "ab" * 32
+    (folder / "arrays.npz").write_bytes(b"other data")
+    assert dvc_hash(folder) != digest

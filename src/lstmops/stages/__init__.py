@@ -17,6 +17,7 @@ ARRAYS = "arrays.npz"
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.json"
 RUN_FILE = "run.json"
+CHECKPOINT_DIR = Path("checkpoints")  # state of unfinished runs (not a DVC output)
 
 
 def require(path: Path, stage: str, dataset: Dataset) -> Path:

@@ -12,8 +12,8 @@ import keras
 from lstmops import config as cfg
 from lstmops import tasks
 from lstmops.config import Dataset
-from lstmops.io import atomic_path
-from lstmops.stages import MODEL_FILE, RUN_FILE, flat, require
+from lstmops.io import atomic_path, write_json
+from lstmops.stages import CHECKPOINT_DIR, MODEL_FILE, RUN_FILE, flat, require
 
 PROGRESS_POINTS = 50  # loss and speed logged this many times over the run
 
@@ -69,7 +69,12 @@ def pretrain(dataset: Dataset) -> None:
         model = models.language_model(p)
         tracking.use_store(dataset.name, description=task.DESCRIPTION.format(dataset=dataset.name))
         tags = tracking.run_tags(dataset.name, task=dataset.task, stage="pretrain")
+        # A killed pretrain starts over (its minutes are cheaper than a resumable loop), but the run
+        # it left RUNNING in MLflow is marked KILLED first.
+        unfinished = CHECKPOINT_DIR / f"{dataset.name}_pretrain" / RUN_FILE
+        tracking.end_killed(unfinished)
         with mlflow.start_run(tags=tags) as run:
+            write_json(unfinished, {"run_id": run.info.run_id})
             mlflow.set_tag(
                 "mlflow.runName", tracking.run_name(dataset.name, "pretrain", run.info.run_id)
             )
@@ -107,6 +112,7 @@ def pretrain(dataset: Dataset) -> None:
             models.save(model, out / MODEL_FILE)
             (out / task.VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
+        unfinished.unlink()
         print(
             f"pretrain {dataset.name}: {words / progress.seconds:,.0f} words/s, "
             f"{progress.seconds / 60:.1f} min"

@@ -13,10 +13,17 @@ import numpy as np
 from lstmops import config as cfg
 from lstmops import tasks
 from lstmops.config import Dataset
-from lstmops.io import atomic_path, read_json, sha256_of, write_json
-from lstmops.stages import ARRAYS, HISTORY_FILE, MODEL_FILE, RUN_FILE, flat, load_arrays
+from lstmops.io import atomic_path, dvc_hash, read_json, sha256_of, write_json
+from lstmops.stages import (
+    ARRAYS,
+    CHECKPOINT_DIR,
+    HISTORY_FILE,
+    MODEL_FILE,
+    RUN_FILE,
+    flat,
+    load_arrays,
+)
 
-CHECKPOINT_DIR = Path("checkpoints")  # state of unfinished training runs (not a DVC output)
 STATE_FILE = "state.npz"
 SERVED_DIR = "served"  # models/<dataset>/served: the pyfunc model, as MLflow logs it
 # Timings go to MLflow only: DVC outputs must not change with the clock.
@@ -124,6 +131,12 @@ def train(dataset: Dataset) -> None:
             logged = section.model_dump(by_alias=True, exclude=NOT_TRAINING, mode="json")
             mlflow.log_params(flat(logged))
             mlflow.log_params({"task": dataset.task, **describe(dataset.source), **device})
+            tracking.log_data(
+                dataset.name,
+                dvc_hash(cfg.processed_dir(dataset.name)),
+                describe(dataset.source),
+                {"training": fit_part, "validation": val_part},
+            )
             mlflow.set_tags(
                 {
                     "device": device["device"],

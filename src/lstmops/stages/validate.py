@@ -6,7 +6,7 @@ raw data, so a bad source never overwrites good data (`publish` is shared).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lstmops import config as cfg
@@ -25,7 +25,7 @@ def publish(dataset: Dataset, checks: list, raw: Path, kept: str = "") -> None:
     report = v.report(checks, v.facts(describe(dataset.source), data))
     path = cfg.report_file(dataset.name)
     write_json(path, report)
-    run_time = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    run_time = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     with atomic_path(path.with_suffix(".html")) as tmp:
         tmp.write_text(v.render_html(dataset.name, report, run_time), encoding="utf-8")
     if not all(c.success for c in checks):

@@ -50,11 +50,17 @@ SCALING_FILE = "scaling.joblib"
 
 def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
     """The source as one time-ordered table, whatever its format."""
+    table = _parse_source(dataset)
+    long_enough(len(table), dataset)
+    return {dataset.name: table}
+
+
+def _parse_source(dataset: Dataset) -> pd.DataFrame:
     source = dataset.source
     if source.package is not None:
         from lstmops.data import tickers
 
-        return {dataset.name: tickers.read_ticker(source.ticker)}
+        return tickers.read_ticker(source.ticker)
     from lstmops.data.fetch import fetch, read_text
 
     path = fetch(source)
@@ -65,7 +71,18 @@ def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
             f"{', '.join(FORMATS)} (csv: a header row with a date column)."
         )
     text = read_text(path)
-    return {dataset.name: data.parse_lecture(text) if kind == "lecture" else data.parse_csv(text)}
+    return data.parse_lecture(text) if kind == "lecture" else data.parse_csv(text)
+
+
+def long_enough(n_rows: int, dataset: Dataset) -> None:
+    """An error, preprocess's, when the settings leave too few windows in a series of `n_rows`:
+    ingest asks before the series may replace the last good raw data, which the settings can use."""
+    from lstmops import features as f
+
+    try:
+        f.split_windows(n_rows, dataset.settings.preprocess)
+    except ValueError as err:
+        raise LstmopsError(f"prices.preprocess: {err}") from None
 
 
 def write_raw(tables: dict[str, pd.DataFrame], out: Path) -> None:
@@ -84,7 +101,8 @@ def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
     from lstmops import validation as v
 
     (table,) = tables.values()
-    checks = v.run_suite(table, v.price_expectations(), dataset.name)
+    date = data.DATE if data.DATE in table else None
+    checks = v.run_suite(table, v.price_expectations(date), dataset.name)
     order = None if data.DATE in table else v.time_order(table)
     if order is not None:
         (result,) = v.run_suite(order, v.order_expectations(), f"{dataset.name} time order")
@@ -105,7 +123,6 @@ def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
 def series(tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     """The validated raw table's feature columns (time order) and its dates (empty without),
     checked against the preprocess settings."""
-    from lstmops import features as f
 
     p = dataset.settings.preprocess
     (table,) = tables.values()
@@ -120,10 +137,7 @@ def series(tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[np.ndarra
         values = table[list(p.features)].to_numpy(dtype=np.float64)
     except ValueError as err:
         raise LstmopsError(f"{where}: a feature column is not numeric ({err}).") from None
-    try:
-        f.split_windows(len(values), p)
-    except ValueError as err:
-        raise LstmopsError(f"prices.preprocess: {err}") from None
+    long_enough(len(values), dataset)
     if p.inputs == "return" and (values <= 0).any():
         columns = [c for c, bad in zip(p.features, (values <= 0).any(axis=0), strict=True) if bad]
         raise LstmopsError(
