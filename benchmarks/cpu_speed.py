@@ -20,15 +20,20 @@ import sys
 import time
 from pathlib import Path
 
+from lstmops import CPU_PINS
+
 ROOT = Path(__file__).resolve().parents[1]
+
+# "default" is what every stage runs (lstmops/__init__.py pins oneDNN off and its sgemm to AVX2, for
+# one result on every CPU); "sgemm_any_isa" lifts the AVX2 cap only; "unpinned" is TensorFlow's own
+# default on a CPU with AVX-512: the speed the pins cost.
 # name -> (environment, inter-op threads, intra-op threads); None keeps TensorFlow's default
-# "default" is what every stage runs: oneDNN off (lstmops/__init__.py pins it, for one result on
-# every CPU); "onednn_on" is TensorFlow's own default on a CPU with AVX-512, the speed that costs.
 VARIANTS = {
-    "default": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, None, None),
-    "inter1": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, 1, None),
-    "inter1_intra2": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, 1, 2),
-    "onednn_on": ({"TF_ENABLE_ONEDNN_OPTS": "1"}, None, None),
+    "default": (CPU_PINS, None, None),
+    "inter1": (CPU_PINS, 1, None),
+    "inter1_intra2": (CPU_PINS, 1, 2),
+    "sgemm_any_isa": ({**CPU_PINS, "ONEDNN_MAX_CPU_ISA": "ALL"}, None, None),
+    "unpinned": ({"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "ALL"}, None, None),
 }
 
 

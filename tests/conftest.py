@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import lstmops  # noqa: F401  (before any test imports Keras: it pins TensorFlow's CPU kernels)
+
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get("LSTMOPS_MIRROR", ROOT.parent / "shared" / "data")).resolve()
 STOCK_CSV = MIRROR / "stock" / "data-02-stock_daily.csv"

@@ -4,10 +4,12 @@ import os
 
 __version__ = "0.1.0"
 
-# TensorFlow turns its oneDNN kernels on only on CPUs with AVX-512 (or newer), and oneDNN then picks
-# its code by the CPU at run time, so one commit trained different models on an AVX-512 EPYC and on
-# an AVX2-only one. With them off, every x86-64 CPU runs TensorFlow's own compiled kernels: one result
-# per commit. Set here, before any lstmops module imports TensorFlow, so every stage, test and served
-# model gets it; TF_ENABLE_ONEDNN_OPTS=1 in the environment trades that for oneDNN's speed.
-ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
-os.environ.setdefault(ONEDNN_ENV, "0")
+# One result per commit on every x86-64 CPU with AVX2. TensorFlow turns its oneDNN kernels on only
+# where the CPU has AVX-512, and its matrix products go through oneDNN's sgemm everywhere, which
+# picks its code by the CPU at run time: one commit trained different models on an AVX-512 EPYC and
+# on an AVX2-only one. So oneDNN's own kernels stay off and its sgemm is held to AVX2. Set here,
+# before any lstmops module imports TensorFlow, so every stage, test and served model gets them;
+# set either in the environment to trade the sameness for speed (docs/results.md has the cost).
+CPU_PINS = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+for name, value in CPU_PINS.items():
+    os.environ.setdefault(name, value)
