@@ -25,15 +25,15 @@ from lstmops import CPU_PINS
 ROOT = Path(__file__).resolve().parents[1]
 
 # "default" is what every stage runs (lstmops/__init__.py pins oneDNN off and its sgemm to AVX2, for
-# one result on every CPU); "sgemm_any_isa" lifts the AVX2 cap only; "unpinned" is TensorFlow's own
-# default on a CPU with AVX-512: the speed the pins cost.
+# one result on every CPU); "sgemm_any_isa" lifts the AVX2 cap only; "native" is TensorFlow's own
+# default on a CPU with AVX-512 (LSTMOPS_CPU_KERNELS=native): the speed the pins cost.
 # name -> (environment, inter-op threads, intra-op threads); None keeps TensorFlow's default
 VARIANTS = {
     "default": (CPU_PINS, None, None),
     "inter1": (CPU_PINS, 1, None),
     "inter1_intra2": (CPU_PINS, 1, 2),
     "sgemm_any_isa": ({**CPU_PINS, "ONEDNN_MAX_CPU_ISA": "ALL"}, None, None),
-    "unpinned": ({"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "ALL"}, None, None),
+    "native": ({"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "ALL"}, None, None),
 }
 
 

@@ -110,9 +110,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(command: list[str], port: int, env: dict, cwd: Path):
-    """A model server started by `command` on `port`, stopped (with its children) afterwards;
-    yields the invocations URL once it answers /ping."""
+def serving(command: list[str], port: int, env: dict, cwd: Path, probe: str = "/ping"):
+    """A model server (or any server whose health page is `probe`) started by `command` on `port`,
+    stopped (with its children) afterwards; yields the invocations URL once it answers `probe`."""
     server = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -122,10 +122,10 @@ def serving(command: list[str], port: int, env: dict, cwd: Path):
         while True:
             assert server.poll() is None, server.stdout.read().decode()[-3000:]
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=2).close()
                 break
             except OSError:
-                assert time.time() < deadline, "the model server did not come up in 180 s"
+                assert time.time() < deadline, "the server did not come up in 180 s"
                 time.sleep(1)
         yield f"http://127.0.0.1:{port}/invocations"
     finally:
