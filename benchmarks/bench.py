@@ -150,6 +150,85 @@ def noop_repro(repeats: int) -> dict:
     return {"median_s": statistics.median(times), "repeats": repeats}
 
 
+# Serving goals (issue #23): in process, and over HTTP with 8 clients posting 10 reviews each.
+SERVING_GOALS = {"one_review_ms": 10.0, "requests_per_s": 100.0, "p99_ms": 200.0}
+
+
+def serving_speed(clients: int = 8, requests: int = 40, reviews: int = 10) -> dict:
+    """The imdb model as `make serve` serves it (models/imdb/served): one review's `predict` in
+    process (median of 50), then `clients` threads each posting `requests` requests of `reviews`
+    real test reviews to `mlflow models serve` on localhost: requests/s and latency percentiles."""
+    import json
+    import socket
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    import mlflow.pyfunc
+    import pandas as pd
+
+    served = ROOT / "models/imdb/served"
+    texts = pd.read_parquet(ROOT / "data/raw/imdb/test.parquet")["text"].head(400).tolist()
+    model = mlflow.pyfunc.load_model(str(served))
+    one = pd.DataFrame({"text": texts[:1]})
+    model.predict(one)
+    times = []
+    for _ in range(50):
+        start = time.perf_counter()
+        model.predict(one)
+        times.append(time.perf_counter() - start)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        ["mlflow", "models", "serve", "-m", str(served), "--env-manager", "local",
+         "--host", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/invocations"
+    try:
+        deadline = time.time() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).close()
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    return {"error": "mlflow models serve did not come up"}
+                time.sleep(1)
+
+        def post(i: int) -> float:
+            batch = [texts[(i * reviews + k) % len(texts)] for k in range(reviews)]
+            body = json.dumps(
+                {"dataframe_split": {"columns": ["text"], "data": [[t] for t in batch]}}
+            )
+            request = urllib.request.Request(
+                url, data=body.encode(), headers={"Content-Type": "application/json"}
+            )
+            start = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=60) as response:
+                assert response.status == 200
+                response.read()
+            return time.perf_counter() - start
+
+        post(0)  # warm up
+        start = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            latencies = sorted(pool.map(post, range(clients * requests)))
+        wall = time.perf_counter() - start
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    n = len(latencies)
+    return {
+        "one_review_ms": 1000 * statistics.median(times),
+        "requests": n,
+        "requests_per_s": n / wall,
+        "p50_ms": 1000 * latencies[n // 2],
+        "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))],
+        "goals": SERVING_GOALS,
+    }
+
+
 def pipeline_overhead(mirror: Path) -> dict:
     """Wall time of the whole stock pipeline (`dvc repro --force`, 5 stages) vs the plain script."""
     import shutil
@@ -249,6 +328,7 @@ def main() -> None:
         results["imdb"] = throughput("imdb", samples, 1, 32, repeats, Path(store), synthetic)
     if not args.throughput_only:
         results["noop_repro"] = noop_repro(3)
+        results["serving"] = serving_speed()
         mirror = os.environ.get("LSTMOPS_MIRROR")
         if mirror and not args.quick:
             results["stock_pipeline"] = pipeline_overhead(Path(mirror).resolve())
@@ -281,6 +361,14 @@ def main() -> None:
             f"overhead {100 * r['overhead']:.0f}%"
         )
         print("  stage by stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stage_s"].items()))
+    if "serving" in results and "error" not in results["serving"]:
+        r, goal = results["serving"], SERVING_GOALS
+        print(
+            f"serving imdb: one review in process {r['one_review_ms']:.1f} ms (goal <= "
+            f"{goal['one_review_ms']:.0f}); 8 clients x 10 reviews: {r['requests_per_s']:.0f} "
+            f"requests/s (goal >= {goal['requests_per_s']:.0f}), p50 {r['p50_ms']:.0f} ms, "
+            f"p99 {r['p99_ms']:.0f} ms (goal <= {goal['p99_ms']:.0f})"
+        )
     if "noop_repro" in results:
         print(f"no-op dvc repro: {results['noop_repro'].get('median_s', float('nan')):.2f} s")
     f = results["imdb_flops"]

@@ -227,29 +227,28 @@ def fit_vocabulary(standardized: Sequence[str], num_words: int) -> list[str]:
     return [str(token) for token in layer.get_vocabulary()]
 
 
-def token_ids(standardized: Sequence[str], vocabulary: Sequence[str]) -> list[np.ndarray]:
-    """Each text's token ids, all of them: int32 arrays of each text's length (1: out of vocabulary)."""
-    from keras.layers import TextVectorization
+def token_lookup(vocabulary: Sequence[str]) -> dict[str, int]:
+    """Token -> id for a vocabulary (index 0 padding, 1 out of vocabulary): built once, then every
+    text is a dictionary look-up per word (a served model builds it when it loads)."""
+    return {token: i for i, token in enumerate(vocabulary)}
 
-    if not len(standardized):
-        return []
-    layer = TextVectorization(
-        vocabulary=list(vocabulary), standardize=None, split="whitespace", ragged=True
-    )
+
+def token_ids(standardized: Sequence[str], lookup: dict[str, int]) -> list[np.ndarray]:
+    """Each standardized text's token ids, all of them: int32 arrays of each text's length, words
+    split on the single spaces `standardize` leaves (1: out of vocabulary)."""
     return [
-        np.asarray(ids, dtype=np.int32)
-        for ids in layer(np.asarray(list(standardized), dtype=object)).to_list()
+        np.fromiter((lookup.get(word, OOV_ID) for word in text.split()), dtype=np.int32)
+        for text in standardized
     ]
 
 
-def encode(standardized: Sequence[str], vocabulary: Sequence[str], maxlen: int) -> np.ndarray:
+def encode(standardized: Sequence[str], lookup: dict[str, int], maxlen: int) -> np.ndarray:
     """Token ids, the **last** `maxlen` of each text, padded with 0 at the front: (texts, maxlen) int32."""
-    from keras.utils import pad_sequences
-
-    if not len(standardized):
-        return np.zeros((0, maxlen), dtype=np.int32)
-    ids = token_ids(standardized, vocabulary)
-    return pad_sequences(ids, maxlen=maxlen, padding="pre", truncating="pre", dtype="int32")
+    out = np.zeros((len(standardized), maxlen), dtype=np.int32)
+    for row, ids in enumerate(token_ids(standardized, lookup)):
+        kept = ids[-maxlen:]
+        out[row, maxlen - len(kept) :] = kept
+    return out
 
 
 def language_model_pieces(

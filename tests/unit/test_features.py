@@ -158,7 +158,7 @@ def test_vocabulary_from_training_texts_only_with_reserved_indices():
 
 def test_encode_keeps_last_tokens_and_pads_in_front():
     vocabulary = ["", "[UNK]", "a", "b", "c"]
-    encoded = f.encode(["a b c a b", "c", "zzz a", ""], vocabulary, maxlen=3)
+    encoded = f.encode(["a b c a b", "c", "zzz a", ""], f.token_lookup(vocabulary), maxlen=3)
     np.testing.assert_array_equal(
         encoded,
         [
@@ -169,6 +169,29 @@ def test_encode_keeps_last_tokens_and_pads_in_front():
         ],
     )
     assert encoded.dtype == np.int32
+
+
+def test_token_ids_are_keras_text_vectorizations():
+    """The dictionary look-up gives the ids Keras's TextVectorization gave (training used it)."""
+    from keras.layers import TextVectorization
+
+    texts = f.standardize(
+        [
+            "It's a <br />GREAT film!!",
+            "Don't   watch\u00a0it: 1/10",
+            "naïve, café-style",
+            "zzz",
+            "a",
+        ]
+    )
+    vocabulary = f.fit_vocabulary(texts[:3], num_words=8)
+    layer = TextVectorization(
+        vocabulary=vocabulary, standardize=None, split="whitespace", ragged=True
+    )
+    expected = layer(np.asarray(texts, dtype=object)).to_list()
+    got = f.token_ids(texts, f.token_lookup(vocabulary))
+    assert [ids.tolist() for ids in got] == expected
+    assert all(ids.dtype == np.int32 for ids in got)
 
 
 def test_language_model_pieces_target_the_next_word_and_cap_what_is_predicted():

@@ -61,7 +61,9 @@ def pretrain(dataset: Dataset) -> None:
         texts = task.pretraining_texts(task.read_raw(raw, dataset))
         vocabulary = features.fit_vocabulary(texts, p.num_words)
         x, y = features.language_model_pieces(
-            features.token_ids(texts, vocabulary), p.seq_length, p.output_words
+            features.token_ids(texts, features.token_lookup(vocabulary)),
+            p.seq_length,
+            p.output_words,
         )
         order = features.reading_order(len(x), p.epochs, p.seed)
         training.seed_everything(p.seed)

@@ -137,11 +137,12 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     y_train = train["label"].to_numpy(np.int32)
     # The linear baseline sees the whole texts (the model: the last maxlen tokens).
     linear, c = ev.linear_baseline(train_text, y_train, test_text)
+    lookup = f.token_lookup(vocabulary)
     np.savez(
         out / ARRAYS,
-        x_train=f.encode(train_text, vocabulary, p.maxlen),
+        x_train=f.encode(train_text, lookup, p.maxlen),
         y_train=y_train,
-        x_test=f.encode(test_text, vocabulary, p.maxlen),
+        x_test=f.encode(test_text, lookup, p.maxlen),
         y_test=test["label"].to_numpy(np.int32),
         linear_test=linear,
     )
