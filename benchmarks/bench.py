@@ -154,7 +154,9 @@ def noop_repro(repeats: int) -> dict:
 SERVING_GOALS = {"one_review_ms": 10.0, "requests_per_s": 100.0, "p99_ms": 200.0}
 
 
-def serving_speed(clients: int = 8, requests: int = 40, reviews: int = 10) -> dict:
+def serving_speed(
+    clients: int = 8, requests: int = 40, reviews: int = 10, workers: int = 1
+) -> dict:
     """The imdb model as `make serve` serves it (models/imdb/served): one review's `predict` in
     process (median of 50), then `clients` threads each posting `requests` requests of `reviews`
     real test reviews to `mlflow models serve` on localhost: requests/s and latency percentiles."""
@@ -181,7 +183,7 @@ def serving_speed(clients: int = 8, requests: int = 40, reviews: int = 10) -> di
         port = s.getsockname()[1]
     server = subprocess.Popen(
         ["mlflow", "models", "serve", "-m", str(served), "--env-manager", "local",
-         "--host", "127.0.0.1", "-p", str(port)],
+         "--host", "127.0.0.1", "-p", str(port), "-w", str(workers)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/invocations"

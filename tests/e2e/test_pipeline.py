@@ -483,7 +483,9 @@ def test_each_train_run_names_its_data_by_dvc_hash(project, mlflow_client):
     for dataset, task in (("stock", "prices"), ("imdb", "sentiment")):
         deps = lock[f"{task}-train@{dataset}"]["deps"]
         (digest,) = [d["md5"] for d in deps if d["path"] == f"data/processed/{dataset}"]
-        run = _runs(mlflow_client, dataset)[-1]
+        # the run behind the workspace's model (later tests run experiments on other data)
+        run_id = json.loads((project / f"models/{dataset}/run.json").read_text())["run_id"]
+        run = mlflow_client.get_run(run_id)
         inputs = {
             i.dataset.name: (i.dataset.digest, {t.key: t.value for t in i.tags})
             for i in run.inputs.dataset_inputs
@@ -502,7 +504,8 @@ def test_the_runs_table_shows_each_runs_dataset_in_chromium(project, env, tmp_pa
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is missing: `make system` installs it (apt-get install chromium)"
     experiment = mlflow_client.get_experiment_by_name("lstmops-stock").experiment_id
-    digest = _runs(mlflow_client, "stock")[-1].inputs.dataset_inputs[0].dataset.digest
+    run_id = json.loads((project / "models/stock/run.json").read_text())["run_id"]
+    digest = mlflow_client.get_run(run_id).inputs.dataset_inputs[0].dataset.digest
     port = free_port()
     store = f"sqlite:///{project / 'mlruns' / 'mlflow.db'}"
     command = ["mlflow", "ui", "--backend-store-uri", store, "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip

@@ -96,7 +96,7 @@ STOCK_CASES = [
     ("negative prices", _row(3, "-5,-4,-6,1000,-5"), "expect_column_values_to_be_between(column=Low"),
     ("High < Low", _cell(3, 1, "1.0"), "column_A=High, column_B=Low"),
     ("Close above High", _cell(3, 4, "2000.0"), "column_A=High, column_B=Close"),
-    ("one row", "\r\n".join(LINES[:3]), "expect_table_row_count_to_be_between(min_value=2)"),
+    ("one row", "\r\n".join(LINES[:3]), "leave 0 training and 0 test windows from the series' 1 rows"),
     ("duplicated rows", "\r\n".join([*LINES, LINES[7]]), "expect_compound_columns_to_be_unique"),
     ("constant rows", "\r\n".join(LINES[:2] + [LINES[2]] * 700), "expect_compound_columns_to_be_unique"),
 ]  # fmt: skip
