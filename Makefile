@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml $(LOCK)
 
 setup: $(STAMP)  ## create .venv and install the locked versions (requirements/$(TF).txt; TF=gpu for the CUDA build)
 
-lock: setup  ## re-resolve the dependencies: requirements/cpu.txt and gpu.txt (then `make setup`, `make repro`, commit)
+lock: setup  ## resolve requirements/cpu.txt and gpu.txt from pyproject.toml, keeping pins (LOCK_ARGS=--upgrade: newest)
 	$(UV_COMPILE) --extra cpu --extra dev -o requirements/cpu.txt $(LOCK_ARGS)
 	$(UV_COMPILE) --extra gpu --extra dev -o requirements/gpu.txt $(LOCK_ARGS)
 
