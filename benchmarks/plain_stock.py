@@ -7,9 +7,10 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault(
-    "TF_ENABLE_ONEDNN_OPTS", "0"
-)  # the kernels the pipeline pins (lstmops/__init__)
+
+import lstmops  # noqa: E402, F401  (the pipeline's CPU pins, so both sides run the same kernels)
+
+# isort: split
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -43,12 +43,16 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def _hexdigest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    return _hexdigest(path, "sha256")
 
 
 def dvc_hash(folder: Path) -> str:
@@ -57,7 +61,7 @@ def dvc_hash(folder: Path) -> str:
     without loading DVC."""
     entries = [
         {
-            "md5": hashlib.md5(f.read_bytes()).hexdigest(),
+            "md5": _hexdigest(f, "md5"),
             "relpath": f.relative_to(folder).as_posix(),
         }
         for f in folder.rglob("*")

@@ -130,11 +130,12 @@ def train(dataset: Dataset) -> None:
         else:
             logged = section.model_dump(by_alias=True, exclude=NOT_TRAINING, mode="json")
             mlflow.log_params(flat(logged))
-            mlflow.log_params({"task": dataset.task, **describe(dataset.source), **device})
+            source = describe(dataset.source)  # hashes a local file: once
+            mlflow.log_params({"task": dataset.task, **source, **device})
             tracking.log_data(
                 dataset.name,
                 dvc_hash(cfg.processed_dir(dataset.name)),
-                describe(dataset.source),
+                source,
                 {"training": fit_part, "validation": val_part},
             )
             mlflow.set_tags(

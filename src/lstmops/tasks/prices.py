@@ -103,7 +103,7 @@ def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
     (table,) = tables.values()
     date = data.DATE if data.DATE in table else None
     checks = v.run_suite(table, v.price_expectations(date), dataset.name)
-    order = None if data.DATE in table else v.time_order(table)
+    order = None if date else v.time_order(table)
     if order is not None:
         (result,) = v.run_suite(order, v.order_expectations(), f"{dataset.name} time order")
         if not result.success:
