@@ -18,6 +18,7 @@ COMMANDS = {
     "report": ("lstmops.report", "report", ()),
     "check": ("lstmops.config", "check", ()),
     "model-uri": ("lstmops.tracking", "champion_uri", ("dataset",)),
+    "predict": ("lstmops.predict", "predict", ("dataset", "input", "output", "model")),
     "plots": ("lstmops.plots", "write", ()),
     "tracking-uri": ("lstmops.tracking", "tracking_uri", ()),
     "dvc-yaml": ("lstmops.pipeline", "write", ()),
@@ -35,6 +36,7 @@ STAGES = {
     "train": "fit the model and track the run in MLflow",
     "evaluate": "score the test split, write metrics and plots, log them to MLflow",
     "walkforward": "price series: expanding-window folds, each scored against persistence",
+    "forecast": "price series: the next day's close after the data, with its interval",
 }
 
 
@@ -52,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the MLflow URI of a dataset's champion model (models:/lstmops-<dataset>@champion)",
     )
     uri.add_argument("dataset", help="a dataset that params.yaml declares")
+    batch = stages.add_parser(
+        "predict",
+        help="score a CSV or Parquet file with a dataset's champion: reviews in, probability and "
+        "label out; a price CSV in, each next day's forecast and interval out",
+    )
+    batch.add_argument("dataset", help="a dataset that params.yaml declares")
+    batch.add_argument("input", help="the file to score (.csv or .parquet; prices: .csv)")
+    batch.add_argument("output", help="where the scores go (.csv or .parquet)")
+    batch.add_argument(
+        "--model", default=None, help="an MLflow model URI or folder instead of the champion"
+    )
     stages.add_parser(
         "check", help="validate params.yaml: every dataset's source and settings, names unique"
     ).set_defaults(dataset="params.yaml")

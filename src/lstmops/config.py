@@ -143,6 +143,13 @@ class WalkForward(_Strict):
     retrain: bool = True  # false: train once on the first fold's windows, predict every block
 
 
+class PricesForecast(_Strict):
+    """Tomorrow's forecast and its split-conformal interval, calibrated on the validation slice."""
+
+    coverage: Fraction = 0.9  # the share of days the interval should hold the actual close
+    history_days: PositiveInt = 60  # days before the forecast on its chart
+
+
 LSTM_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softsign", "linear")
 
 
@@ -163,6 +170,7 @@ class PricesSettings(_Strict):
     preprocess: PricesPreprocess = PricesPreprocess()
     train: PricesTrain = PricesTrain()
     walk_forward: WalkForward = WalkForward()
+    forecast: PricesForecast = PricesForecast()
 
     @model_validator(mode="after")
     def _shrink_has_a_change_and_a_slice(self) -> PricesSettings:
@@ -175,6 +183,11 @@ class PricesSettings(_Strict):
             raise ValueError(
                 "train.shrink fits its factor on the validation slice: set "
                 "train.validation_fraction above 0, or shrink to false"
+            )
+        if not self.train.validation_fraction:
+            raise ValueError(
+                "the forecast's interval is calibrated on the validation slice: set "
+                "train.validation_fraction above 0 (0.1 is the lecture's)"
             )
         return self
 
@@ -539,6 +552,14 @@ WALKFORWARD_TABLE = "folds.csv"  # in the walk-forward plots folder, with folds.
 def walkforward_files(dataset: str) -> tuple[Path, Path]:
     """The walk-forward stage's metrics (JSON) and plots folder (the per-fold table and figure)."""
     return Path("metrics") / f"{dataset}_walkforward.json", Path("plots") / f"{dataset}_walkforward"
+
+
+FORECAST_TABLE = "forecast.csv"  # in the forecast's plots folder, with forecast.png beside it
+
+
+def forecast_files(dataset: str) -> tuple[Path, Path]:
+    """The forecast stage's forecast of the next day (JSON) and its chart's folder."""
+    return Path("forecasts") / f"{dataset}.json", Path("plots") / f"{dataset}_forecast"
 
 
 def report_file(dataset: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,42 @@ def price_metrics(
         "diebold_mariano": diebold_mariano(actual, predicted, previous),
         "test_windows": len(actual),
     }
+
+
+# --- prices: prediction intervals ------------------------------------------------------------
+
+
+def relative_errors(previous: np.ndarray, actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """One-step errors as shares of the last close: a price's errors in dollars grow with its
+    level (the test period follows the validation slice, often at another level), their share
+    of the price much less."""
+    return (np.asarray(actual, dtype=np.float64) - predicted) / np.asarray(previous)
+
+
+def conformal_share(errors: np.ndarray, coverage: float) -> float:
+    """Split conformal: the ceil((n + 1) * coverage)-th smallest of the n absolute calibration
+    errors, so that a new error is no larger with probability >= coverage when errors are
+    exchangeable; inf when n is too small for that coverage."""
+    ranked = np.sort(np.abs(np.asarray(errors, dtype=np.float64)))
+    k = math.ceil((len(ranked) + 1) * coverage)
+    return float(ranked[k - 1]) if k <= len(ranked) else math.inf
+
+
+def fewest_errors(coverage: float) -> int:
+    """The fewest calibration errors that give an interval at `coverage`."""
+    return math.ceil(coverage / (1 - coverage) - 1e-9)
+
+
+def bounds(center: np.ndarray, previous: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """The interval center -/+ share of the last close, in dollars."""
+    half = share * np.asarray(previous, dtype=np.float64)
+    return center - half, center + half
+
+
+def interval_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict:
+    """How often the interval held the actual close, and its mean width in dollars."""
+    inside = (np.asarray(actual) >= lower) & (np.asarray(actual) <= upper)
+    return {"coverage": float(inside.mean()), "mean_width": float(np.mean(upper - lower))}
 
 
 # --- sentiment: binary labels -----------------------------------------------------------------
@@ -198,6 +235,37 @@ def plot_predictions(table: pd.DataFrame, dataset: str, path: Path) -> None:
         xlabel="date" if dated else "test day",
         ylabel="Close ($)",
         title=f"{dataset}: one-step-ahead forecast of the close on the test period",
+    )
+    ax.legend()
+    _save(fig, path)
+
+
+def plot_next_day(table: pd.DataFrame, dataset: str, path: Path) -> None:
+    """The last days' close and tomorrow's forecast with its band, persistence's beside it."""
+    fig, ax = _figure()
+    dated = "date" in table and table["date"].notna().all()
+    x = pd.to_datetime(table["date"]) if dated else table["day"]
+    seen, ahead = table["close"].notna(), table["forecast"].notna()
+    ax.plot(x[seen], table["close"][seen], c=COLOURS["actual"], lw=1.4, label="close")
+    for column, label, shift in (("forecast", "model", 0.0), ("persistence", "persistence", 0.15)):
+        low, high = (
+            ("lower", "upper") if column == "forecast" else (f"{column}_lower", f"{column}_upper")
+        )
+        where = x[ahead] + (pd.Timedelta(days=shift) if dated else shift)
+        centre = table[column][ahead]
+        ax.errorbar(
+            where,
+            centre,
+            yerr=[centre - table[low][ahead], table[high][ahead] - centre],
+            fmt="o",
+            capsize=4,
+            c=COLOURS[label],
+            label=f"{label} and its interval",
+        )
+    ax.set(
+        xlabel="date" if dated else "day (0: the last day seen)",
+        ylabel="Close ($)",
+        title=f"{dataset}: the next day's forecast",
     )
     ax.legend()
     _save(fig, path)

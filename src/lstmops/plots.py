@@ -96,6 +96,71 @@ def forecast(table: pd.DataFrame, dataset: str) -> Chart:
     return title, _spec(title, table, **body)
 
 
+def next_day(table: pd.DataFrame, dataset: str) -> Chart:
+    """The last days' close, then the next day's forecast of the model and of persistence, each a
+    point with its interval as a bar."""
+    dated = "date" in table
+    x = (
+        {"field": "date", "type": "temporal", "title": "date"}
+        if dated
+        else {"field": "day", "type": "quantitative", "title": "day (0: the last day seen)"}
+    )
+    ahead = table[table["forecast"].notna()]
+    points = pd.concat(
+        [
+            ahead.assign(series="model", value=ahead["forecast"]),
+            ahead.assign(
+                series="persistence",
+                value=ahead["persistence"],
+                lower=ahead["persistence_lower"],
+                upper=ahead["persistence_upper"],
+            ),
+        ]
+    )[[x["field"], "series", "value", "lower", "upper"]]
+    colour = {"field": "series", **_series(["model", "persistence"])}
+    y = {"type": "quantitative", "title": "close ($)", "scale": {"zero": False}}
+    title = f"{dataset}: the next day's forecast"
+    spec = _spec(
+        title,
+        table[table["close"].notna()][[x["field"], "close"]],
+        layer=[
+            {
+                "mark": {"type": "line", "strokeWidth": 2, "color": COLOURS["actual"]},
+                "encoding": {"x": x, "y": {"field": "close", **y}},
+            },
+            {
+                "data": {"values": json.loads(points.to_json(orient="records"))},
+                "layer": [
+                    {
+                        "mark": {"type": "rule", "strokeWidth": 2},
+                        "encoding": {
+                            "x": x,
+                            "y": {"field": "lower", **y},
+                            "y2": {"field": "upper"},
+                            "color": colour,
+                        },
+                    },
+                    {
+                        "mark": {"type": "point", "filled": True, "size": 60},
+                        "encoding": {
+                            "x": x,
+                            "y": {"field": "value", **y},
+                            "color": colour,
+                            "tooltip": [
+                                {"field": "series"},
+                                {"field": "value", "type": "quantitative", "format": ".2f"},
+                                {"field": "lower", "type": "quantitative", "format": ".2f"},
+                                {"field": "upper", "type": "quantitative", "format": ".2f"},
+                            ],
+                        },
+                    },
+                ],
+            },
+        ],
+    )
+    return title, spec
+
+
 def walkforward(table: pd.DataFrame, dataset: str) -> Chart:
     """Each fold's test RMSE, the model's beside persistence's."""
     long = table.melt(

@@ -15,6 +15,8 @@ COLUMNS = (
     "linear_ratio",  # accuracy over the linear baseline's (reviews)
     "dm_p",  # the Diebold–Mariano p-value, model against persistence (price series)
     "wf_ratio",  # the walk-forward folds' RMSE ratio (price series)
+    "coverage",  # how often the model's interval held the test period's close (price series)
+    "next_day",  # the forecast stage's forecast and its interval (price series)
     "epochs",
     "train_s",
     "pretrain_s",  # the language model the run started from (its time counted once, in its run)
@@ -42,12 +44,23 @@ def latest_rows(dataset: Dataset, runs: list) -> list[dict]:
             "linear_ratio": m.get("test.linear_accuracy_ratio", "-"),
             "dm_p": m.get("test.diebold_mariano.p_value", "-"),
             "wf_ratio": m.get("walk_forward.rmse_ratio", "-"),
+            "coverage": m.get("test.interval.model.coverage", "-"),
+            "next_day": _next_day(m),
             "epochs": int(m.get("epochs_run", 0)) or run.data.params.get("train.epochs", "?"),
             "train_s": m.get("train_seconds", float("nan")),
             "pretrain_s": seconds.get(run.data.tags.get("pretrained_from")) or "-",
             "run": run.info.run_id[:8],
         }
     return list(rows.values())
+
+
+def _next_day(metrics: dict) -> str:
+    """'832.50±20.24': the forecast and its interval's half-width, where the run has them."""
+    keys = [f"forecast.model.{k}" for k in ("forecast", "upper")]
+    if not all(k in metrics for k in keys):
+        return "-"
+    forecast, upper = (metrics[k] for k in keys)
+    return f"{forecast:.2f}±{upper - forecast:.2f}"
 
 
 def format_table(rows: list[dict]) -> str:

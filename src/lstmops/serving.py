@@ -14,6 +14,8 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
+from lstmops.evaluation import bounds, conformal_share
+
 THRESHOLD = 0.5
 MAX_TEXT_CHARS = 100_000  # 7 times the longest IMDB review; longer is a mistake, not a review
 
@@ -37,15 +39,16 @@ class InvalidInput(MlflowException):
         self.__dict__.setdefault("_text", str(value))
 
 
-def review_texts(model_input: pd.DataFrame) -> list[str]:
-    """The `text` column as a list of reviews, or InvalidInput naming the first bad row."""
+def review_texts(model_input: pd.DataFrame, first_row: int = 0) -> list[str]:
+    """The `text` column as a list of reviews, or InvalidInput naming the first bad row (counted
+    from `first_row`)."""
     if not isinstance(model_input, pd.DataFrame) or "text" not in model_input:
         raise InvalidInput('send a table with a "text" column of review texts')
     texts = model_input["text"].tolist()
     if len(texts) == 1 and isinstance(texts[0], list | tuple | np.ndarray):
         # MLflow's `inputs` form, {"text": [...]}, hands the whole column over as one list
         texts = list(texts[0])
-    for row, text in enumerate(texts):
+    for row, text in enumerate(texts, start=first_row):
         if not isinstance(text, str):
             kind = "null" if text is None else type(text).__name__
             raise InvalidInput(f"row {row}: text must be a string, got {kind}")
@@ -76,7 +79,7 @@ def price_windows(model_input, shape: tuple[int, int]) -> np.ndarray:
 PREDICT_BATCH = 1024  # rows a served model computes at once: bounded memory for any request
 
 
-def _load_keras(path: str):
+def load_keras(path: str):
     """The Keras model, its predict function compiled by one warm-up call at load time, so that a
     request pays only for its own rows."""
     import keras
@@ -96,22 +99,54 @@ def model_outputs(model, x: np.ndarray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
 
 
-class PriceModel(mlflow.pyfunc.PythonModel):
-    """Windows of raw daily rows (windows, seq_length, features) in dollars -> next Close in dollars."""
+PRICE_OUTPUTS = ("forecast", "lower", "upper")  # the served price model's columns, in dollars
 
-    def __init__(self, seq_length: int, n_features: int) -> None:
+
+def forecast_table(model, scaling, windows: np.ndarray, share: float) -> pd.DataFrame:
+    """Raw windows in dollars -> each next close and its interval: share (interval_shares) of the
+    window's last close either side of the forecast."""
+    last = windows[:, -1, scaling.target_index]
+    forecast = scaling.prices(model_outputs(model, scaling.model_inputs(windows)), last)
+    lower, upper = bounds(forecast, last, share)
+    return pd.DataFrame(dict(zip(PRICE_OUTPUTS, (forecast, lower, upper), strict=True)))
+
+
+class PriceModel(mlflow.pyfunc.PythonModel):
+    """Windows of raw daily rows (windows, seq_length, features) in dollars -> each next Close in
+    dollars, with the split-conformal interval at `coverage` (a request may ask for another)."""
+
+    def __init__(self, seq_length: int, n_features: int, coverage: float) -> None:
         self.shape = (seq_length, n_features)
+        self.coverage = coverage
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         import joblib
 
-        self.model = _load_keras(context.artifacts["model"])
+        self.model = load_keras(context.artifacts["model"])
         self.scaling = joblib.load(context.artifacts["scaling"])
+        self.errors = None  # a model logged before lstmops calibrated intervals has none
+        if "calibration" in context.artifacts:
+            with open(context.artifacts["calibration"], encoding="utf-8") as f:
+                self.errors = json.load(f)["model"]
 
-    def predict(self, context, model_input: np.ndarray, params=None) -> np.ndarray:
-        windows = price_windows(model_input, self.shape)
-        outputs = model_outputs(self.model, self.scaling.model_inputs(windows))
-        return self.scaling.prices(outputs, windows[:, -1, self.scaling.target_index])
+    def predict(self, context, model_input: np.ndarray, params=None) -> pd.DataFrame:
+        if self.errors is None:
+            raise InvalidInput(
+                "this model was logged before lstmops calibrated intervals: retrain it (dvc repro) "
+                "to forecast with an interval"
+            )
+        coverage = (params or {}).get("coverage", self.coverage)
+        if not isinstance(coverage, int | float) or not 0 < coverage < 1:
+            raise InvalidInput(f"coverage must be a number between 0 and 1, got {coverage!r}")
+        share = conformal_share(self.errors, coverage)
+        if not np.isfinite(share):
+            raise InvalidInput(
+                f"coverage {coverage} needs more than the {len(self.errors)} validation days "
+                "this model's interval was calibrated on; ask for a lower coverage"
+            )
+        return forecast_table(
+            self.model, self.scaling, price_windows(model_input, self.shape), share
+        )
 
 
 class SentimentModel(mlflow.pyfunc.PythonModel):
@@ -123,7 +158,7 @@ class SentimentModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         from lstmops.features import token_lookup
 
-        self.model = _load_keras(context.artifacts["model"])
+        self.model = load_keras(context.artifacts["model"])
         with open(context.artifacts["vocabulary"], encoding="utf-8") as f:
             self.lookup = token_lookup(json.load(f))  # once, not per request
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -132,6 +133,7 @@ def _locked_md5(stage: str, path: str) -> str:
     [
         ("prices-evaluate@stock", "metrics/stock.json"),
         ("prices-walkforward@stock", "metrics/stock_walkforward.json"),
+        ("prices-forecast@stock", "forecasts/stock.json"),
         ("lecture-xor", "metrics/lecture/xor.json"),
         ("lecture-words", "metrics/lecture/words.json"),
     ],
@@ -153,6 +155,113 @@ def test_walk_forward_and_ticker_outputs(project):
     assert (project / f"metrics/{TICKER}_walkforward.json").is_file()
     assert json.loads((project / f"reports/validation/{TICKER}.json").read_text())["success"]
     assert (project / f"plots/{TICKER}/predictions.png").is_file()
+
+
+def test_the_next_days_forecast_and_the_intervals_held_to_account(project, mlflow_client):
+    import pandas as pd
+
+    raw = pd.read_csv(project / f"data/raw/{TICKER}/prices.csv")
+    forecast = json.loads((project / f"forecasts/{TICKER}.json").read_text())
+    # the business day after the last row, from the model and from persistence, each with a band
+    assert forecast["last_date"] == raw["Date"].iloc[-1]
+    following = pd.Timestamp(forecast["last_date"]) + pd.offsets.BDay(1)
+    assert forecast["date"] == following.date().isoformat() and forecast["coverage"] == 0.9
+    assert forecast["last_close"] == forecast["persistence"]["forecast"] == raw["Close"].iloc[-1]
+    for who in ("model", "persistence"):
+        band = forecast[who]
+        assert band["lower"] < band["forecast"] < band["upper"]
+    stock = json.loads((project / "forecasts/stock.json").read_text())
+    assert stock["date"] is None and stock["last_date"] is None  # the lecture's file has no dates
+    # evaluate scored the same intervals on the test period: their coverage and width
+    for name in ("stock", TICKER):
+        interval = json.loads((project / f"metrics/{name}.json").read_text())["interval"]
+        assert interval["nominal"] == 0.9
+        for who in ("model", "persistence"):
+            assert 0.8 < interval[who]["coverage"] <= 1 and interval[who]["mean_width"] > 0
+    table = pd.read_csv(project / "plots/stock/predictions.csv")
+    inside = (table["actual"] >= table["lower"]) & (table["actual"] <= table["upper"])
+    metrics = json.loads((project / "metrics/stock.json").read_text())
+    assert inside.mean() == metrics["interval"]["model"]["coverage"]
+    chart = pd.read_csv(project / f"plots/{TICKER}_forecast/forecast.csv")
+    assert len(chart) == 61 and chart["close"].iloc[-2] == raw["Close"].iloc[-1]
+    assert chart["forecast"].iloc[-1] == forecast["model"]["forecast"]
+    assert (project / f"plots/{TICKER}_forecast/forecast.png").is_file()
+    run = _runs(mlflow_client, TICKER)[-1]
+    assert run.data.metrics["forecast.model.upper"] == forecast["model"]["upper"]
+    assert run.data.tags["forecast.date"] == forecast["date"]
+
+
+def _predict(project, env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lstmops", "predict", *map(str, args)],
+        cwd=project, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_predict_scores_a_reviews_file_in_chunks_as_evaluate_did(project, env, tmp_path):
+    """`predict imdb`: the champion scores raw texts row by row, chunk by chunk, CSV or Parquet,
+    as the logged model scores the test split."""
+    import pandas as pd
+
+    from lstmops import predict
+
+    test = pd.read_parquet(project / "data/raw/imdb/test.parquet")
+    test[["id", "text"]].to_csv(tmp_path / "reviews.csv", index=False)
+    out = _predict(project, env, "imdb", tmp_path / "reviews.csv", tmp_path / "scores.parquet")
+    assert out.returncode == 0, out.stderr
+    assert f"predict imdb: {len(test)} rows" in out.stdout
+    scores = pd.read_parquet(tmp_path / "scores.parquet")
+    assert list(scores.columns) == ["row", "id", "probability", "label"]
+    assert scores["row"].tolist() == list(range(len(test))) and (scores["id"] == test["id"]).all()
+    metrics = json.loads((project / "metrics/imdb.json").read_text())
+    accuracy = float((scores["label"] == test["label"]).mean())
+    assert accuracy == pytest.approx(metrics["model"]["accuracy"], abs=1e-9)
+    # the same scores through many small chunks, from a Parquet file
+    test[["text"]].to_parquet(tmp_path / "reviews.parquet")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+        predict.predict(
+            "imdb", tmp_path / "reviews.parquet", tmp_path / "small.csv", chunk_rows=700
+        )
+    small = pd.read_csv(tmp_path / "small.csv")
+    np.testing.assert_allclose(small["probability"], scores["probability"], rtol=1e-6)
+
+
+def test_predict_names_the_bad_row_and_leaves_no_half_written_file(project, env, tmp_path):
+    import pandas as pd
+
+    texts = ["A fine film."] * 12_000
+    texts[10_503] = " "
+    pd.DataFrame({"text": texts}).to_csv(tmp_path / "reviews.csv", index=False)
+    (tmp_path / "scores.csv").write_text("earlier scores\n")
+    out = _predict(project, env, "imdb", tmp_path / "reviews.csv", tmp_path / "scores.csv")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "row 10503: text is empty" in out.stderr, out.stderr
+    # the first chunk was scored before the bad row was read; none of it replaced the old file
+    assert (tmp_path / "scores.csv").read_text() == "earlier scores\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.csv", "scores.csv"]
+    out = _predict(project, env, "imdb", tmp_path / "reviews.csv", tmp_path / "scores.json")
+    assert out.returncode == 1 and "neither .csv nor .parquet" in out.stderr
+
+
+def test_predict_forecasts_every_day_of_a_price_file_as_evaluate_did(project, env, tmp_path):
+    import pandas as pd
+
+    raw = pd.read_csv(project / f"data/raw/{TICKER}/prices.csv")
+    raw.to_csv(tmp_path / "prices.csv", index=False)
+    out = _predict(project, env, TICKER, tmp_path / "prices.csv", tmp_path / "forecasts.csv")
+    assert out.returncode == 0, out.stderr
+    forecasts = pd.read_csv(tmp_path / "forecasts.csv")
+    assert list(forecasts.columns) == ["row", "date", "close", "forecast", "lower", "upper"]
+    assert len(forecasts) == len(raw) - 6 and forecasts["date"].iloc[0] == raw["Date"].iloc[6]
+    evaluated = pd.read_csv(project / f"plots/{TICKER}/predictions.csv")
+    # the test forecasts are the file's last ones but the final day (whose next close is unknown)
+    tail = forecasts.iloc[-len(evaluated) - 1 : -1].reset_index(drop=True)
+    np.testing.assert_allclose(tail["forecast"], evaluated["predicted"], rtol=1e-6)
+    np.testing.assert_allclose(tail[["lower", "upper"]], evaluated[["lower", "upper"]], rtol=1e-6)
+    final = json.loads((project / f"forecasts/{TICKER}.json").read_text())["model"]
+    assert forecasts["forecast"].iloc[-1] == pytest.approx(final["forecast"], rel=1e-6)
 
 
 def test_mlflow_runs_hold_params_curves_metrics_and_tags(project, mlflow_client):
@@ -208,7 +317,7 @@ def test_logged_stock_model_reproduces_evaluate(project, mlflow_client):
     run = _runs(mlflow_client, "stock")[0]
     model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
     data = np.load(project / "data/processed/stock/arrays.npz")
-    predicted = model.predict(data["windows_test"])  # raw windows in dollars
+    predicted = model.predict(data["windows_test"])["forecast"]  # raw windows in dollars
     rmse = float(np.sqrt(np.mean((predicted - data["actual_test"]) ** 2)))
     metrics = json.loads((project / "metrics/stock.json").read_text())
     assert rmse == pytest.approx(metrics["model"]["rmse"], rel=1e-4)
@@ -585,6 +694,16 @@ def test_report_compares_the_latest_runs_from_mlflow(project, env, mlflow_client
     # the ticker's latest run went through walkforward (the queued stock runs above stopped at evaluate)
     wf = json.loads((project / f"metrics/{TICKER}_walkforward.json").read_text())
     assert float(rows[TICKER]["wf_ratio"]) == pytest.approx(wf["rmse_ratio"], rel=1e-3)
+    # and through forecast: the next day's close and its interval, and the test period's coverage
+    forecast = json.loads((project / f"forecasts/{TICKER}.json").read_text())["model"]
+    centre, half = (float(v) for v in rows[TICKER]["next_day"].split("±"))
+    assert centre == pytest.approx(forecast["forecast"], abs=0.01)
+    assert half == pytest.approx(forecast["upper"] - forecast["forecast"], abs=0.01)
+    ticker = json.loads((project / f"metrics/{TICKER}.json").read_text())
+    assert float(rows[TICKER]["coverage"]) == pytest.approx(
+        ticker["interval"]["model"]["coverage"], rel=1e-3
+    )
+    assert rows["imdb"]["next_day"] == rows["imdb"]["coverage"] == "-"
 
 
 @pytest.fixture(scope="module")
@@ -706,6 +825,19 @@ def test_make_serve_stock_forecasts_raw_dollar_windows_like_evaluate(project, en
     with make_serve("stock", env, project) as url:
         status, answer = post(url, {"inputs": windows})
         assert status == 200
-        np.testing.assert_allclose(answer["predictions"], evaluated["predicted"], rtol=1e-6)
+        served = pd.DataFrame(answer["predictions"])
+        np.testing.assert_allclose(served["forecast"], evaluated["predicted"], rtol=1e-6)
+        # the interval that evaluate scored on the test period
+        np.testing.assert_allclose(
+            served[["lower", "upper"]], evaluated[["lower", "upper"]], rtol=1e-6
+        )
+        status, wider = post(url, {"inputs": windows[:3], "params": {"coverage": 0.95}})
+        assert status == 200
+        wider = pd.DataFrame(wider["predictions"])
+        assert (wider["lower"] < served["lower"][:3]).all() and (
+            wider["upper"] > served["upper"][:3]
+        ).all()
+        status, answer = post(url, {"inputs": windows[:1], "params": {"coverage": 0.999}})
+        assert status == 400 and "validation days" in answer["message"]
         status, answer = post(url, {"inputs": [[[1.0] * 5] * 6]})  # a day short
         assert status == 400 and "Traceback" not in json.dumps(answer)

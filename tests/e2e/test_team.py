@@ -99,7 +99,7 @@ def _serve_and_predict(model_uri: str, env: dict, windows: np.ndarray, cwd: Path
     with served(model_uri, env, cwd) as url:
         status, answer = post(url, {"inputs": windows.tolist()})
     assert status == 200, answer
-    return np.asarray(answer["predictions"])
+    return np.asarray([row["forecast"] for row in answer["predictions"]])
 
 
 def _stock_only(params: dict) -> None:

@@ -6,6 +6,7 @@ import json
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+import pytest
 
 from lstmops import features as f
 from lstmops import models, serving
@@ -37,3 +38,40 @@ def test_the_served_model_equals_keras_predict_for_any_number_of_rows(tmp_path):
         answer = served.predict(pd.DataFrame({"text": texts[:n]}))
         np.testing.assert_allclose(answer["probability"], expected[:n], atol=1e-6)
         assert (answer["label"] == (expected[:n] >= 0.5)).all()
+
+
+def test_the_served_price_model_gives_the_forecast_with_its_conformal_interval(tmp_path):
+    import joblib
+
+    from lstmops.config import PricesPreprocess, PricesTrain
+    from lstmops.evaluation import conformal_share
+
+    rng = np.random.default_rng(0)
+    values = 100 + np.cumsum(rng.normal(0, 1, (300, 5)), axis=0)  # five random walks, "dollars"
+    arrays, scaling = f.price_arrays(values, 200, PricesPreprocess())
+    model = models.price_model(7, 5, PricesTrain(units=4))
+    model.save(tmp_path / "model.keras")
+    joblib.dump(scaling, tmp_path / "scaling.joblib")
+    errors = rng.normal(0, 0.01, 40).tolist()
+    (tmp_path / "calibration.json").write_text(json.dumps({"model": errors}))
+    mlflow.pyfunc.save_model(
+        tmp_path / "served",
+        python_model=serving.PriceModel(7, 5, 0.9),
+        artifacts={name: str(tmp_path / file) for name, file in
+                   (("model", "model.keras"), ("scaling", "scaling.joblib"), ("calibration", "calibration.json"))},
+    )  # fmt: skip
+    served = mlflow.pyfunc.load_model(str(tmp_path / "served"))
+    windows = arrays["windows_test"]
+    answer = served.predict(windows)
+    expected = scaling.prices(model.predict(arrays["x_test"], verbose=0), windows[:, -1, 4])
+    np.testing.assert_allclose(answer["forecast"], expected, rtol=1e-6)
+    half = conformal_share(errors, 0.9) * windows[:, -1, 4]  # a share of the last close
+    np.testing.assert_allclose(answer["upper"] - answer["forecast"], half, rtol=1e-9)
+    np.testing.assert_allclose(answer["forecast"] - answer["lower"], half, rtol=1e-9)
+    # the model's own interval unless the request asks for another coverage; too high a one is refused
+    python_model = served.unwrap_python_model()
+    narrower = python_model.predict(None, windows, params={"coverage": 0.5})
+    assert ((narrower["upper"] - narrower["lower"]) < (answer["upper"] - answer["lower"])).all()
+    for coverage, message in ((0.99, "validation days"), (1.5, "between 0 and 1")):
+        with pytest.raises(serving.InvalidInput, match=message):
+            python_model.predict(None, windows, params={"coverage": coverage})

@@ -55,6 +55,8 @@ def test_project_params_are_valid(raw):
         ("sentiment", "train", "members", 0, "sentiment.train.members"),
         ("sentiment", "train", "pooling", "avg", "sentiment.train.pooling"),
         ("prices", "train", "shrink", True, "set preprocess.predict to change"),
+        ("prices", "train", "validation_fraction", 0, "interval is calibrated on the validation"),
+        ("prices", "forecast", "coverage", 1, "prices.forecast.coverage"),
     ],
 )
 def test_bad_value_names_the_key(raw, task, section, key, value, named):

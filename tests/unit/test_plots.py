@@ -29,6 +29,34 @@ def test_forecast_series_have_distinct_colours_and_actual_is_drawn_last():
     assert _layers(plots.forecast(dated, "acme")[1])[0]["encoding"]["x"]["type"] == "temporal"
 
 
+def test_the_next_day_chart_draws_the_closes_then_both_forecasts_with_their_bands():
+    table = pd.DataFrame(
+        {
+            "day": [-1, 0, 1],
+            "close": [10.0, 11.0, None],
+            "forecast": [None, None, 11.5],
+            "lower": [None, None, 10.5],
+            "upper": [None, None, 12.5],
+            "persistence": [None, None, 11.0],
+            "persistence_lower": [None, None, 9.0],
+            "persistence_upper": [None, None, 13.0],
+        }
+    )
+    title, spec = plots.next_day(table, "acme")
+    assert title == "acme: the next day's forecast"
+    line, points = spec["layer"]
+    assert [row["close"] for row in spec["data"]["values"]] == [10.0, 11.0]
+    bands = {
+        row["series"]: (row["lower"], row["value"], row["upper"])
+        for row in points["data"]["values"]
+    }
+    assert bands == {"model": (10.5, 11.5, 12.5), "persistence": (9.0, 11.0, 13.0)}
+    rule, point = points["layer"]
+    assert rule["mark"]["type"] == "rule" and rule["encoding"]["y2"]["field"] == "upper"
+    dated = table.assign(date=["2024-01-04", "2024-01-05", "2024-01-08"])
+    assert plots.next_day(dated, "acme")[1]["layer"][0]["encoding"]["x"]["type"] == "temporal"
+
+
 def test_learning_curve_counts_whole_epochs():
     table = pd.DataFrame({"epoch": [1, 2, 3], "loss": [3, 2, 1], "val_loss": [3, 2.5, 2]})
     _, spec = plots.learning_curve(table, "imdb")

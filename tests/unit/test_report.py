@@ -68,6 +68,10 @@ def test_price_series_rows_carry_the_walk_forward_ratio():
                 "test.model.rmse": 2.0,
                 "test.persistence.rmse": 2.5,
                 "walk_forward.rmse_ratio": 0.99,
+                "test.interval.model.coverage": 0.91,
+                "forecast.model.forecast": 120.5,
+                "forecast.model.lower": 117.25,
+                "forecast.model.upper": 123.75,
             },
             params={"preset": "returns", "train.epochs": "100"},
             tags={},
@@ -76,3 +80,15 @@ def test_price_series_rows_carry_the_walk_forward_ratio():
     (row,) = latest_rows(IBM, [run])  # every price series is compared like the stock dataset
     assert row["ratio"] == 0.8 and row["wf_ratio"] == 0.99 and row["metric"].startswith("RMSE")
     assert row["linear_ratio"] == row["dm_p"] == "-"  # not logged by this run
+    assert row["coverage"] == 0.91 and row["next_day"] == "120.50±3.25"  # one word: no spaces
+    (row,) = latest_rows(IBM, [run_without_forecast(run)])
+    assert row["next_day"] == row["coverage"] == "-"
+
+
+def run_without_forecast(run):
+    metrics = {
+        k: v for k, v in run.data.metrics.items() if not k.startswith(("forecast", "test.interval"))
+    }
+    return SimpleNamespace(
+        info=run.info, data=SimpleNamespace(metrics=metrics, params=run.data.params, tags={})
+    )

@@ -47,16 +47,19 @@ def _pip_requirements() -> list[str]:
     return requirements
 
 
-def _pyfunc(dataset: Dataset, model_file: Path, data: dict[str, np.ndarray]) -> dict:
+def _pyfunc(
+    dataset: Dataset, model_file: Path, data: dict[str, np.ndarray], files: dict[str, str]
+) -> dict:
     """The MLflow pyfunc model that takes user units (dollars, raw text), with its signature: the
-    keyword arguments that mlflow.pyfunc.save_model and log_model take."""
+    keyword arguments that mlflow.pyfunc.save_model and log_model take; `files` are the task's
+    files saved beside the model."""
     processed = cfg.processed_dir(dataset.name)
     python_model, artifacts, signature, example = tasks.of(dataset).served_model(
         dataset, data, processed
     )
     return {
         "python_model": python_model,
-        "artifacts": {"model": str(model_file), **artifacts},
+        "artifacts": {"model": str(model_file), **artifacts, **files},
         "code_paths": [str(Path(__file__).parents[1])],  # the lstmops package: served without it
         "signature": signature,
         "input_example": example,
@@ -195,10 +198,11 @@ def train(dataset: Dataset) -> None:
             saved = keras.saving.load_model(out / MODEL_FILE)
             scores = task.validation_metrics(saved, val_part, data, dataset)
             mlflow.log_metrics({f"validation.{k}": v for k, v in scores.items()})
+            files = task.model_files(saved, val_part, data, dataset, out)
             curves = {k: v for k, v in history.history.items() if k not in WALL_CLOCK}
             (out / HISTORY_FILE).write_text(json.dumps(curves, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
-            served = _pyfunc(dataset, out / MODEL_FILE, data)
+            served = _pyfunc(dataset, out / MODEL_FILE, data, files)
             # Servable from the DVC output alone: a clone that pulled it needs no tracking store.
             mlflow.pyfunc.save_model(out / SERVED_DIR, **served)
             # The same model, in the run and as a new version of lstmops-<dataset>.

@@ -2,9 +2,10 @@
 
 A task module (see prices.py and sentiment.py) provides, under the same names: NAME,
 STAGE_SETTINGS, STAGES, REPORT, read_source, write_raw, read_raw, check, preprocess,
-model_and_split, lineage, validation_metrics, no_change, served_model and evaluate; a task
-with a pretrain stage (sentiment.py) adds pretraining_texts. A third kind of task is one more
-module here and a section in params.yaml; no stage changes.
+model_and_split, lineage, validation_metrics, model_files, no_change, served_model and
+evaluate; a task with a pretrain stage (sentiment.py) adds pretraining_texts, one with a forecast
+stage (prices.py) next_day. A third kind of task is one more module here and a section in
+params.yaml; no stage changes.
 Modules are imported on first use, so a stage loads only its own task's code.
 """
 

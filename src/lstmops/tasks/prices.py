@@ -22,9 +22,10 @@ STAGE_SETTINGS = {
     "ingest": (),
     "validate": (),
     "preprocess": ("preprocess",),
-    "train": ("preprocess", "train"),
-    "evaluate": (),
+    "train": ("preprocess", "train", "forecast"),  # the served model's interval coverage
+    "evaluate": ("forecast",),
     "walkforward": ("preprocess", "train", "walk_forward"),
+    "forecast": ("preprocess", "forecast"),
 }
 STAGES = tuple(STAGE_SETTINGS)
 FORMATS = ("lecture", "csv")
@@ -38,11 +39,13 @@ DESCRIPTION = (
     "1 beats persistence; test.diebold_mariano.p_value says whether the difference is more than "
     "chance, and test.model.mase scales the model's MAE by the training period's one-step naive "
     "MAE. walk_forward.rmse_ratio is the same ratio over expanding-window folds. The "
-    "registered model lstmops-{dataset} moves its @champion alias to a version only when its "
+    "forecast.* is the next day's forecast with its interval, and test.interval.model.coverage how often "
+    "that interval held the test period's close. The registered model lstmops-{dataset} moves its @champion alias to a version only when its "
     "validation.rmse (dollars, on the validation slice, never the test period) is lower."
 )
 CHAMPION_METRIC = ("validation.rmse", True)
 SCALING_FILE = "scaling.joblib"
+CALIBRATION_FILE = "calibration.json"  # beside the model: its errors on the validation slice
 
 
 # --- ingest and validate ------------------------------------------------------------------------
@@ -192,22 +195,65 @@ def lineage(dataset: Dataset) -> dict[str, str]:
     return {}
 
 
-def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
-    """The saved model's RMSE in dollars on the validation slice (the end of the training period),
-    which picks the champion; none without a slice."""
+def _validation_forecasts(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset):
+    """The last close, the actual close and the model's forecast in dollars on each day of the
+    validation slice (the end of the training period)."""
     from lstmops import config as cfg
-    from lstmops import evaluation as ev
     from lstmops import training
 
-    if val_part is None:
-        return {}
     fraction = dataset.settings.train.validation_fraction
     _, (previous, actual) = training.tail_split(
         arrays["previous_train"], arrays["actual_train"], fraction
     )
     outputs = model.predict(val_part[0], verbose=0).reshape(-1)
-    dollars = load_scaling(cfg.processed_dir(dataset.name)).prices(outputs, previous)
+    return previous, actual, load_scaling(cfg.processed_dir(dataset.name)).prices(outputs, previous)
+
+
+def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
+    """The saved model's RMSE in dollars on the validation slice, which picks the champion."""
+    from lstmops import evaluation as ev
+
+    _, actual, dollars = _validation_forecasts(model, val_part, arrays, dataset)
     return {"rmse": ev.regression_metrics(actual, dollars)["rmse"]}
+
+
+def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
+    """The interval's calibration beside the model: the model's and persistence's one-step errors
+    on the validation slice, as shares of the last close (split conformal: the slice was not
+    fitted on). Returned as the served model's artifacts."""
+    from lstmops import evaluation as ev
+    from lstmops.io import write_json
+
+    previous, actual, dollars = _validation_forecasts(model, val_part, arrays, dataset)
+    coverage = dataset.settings.forecast.coverage
+    if len(actual) < ev.fewest_errors(coverage):
+        raise LstmopsError(
+            f"prices.forecast.coverage {coverage} needs at least {ev.fewest_errors(coverage)} "
+            f"validation days to calibrate its interval; the slice has {len(actual)}. Raise "
+            "prices.train.validation_fraction or lower the coverage."
+        )
+    write_json(
+        out / CALIBRATION_FILE,
+        {
+            "errors": "(actual - forecast) / last close, on the validation slice",
+            "days": len(actual),
+            "model": ev.relative_errors(previous, actual, dollars).tolist(),
+            "persistence": ev.relative_errors(previous, actual, previous).tolist(),
+        },
+    )
+    return {"calibration": str(out / CALIBRATION_FILE)}
+
+
+def interval_shares(model_dir: Path, dataset: Dataset) -> tuple[float, float]:
+    """The model's and persistence's interval half-widths at forecast.coverage, as shares of the
+    last close, from the calibration that train saved."""
+    from lstmops import evaluation as ev
+    from lstmops.io import read_json
+    from lstmops.stages import require
+
+    calibration = read_json(require(model_dir / CALIBRATION_FILE, "train", dataset))
+    coverage = dataset.settings.forecast.coverage
+    return tuple(ev.conformal_share(calibration[k], coverage) for k in ("model", "persistence"))
 
 
 def no_change(dataset: Dataset, processed: Path) -> float | None:
@@ -222,10 +268,12 @@ def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Pat
     from lstmops import serving
 
     example = arrays["windows_test"][:2]
+    coverage = dataset.settings.forecast.coverage
+    output = pd.DataFrame({column: np.zeros(len(example)) for column in serving.PRICE_OUTPUTS})
     return (
-        serving.PriceModel(*example.shape[1:]),
+        serving.PriceModel(*example.shape[1:], coverage),
         {"scaling": str(processed / SCALING_FILE)},
-        infer_signature(example, np.zeros(len(example))),
+        infer_signature(example, output, params={"coverage": coverage}),
         example,
     )
 
@@ -234,21 +282,32 @@ def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Pat
 
 
 def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) -> dict:
-    """Forecasts in dollars on the test period: the model's and persistence's errors; plots."""
+    """Forecasts in dollars on the test period: the model's and persistence's errors, and how
+    often each one's interval held the actual close; plots."""
     from lstmops import config as cfg
     from lstmops import evaluation as ev
 
     predicted = model.predict(arrays["x_test"], verbose=0).reshape(-1)
     scaling = load_scaling(cfg.processed_dir(dataset.name))
-    dollars = scaling.prices(predicted, arrays["previous_test"])
+    previous, actual = arrays["previous_test"], arrays["actual_test"]
+    dollars = scaling.prices(predicted, previous)
     scale = ev.naive_mae(arrays["previous_train"], arrays["actual_train"])  # MASE's denominator
-    metrics = ev.price_metrics(arrays["previous_test"], arrays["actual_test"], dollars, scale)
+    metrics = ev.price_metrics(previous, actual, dollars, scale)
+    shares = interval_shares(cfg.model_dir(dataset.name), dataset)
+    lower, upper = ev.bounds(dollars, previous, shares[0])
+    metrics["interval"] = {
+        "nominal": dataset.settings.forecast.coverage,
+        "model": ev.interval_scores(actual, lower, upper),
+        "persistence": ev.interval_scores(actual, *ev.bounds(previous, previous, shares[1])),
+    }
     table = pd.DataFrame(
         {
             "day": range(1, len(dollars) + 1),
-            "actual": arrays["actual_test"],
+            "actual": actual,
             "predicted": dollars,
-            "persistence": arrays["previous_test"],
+            "persistence": previous,
+            "lower": lower,
+            "upper": upper,
         }
     )
     if "dates_test" in arrays:
@@ -258,8 +317,52 @@ def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) 
     return metrics
 
 
+# --- forecast -----------------------------------------------------------------------------------
+
+
+def next_day(model, tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[dict, pd.DataFrame]:
+    """The close of the business day after the raw data's last row, the model's and persistence's,
+    each with its interval; and the chart's table: the last days' closes, then the forecast."""
+    from lstmops import config as cfg
+    from lstmops import evaluation as ev
+    from lstmops import serving
+
+    p, settings = dataset.settings.preprocess, dataset.settings.forecast
+    values, dates = series(tables, dataset)
+    scaling = load_scaling(cfg.processed_dir(dataset.name))
+    model_share, persistence_share = interval_shares(cfg.model_dir(dataset.name), dataset)
+    row = serving.forecast_table(model, scaling, values[None, -p.seq_length :], model_share)
+    last = float(values[-1, scaling.target_index])
+    low, high = ev.bounds(np.array([last]), np.array([last]), persistence_share)
+    last_date = str(dates[-1]) if len(dates) else None
+    date = (pd.Timestamp(last_date) + pd.offsets.BDay(1)).date().isoformat() if last_date else None
+    result = {
+        "date": date,  # the next weekday: exchange holidays are not known here
+        "last_date": last_date,
+        "last_close": last,
+        "coverage": settings.coverage,
+        "model": {k: float(v) for k, v in row.iloc[0].items()},
+        "persistence": {"forecast": last, "lower": float(low[0]), "upper": float(high[0])},
+    }
+    days = min(settings.history_days, len(values))
+    history = pd.DataFrame(
+        {"day": range(1 - days, 1), "close": values[-days:, scaling.target_index]}
+    )
+    ahead = {
+        "day": 1,
+        **result["model"],
+        **{f"persistence_{k}": v for k, v in result["persistence"].items()},
+    }
+    table = pd.concat([history, pd.DataFrame([ahead])], ignore_index=True)
+    table = table.rename(columns={"persistence_forecast": "persistence"})
+    if last_date:
+        table.insert(1, "date", [*dates[-days:], date])
+    return result, table
+
+
 def charts(dataset: Dataset) -> tuple[list, list[str]]:
-    """The plots page's charts: the forecast, the learning curve and the walk-forward folds."""
+    """The plots page's charts: the test forecast, the learning curve, the walk-forward folds and
+    the next day's forecast."""
     from lstmops import config as cfg
     from lstmops import plots
 
@@ -270,6 +373,7 @@ def charts(dataset: Dataset) -> tuple[list, list[str]]:
             (folder / "predictions.csv", plots.forecast, "evaluate"),
             (folder / "learning_curve.csv", plots.learning_curve, "evaluate"),
             (folds / cfg.WALKFORWARD_TABLE, plots.walkforward, "walkforward"),
+            (cfg.forecast_files(dataset.name)[1] / cfg.FORECAST_TABLE, plots.next_day, "forecast"),
         ],
     )
 

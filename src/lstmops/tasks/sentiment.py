@@ -202,6 +202,11 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
     return {"accuracy": float(np.mean(predicted == labels))}
 
 
+def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
+    """Nothing beside the model: its served form needs only preprocess's vocabulary."""
+    return {}
+
+
 def no_change(dataset: Dataset, processed: Path) -> None:
     """No shrinking toward a baseline for a classifier."""
     return None

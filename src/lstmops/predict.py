@@ -1,0 +1,192 @@
+"""`python -m lstmops predict <dataset> INPUT OUTPUT`: a file scored with the dataset's champion.
+
+Reviews stream through in chunks (CSV or Parquet, by extension), so a file larger than memory
+works; a price file is read whole, in any format ingest accepts (a century of days is 25,000 rows),
+and forecast in chunks. The output is written beside its final path and renamed when complete:
+a bad row or a failure leaves no half-written file, and an earlier file of that name untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmops.config import Dataset, LstmopsError
+
+CHUNK_ROWS = 10_000  # rows read and scored at once: the memory bound
+FORMATS = (".csv", ".parquet")
+
+
+def _kind(path: Path, role: str) -> str:
+    if path.suffix.lower() not in FORMATS:
+        raise LstmopsError(
+            f"{role} {path} is neither .csv nor .parquet: name the file with one of those extensions."
+        )
+    return path.suffix.lower()
+
+
+def chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """The table at `path` in chunks of `rows`, each indexed by its rows' numbers in the file
+    (from 0, the header not counted)."""
+    if _kind(path, "input") == ".csv":
+        yield from pd.read_csv(path, chunksize=rows, dtype={"text": object}, keep_default_na=False)
+        return
+    import pyarrow.parquet as pq
+
+    start = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+        table = batch.to_pandas()
+        table.index = pd.RangeIndex(start, start + len(table))
+        start += len(table)
+        yield table
+
+
+class _Writer:
+    """Appends chunks to a CSV or Parquet file."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path, self.kind, self.parquet = path, kind, None
+
+    def write(self, table: pd.DataFrame) -> None:
+        if self.kind == ".csv":
+            header = not self.path.exists()
+            table.to_csv(self.path, mode="a", header=header, index=False)
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        batch = pa.Table.from_pandas(table, preserve_index=False)
+        if self.parquet is None:
+            self.parquet = pq.ParquetWriter(self.path, batch.schema)
+        self.parquet.write_table(batch)
+
+    def close(self) -> None:
+        if self.parquet is not None:
+            self.parquet.close()
+
+
+def review_scores(model, table: pd.DataFrame) -> pd.DataFrame:
+    """The chunk's row numbers, its other columns, and each review's probability and label."""
+    from lstmops import serving
+
+    if "text" not in table:
+        raise LstmopsError(
+            f'the table has no "text" column (its columns: {", ".join(map(str, table.columns))}): '
+            "name the column of review texts text."
+        )
+    try:
+        serving.review_texts(table[["text"]], first_row=int(table.index[0]))
+    except serving.InvalidInput as err:
+        raise LstmopsError(f"{err.message} (rows count from 0, the header not counted)") from None
+    scores = model.predict(table[["text"]].reset_index(drop=True))
+    kept = table.drop(columns=["text"]).reset_index(names="row").reset_index(drop=True)
+    return pd.concat([kept, scores], axis=1)
+
+
+def price_chunks(path: Path, dataset: Dataset, rows: int) -> Iterator[tuple[np.ndarray, dict]]:
+    """Windows of the price file in dollars, `rows` at a time, with each window's last row number,
+    date (where the file has dates) and close."""
+    from lstmops.data import prices
+    from lstmops.data.fetch import read_text
+
+    p = dataset.settings.preprocess
+    if path.suffix.lower() != ".csv":
+        raise LstmopsError(
+            f"{path}: a price file is a CSV, with a header and dates or in the lecture's format."
+        )
+    kind = "lecture" if _headerless(path) else "csv"
+    try:
+        text = read_text(path)
+        table = prices.parse_lecture(text) if kind == "lecture" else prices.parse_csv(text)
+    except (ValueError, LstmopsError) as err:
+        raise LstmopsError(f"{path} is not a price file ingest reads: {err}") from None
+    missing = [c for c in p.features if c not in table]
+    if missing:
+        raise LstmopsError(
+            f"{path} has no {', '.join(missing)} column: the model reads {', '.join(p.features)}."
+        )
+    values = table[list(p.features)].to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    if len(bad):
+        raise LstmopsError(
+            f"{path} row {bad[0]}: a value of {', '.join(p.features)} is missing or not a number."
+        )
+    if len(values) < p.seq_length:
+        raise LstmopsError(f"{path} has {len(values)} days: a forecast needs {p.seq_length}.")
+    dates = table[prices.DATE].to_numpy(dtype=str) if prices.DATE in table else None
+    close = values[:, p.features.index(p.target)]
+    for start in range(p.seq_length - 1, len(values), rows):
+        last = np.arange(start, min(start + rows, len(values)))
+        windows = np.stack([values[i - p.seq_length + 1 : i + 1] for i in last])
+        facts = {
+            "row": last,
+            **({"date": dates[last]} if dates is not None else {}),
+            "close": close[last],
+        }
+        yield windows, facts
+
+
+def _headerless(path: Path) -> bool:
+    """A lecture-format file: its first line is a # comment or numbers, not a header."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        first = f.readline().strip()
+    return first.startswith("#") or first[:1].isdigit()
+
+
+def predict(
+    dataset: str, input: str, output: str, model: str | None = None, chunk_rows: int = CHUNK_ROWS
+) -> str:
+    """Score INPUT with the dataset's champion (or `model`, an MLflow model URI or folder) into
+    OUTPUT; a line saying how many rows, how fast."""
+    import mlflow.pyfunc
+    from mlflow.exceptions import MlflowException
+    from pyarrow.lib import ArrowException
+    from tqdm import tqdm
+
+    from lstmops import tracking
+    from lstmops.config import load_params
+    from lstmops.io import atomic_path
+    from lstmops.serving import InvalidInput
+
+    declared = load_params().dataset(dataset)
+    source, target = Path(input), Path(output)
+    if not source.is_file():
+        raise LstmopsError(
+            f"input {source} does not exist: give the path of a CSV or Parquet file."
+        )
+    kind = _kind(target, "output")
+    uri = model or tracking.champion_uri(dataset)
+    tracking.use_store(dataset, create=False)
+    try:
+        pyfunc = mlflow.pyfunc.load_model(uri)
+    except (MlflowException, OSError) as err:
+        raise LstmopsError(f"cannot load the model {uri}: {str(err).splitlines()[0]}") from None
+    started, done = time.perf_counter(), 0
+    with atomic_path(target) as tmp, tqdm(unit=" rows", desc=f"predict {dataset}") as bar:
+        writer = _Writer(tmp, kind)
+        try:
+            if declared.task == "sentiment":
+                for table in chunks(source, chunk_rows):
+                    writer.write(review_scores(pyfunc, table))
+                    done += len(table)
+                    bar.update(len(table))
+            else:
+                for windows, facts in price_chunks(source, declared, chunk_rows):
+                    forecasts = pyfunc.predict(windows)
+                    writer.write(pd.concat([pd.DataFrame(facts), forecasts], axis=1))
+                    done += len(windows)
+                    bar.update(len(windows))
+        except (pd.errors.ParserError, UnicodeDecodeError, ArrowException) as err:
+            raise LstmopsError(f"{source} cannot be read as a table: {err}") from None
+        except InvalidInput as err:  # the model's own refusal, e.g. of an old model
+            raise LstmopsError(f"{uri}: {err.message}") from None
+        finally:
+            writer.close()
+        if not done:
+            raise LstmopsError(f"{source} has no rows to score: nothing was written.")
+    seconds = time.perf_counter() - started
+    return f"predict {dataset}: {done} rows in {seconds:.1f} s ({done / seconds:.0f} rows/s) -> {target}"
