@@ -57,14 +57,15 @@ gpu-wheels: setup  ## the wheels benchmarks/gpu.sh needs on the GPU machine (Pyt
 		-d $(GPU_WHEELS) $$(grep -E "^($$(echo $(GPU_CARRY) | tr ' ' '|'))==" $(LOCK) | cut -d' ' -f1)
 	@du -sh $(GPU_WHEELS)
 
-system:  ## the system packages the tests need (Debian's): PostgreSQL for the team tests, Chromium for the plots page
+system:  ## the system packages the tests need (Debian's): PostgreSQL for the team tests, Chromium for the plots page, Java for Spark
 	@missing=""; \
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	else echo "make: missing system packages:$$missing: install them (sudo apt-get install$$missing) for tests/e2e/test_team.py and tests/e2e/test_plots.py" >&2; fi
+	else echo "make: missing system packages:$$missing: install them (sudo apt-get install$$missing) for the team, plots page and Spark tests in tests/e2e" >&2; fi
 
 test: setup system  ## run the test suite (code, data, model and end-to-end tests)
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \

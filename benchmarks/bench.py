@@ -231,6 +231,42 @@ def serving_speed(
     }
 
 
+PEAK_RSS = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+    "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def batch_predict(sizes: tuple[int, ...] = (25_000, 100_000)) -> dict:
+    """`python -m lstmops predict imdb` on CSVs of `sizes` reviews (the test split repeated):
+    rows/s and the process's peak memory, which chunking keeps flat as the file grows."""
+    import pandas as pd
+
+    texts = pd.read_parquet(ROOT / "data/raw/imdb/test.parquet")[["text"]]
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            source, target = Path(tmp) / f"reviews{size}.csv", Path(tmp) / f"scores{size}.parquet"
+            table = pd.concat([texts] * (size // len(texts) + 1)).iloc[:size]
+            table.to_csv(source, index=False)
+            command = [sys.executable, "-m", "lstmops", "predict", "imdb", str(source),
+                       str(target), "--model", str(ROOT / "models/imdb/served")]  # fmt: skip
+            start = time.perf_counter()
+            peak_kb = subprocess.run(
+                [sys.executable, "-c", PEAK_RSS, *command],
+                cwd=ROOT, capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            seconds = time.perf_counter() - start
+            out[str(size)] = {
+                "seconds": seconds,
+                "rows_per_s": size / seconds,
+                "input_mb": source.stat().st_size / 2**20,
+                "peak_rss_mb": int(peak_kb) / 1024,
+            }
+    return out
+
+
 def pipeline_overhead(mirror: Path) -> dict:
     """Wall time of the whole stock pipeline (`dvc repro --force`, 5 stages) vs the plain script."""
     import shutil
@@ -331,6 +367,7 @@ def main() -> None:
     if not args.throughput_only:
         results["noop_repro"] = noop_repro(3)
         results["serving"] = serving_speed()
+        results["batch_predict"] = batch_predict()
         mirror = os.environ.get("LSTMOPS_MIRROR")
         if mirror and not args.quick:
             results["stock_pipeline"] = pipeline_overhead(Path(mirror).resolve())
@@ -371,6 +408,12 @@ def main() -> None:
             f"requests/s (goal >= {goal['requests_per_s']:.0f}), p50 {r['p50_ms']:.0f} ms, "
             f"p99 {r['p99_ms']:.0f} ms (goal <= {goal['p99_ms']:.0f})"
         )
+    if "batch_predict" in results:
+        for size, r in results["batch_predict"].items():
+            print(
+                f"predict imdb, {int(size):,} reviews ({r['input_mb']:.0f} MB CSV): "
+                f"{r['rows_per_s']:.0f} rows/s (start-up included), peak memory {r['peak_rss_mb']:.0f} MB"
+            )
     if "noop_repro" in results:
         print(f"no-op dvc repro: {results['noop_repro'].get('median_s', float('nan')):.2f} s")
     f = results["imdb_flops"]

@@ -8,6 +8,7 @@ then the dataset's own overrides laid over it (`Params.dataset`).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -143,11 +144,27 @@ class WalkForward(_Strict):
     retrain: bool = True  # false: train once on the first fold's windows, predict every block
 
 
+def fewest_errors(coverage: float) -> int:
+    """The fewest calibration errors that give a split-conformal interval at `coverage`."""
+    return math.ceil(coverage / (1 - coverage) - 1e-9)
+
+
 class PricesForecast(_Strict):
-    """Tomorrow's forecast and its split-conformal interval, calibrated on the validation slice."""
+    """Each forecast's split-conformal interval, calibrated on the model's errors of the latest
+    `window` days."""
 
     coverage: Fraction = 0.9  # the share of days the interval should hold the actual close
+    window: PositiveInt = 60  # days of the latest one-step errors each interval is calibrated on
     history_days: PositiveInt = 60  # days before the forecast on its chart
+
+    @model_validator(mode="after")
+    def _window_holds_the_coverage(self) -> PricesForecast:
+        if self.window < fewest_errors(self.coverage):
+            raise ValueError(
+                f"a coverage of {self.coverage} needs a window of at least "
+                f"{fewest_errors(self.coverage)} days of errors (window is {self.window})"
+            )
+        return self
 
 
 LSTM_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softsign", "linear")
@@ -183,11 +200,6 @@ class PricesSettings(_Strict):
             raise ValueError(
                 "train.shrink fits its factor on the validation slice: set "
                 "train.validation_fraction above 0, or shrink to false"
-            )
-        if not self.train.validation_fraction:
-            raise ValueError(
-                "the forecast's interval is calibrated on the validation slice: set "
-                "train.validation_fraction above 0 (0.1 is the lecture's)"
             )
         return self
 

@@ -90,9 +90,20 @@ def conformal_share(errors: np.ndarray, coverage: float) -> float:
     return float(ranked[k - 1]) if k <= len(ranked) else math.inf
 
 
-def fewest_errors(coverage: float) -> int:
-    """The fewest calibration errors that give an interval at `coverage`."""
-    return math.ceil(coverage / (1 - coverage) - 1e-9)
+def rolling_shares(
+    before: np.ndarray, errors: np.ndarray, coverage: float, window: int
+) -> np.ndarray:
+    """The interval share for each day of `errors` in turn, calibrated on the `window` errors
+    known by then: those `before` it, then each day's own once its close is known. Errors are not
+    exchangeable across regimes (a calm test period after a crisis); the latest ones are the
+    nearest to it."""
+    known = np.concatenate(
+        [np.asarray(before, dtype=np.float64), np.asarray(errors, dtype=np.float64)]
+    )
+    start = len(known) - len(errors)
+    return np.array(
+        [conformal_share(known[max(0, t - window) : t], coverage) for t in range(start, len(known))]
+    )
 
 
 def bounds(center: np.ndarray, previous: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:

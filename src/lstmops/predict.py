@@ -92,6 +92,7 @@ def price_chunks(path: Path, dataset: Dataset, rows: int) -> Iterator[tuple[np.n
     date (where the file has dates) and close."""
     from lstmops.data import prices
     from lstmops.data.fetch import read_text
+    from lstmops.tasks import prices as task
 
     p = dataset.settings.preprocess
     if path.suffix.lower() != ".csv":
@@ -121,13 +122,31 @@ def price_chunks(path: Path, dataset: Dataset, rows: int) -> Iterator[tuple[np.n
     close = values[:, p.features.index(p.target)]
     for start in range(p.seq_length - 1, len(values), rows):
         last = np.arange(start, min(start + rows, len(values)))
-        windows = np.stack([values[i - p.seq_length + 1 : i + 1] for i in last])
+        windows = task.windows_ending(values, last, p.seq_length)
         facts = {
             "row": last,
             **({"date": dates[last]} if dates is not None else {}),
             "close": close[last],
         }
         yield windows, facts
+
+
+def price_forecasts(model, path: Path, dataset: Dataset, rows: int, bar) -> pd.DataFrame:
+    """Every day's next-day forecast, computed `rows` days at a time, with its interval calibrated
+    on the model's errors over the forecast.window days before (as evaluate's); blank bounds where
+    fewer days are known than the coverage needs."""
+    from lstmops.tasks import prices as task
+
+    parts = []
+    for windows, facts in price_chunks(path, dataset, rows):
+        forecast = model.predict(windows)["forecast"].to_numpy()
+        parts.append(pd.DataFrame(facts).assign(forecast=forecast))
+        bar.update(len(windows))
+    table = pd.concat(parts, ignore_index=True)
+    close, forecast = table["close"].to_numpy(), table["forecast"].to_numpy()
+    following = np.append(close[1:], np.nan)  # the last day's outcome is not known yet
+    table["lower"], table["upper"] = task.rolling_bounds(forecast, close, following, [], dataset)
+    return table
 
 
 def _headerless(path: Path) -> bool:
@@ -175,11 +194,10 @@ def predict(
                     done += len(table)
                     bar.update(len(table))
             else:
-                for windows, facts in price_chunks(source, declared, chunk_rows):
-                    forecasts = pyfunc.predict(windows)
-                    writer.write(pd.concat([pd.DataFrame(facts), forecasts], axis=1))
-                    done += len(windows)
-                    bar.update(len(windows))
+                table = price_forecasts(pyfunc, source, declared, chunk_rows, bar)
+                for start in range(0, len(table), chunk_rows):
+                    writer.write(table.iloc[start : start + chunk_rows])
+                done = len(table)
         except (pd.errors.ParserError, UnicodeDecodeError, ArrowException) as err:
             raise LstmopsError(f"{source} cannot be read as a table: {err}") from None
         except InvalidInput as err:  # the model's own refusal, e.g. of an old model

@@ -141,7 +141,7 @@ class PriceModel(mlflow.pyfunc.PythonModel):
         share = conformal_share(self.errors, coverage)
         if not np.isfinite(share):
             raise InvalidInput(
-                f"coverage {coverage} needs more than the {len(self.errors)} validation days "
+                f"coverage {coverage} needs more than the {len(self.errors)} days of errors "
                 "this model's interval was calibrated on; ask for a lower coverage"
             )
         return forecast_table(

@@ -72,6 +72,6 @@ def test_the_served_price_model_gives_the_forecast_with_its_conformal_interval(t
     python_model = served.unwrap_python_model()
     narrower = python_model.predict(None, windows, params={"coverage": 0.5})
     assert ((narrower["upper"] - narrower["lower"]) < (answer["upper"] - answer["lower"])).all()
-    for coverage, message in ((0.99, "validation days"), (1.5, "between 0 and 1")):
+    for coverage, message in ((0.99, "days of errors"), (1.5, "between 0 and 1")):
         with pytest.raises(serving.InvalidInput, match=message):
             python_model.predict(None, windows, params={"coverage": coverage})

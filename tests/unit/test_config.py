@@ -55,7 +55,7 @@ def test_project_params_are_valid(raw):
         ("sentiment", "train", "members", 0, "sentiment.train.members"),
         ("sentiment", "train", "pooling", "avg", "sentiment.train.pooling"),
         ("prices", "train", "shrink", True, "set preprocess.predict to change"),
-        ("prices", "train", "validation_fraction", 0, "interval is calibrated on the validation"),
+        ("prices", "forecast", "window", 8, "needs a window of at least 9 days"),
         ("prices", "forecast", "coverage", 1, "prices.forecast.coverage"),
     ],
 )

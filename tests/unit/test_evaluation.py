@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from lstmops import evaluation as ev
+from lstmops.config import fewest_errors
 
 
 def test_stock_metrics_against_persistence():
@@ -95,7 +96,7 @@ def test_conformal_share_is_the_split_conformal_rank():
     assert ev.conformal_share(errors, 0.9) == 0.06
     assert ev.conformal_share(errors, 0.5) == 0.02
     assert ev.conformal_share(errors[:8], 0.9) == float("inf")  # 8 errors cannot give 90%
-    assert ev.fewest_errors(0.9) == 9 and ev.fewest_errors(0.8) == 4 and ev.fewest_errors(0.5) == 1
+    assert fewest_errors(0.9) == 9 and fewest_errors(0.8) == 4 and fewest_errors(0.5) == 1
 
 
 def test_conformal_intervals_cover_exchangeable_errors_at_least_nominally():
@@ -108,6 +109,14 @@ def test_conformal_intervals_cover_exchangeable_errors_at_least_nominally():
         shares = [ev.conformal_share(rng.standard_t(3, 30), coverage) for _ in range(4000)]
         held = np.mean(2 * stats.t.cdf(shares, 3) - 1)  # P(|new| <= share) given each set
         assert held == pytest.approx(exact, abs=0.004) and held > coverage
+
+
+def test_rolling_shares_calibrate_each_day_on_the_window_known_the_day_before():
+    before, errors = np.array([0.01, -0.02, 0.03]), np.array([0.5, -0.04, 0.0])
+    shares = ev.rolling_shares(before, errors, 0.5, window=3)  # ceil(4 * 0.5) = 2nd smallest of 3
+    # day 1: 0.01 0.02 0.03; day 2: 0.02 0.03 0.5 (its own error now known); day 3: 0.03 0.5 0.04
+    np.testing.assert_allclose(shares, [0.02, 0.03, 0.04])
+    assert np.isinf(ev.rolling_shares(np.array([]), errors, 0.5, window=3)[0])  # nothing known yet
 
 
 def test_bounds_and_interval_scores_in_dollars():

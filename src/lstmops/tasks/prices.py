@@ -195,47 +195,45 @@ def lineage(dataset: Dataset) -> dict[str, str]:
     return {}
 
 
-def _validation_forecasts(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset):
-    """The last close, the actual close and the model's forecast in dollars on each day of the
-    validation slice (the end of the training period)."""
+def _dollars(model, x: np.ndarray, previous: np.ndarray, dataset: Dataset) -> np.ndarray:
+    """The model's forecasts in dollars for model inputs `x`, given each one's last close."""
     from lstmops import config as cfg
+
+    outputs = model.predict(x, verbose=0).reshape(-1)
+    return load_scaling(cfg.processed_dir(dataset.name)).prices(outputs, previous)
+
+
+def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
+    """The saved model's RMSE in dollars on the validation slice (the end of the training period),
+    which picks the champion; none without a slice."""
+    from lstmops import evaluation as ev
     from lstmops import training
 
+    if val_part is None:
+        return {}
     fraction = dataset.settings.train.validation_fraction
     _, (previous, actual) = training.tail_split(
         arrays["previous_train"], arrays["actual_train"], fraction
     )
-    outputs = model.predict(val_part[0], verbose=0).reshape(-1)
-    return previous, actual, load_scaling(cfg.processed_dir(dataset.name)).prices(outputs, previous)
-
-
-def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
-    """The saved model's RMSE in dollars on the validation slice, which picks the champion."""
-    from lstmops import evaluation as ev
-
-    _, actual, dollars = _validation_forecasts(model, val_part, arrays, dataset)
+    dollars = _dollars(model, val_part[0], previous, dataset)
     return {"rmse": ev.regression_metrics(actual, dollars)["rmse"]}
 
 
 def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
-    """The interval's calibration beside the model: the model's and persistence's one-step errors
-    on the validation slice, as shares of the last close (split conformal: the slice was not
-    fitted on). Returned as the served model's artifacts."""
+    """The interval's calibration beside the model: its and persistence's one-step errors on the
+    training period's last forecast.window days, as shares of the last close. The served model,
+    which sees only the windows it is sent, calibrates on these; evaluate starts from them and
+    rolls on. Returned as the served model's artifacts."""
     from lstmops import evaluation as ev
     from lstmops.io import write_json
 
-    previous, actual, dollars = _validation_forecasts(model, val_part, arrays, dataset)
-    coverage = dataset.settings.forecast.coverage
-    if len(actual) < ev.fewest_errors(coverage):
-        raise LstmopsError(
-            f"prices.forecast.coverage {coverage} needs at least {ev.fewest_errors(coverage)} "
-            f"validation days to calibrate its interval; the slice has {len(actual)}. Raise "
-            "prices.train.validation_fraction or lower the coverage."
-        )
+    days = dataset.settings.forecast.window
+    previous, actual = arrays["previous_train"][-days:], arrays["actual_train"][-days:]
+    dollars = _dollars(model, arrays["x_train"][-days:], previous, dataset)
     write_json(
         out / CALIBRATION_FILE,
         {
-            "errors": "(actual - forecast) / last close, on the validation slice",
+            "errors": "(actual - forecast) / last close, on the training period's last days",
             "days": len(actual),
             "model": ev.relative_errors(previous, actual, dollars).tolist(),
             "persistence": ev.relative_errors(previous, actual, previous).tolist(),
@@ -244,16 +242,28 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
     return {"calibration": str(out / CALIBRATION_FILE)}
 
 
-def interval_shares(model_dir: Path, dataset: Dataset) -> tuple[float, float]:
-    """The model's and persistence's interval half-widths at forecast.coverage, as shares of the
-    last close, from the calibration that train saved."""
-    from lstmops import evaluation as ev
+def calibration(dataset: Dataset) -> dict:
+    """The errors that train saved beside the model (model_files)."""
+    from lstmops import config as cfg
     from lstmops.io import read_json
     from lstmops.stages import require
 
-    calibration = read_json(require(model_dir / CALIBRATION_FILE, "train", dataset))
-    coverage = dataset.settings.forecast.coverage
-    return tuple(ev.conformal_share(calibration[k], coverage) for k in ("model", "persistence"))
+    return read_json(require(cfg.model_dir(dataset.name) / CALIBRATION_FILE, "train", dataset))
+
+
+def rolling_bounds(
+    forecast: np.ndarray, previous: np.ndarray, actual: np.ndarray, before: list, dataset: Dataset
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each day's interval around `forecast`, calibrated on the forecast.window one-step errors
+    known the day before: those `before` the first day, then each day's own as its close comes
+    in. NaN where fewer are known than the coverage needs."""
+    from lstmops import evaluation as ev
+
+    f = dataset.settings.forecast
+    errors = ev.relative_errors(previous, actual, forecast)
+    shares = ev.rolling_shares(np.asarray(before), errors, f.coverage, f.window)
+    shares[~np.isfinite(shares)] = np.nan
+    return ev.bounds(forecast, previous, shares)
 
 
 def no_change(dataset: Dataset, processed: Path) -> float | None:
@@ -293,12 +303,14 @@ def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) 
     dollars = scaling.prices(predicted, previous)
     scale = ev.naive_mae(arrays["previous_train"], arrays["actual_train"])  # MASE's denominator
     metrics = ev.price_metrics(previous, actual, dollars, scale)
-    shares = interval_shares(cfg.model_dir(dataset.name), dataset)
-    lower, upper = ev.bounds(dollars, previous, shares[0])
+    errors = calibration(dataset)
+    lower, upper = rolling_bounds(dollars, previous, actual, errors["model"], dataset)
+    steady = rolling_bounds(previous, previous, actual, errors["persistence"], dataset)
     metrics["interval"] = {
         "nominal": dataset.settings.forecast.coverage,
+        "window": dataset.settings.forecast.window,
         "model": ev.interval_scores(actual, lower, upper),
-        "persistence": ev.interval_scores(actual, *ev.bounds(previous, previous, shares[1])),
+        "persistence": ev.interval_scores(actual, *steady),
     }
     table = pd.DataFrame(
         {
@@ -320,9 +332,15 @@ def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) 
 # --- forecast -----------------------------------------------------------------------------------
 
 
+def windows_ending(values: np.ndarray, ends: np.ndarray, seq_length: int) -> np.ndarray:
+    """The raw windows (len(ends), seq_length, features) whose last rows are `ends`."""
+    return np.stack([values[end - seq_length + 1 : end + 1] for end in ends])
+
+
 def next_day(model, tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[dict, pd.DataFrame]:
     """The close of the business day after the raw data's last row, the model's and persistence's,
-    each with its interval; and the chart's table: the last days' closes, then the forecast."""
+    each with its interval from its errors on the last forecast.window days; and the chart's
+    table: the last days' closes, then the forecast."""
     from lstmops import config as cfg
     from lstmops import evaluation as ev
     from lstmops import serving
@@ -330,24 +348,41 @@ def next_day(model, tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[
     p, settings = dataset.settings.preprocess, dataset.settings.forecast
     values, dates = series(tables, dataset)
     scaling = load_scaling(cfg.processed_dir(dataset.name))
-    model_share, persistence_share = interval_shares(cfg.model_dir(dataset.name), dataset)
-    row = serving.forecast_table(model, scaling, values[None, -p.seq_length :], model_share)
-    last = float(values[-1, scaling.target_index])
-    low, high = ev.bounds(np.array([last]), np.array([last]), persistence_share)
-    last_date = str(dates[-1]) if len(dates) else None
-    date = (pd.Timestamp(last_date) + pd.offsets.BDay(1)).date().isoformat() if last_date else None
+    close = values[:, scaling.target_index]
+    ends = np.arange(max(p.seq_length - 1, len(values) - settings.window - 1), len(values))
+    windows = windows_ending(values, ends, p.seq_length)
+    forecasts = serving.forecast_table(model, scaling, windows, 0.0)["forecast"].to_numpy()
+    seen, following = close[ends[:-1]], close[ends[:-1] + 1]
+    shares = [
+        ev.conformal_share(ev.relative_errors(seen, following, made), settings.coverage)
+        for made in (forecasts[:-1], seen)
+    ]
+    if not np.isfinite(shares).all():
+        raise LstmopsError(
+            f"{dataset.name} has {len(seen)} days to calibrate the interval on; a coverage of "
+            f"{settings.coverage} needs {cfg.fewest_errors(settings.coverage)}."
+        )
+    last = float(close[-1])
     result = {
-        "date": date,  # the next weekday: exchange holidays are not known here
-        "last_date": last_date,
+        "date": None,
+        "last_date": str(dates[-1]) if len(dates) else None,
         "last_close": last,
         "coverage": settings.coverage,
-        "model": {k: float(v) for k, v in row.iloc[0].items()},
-        "persistence": {"forecast": last, "lower": float(low[0]), "upper": float(high[0])},
+        "window": settings.window,
     }
+    if result["last_date"]:  # the next weekday: exchange holidays are not known here
+        result["date"] = (pd.Timestamp(result["last_date"]) + pd.offsets.BDay(1)).date().isoformat()
+    for who, centre, share in (
+        ("model", float(forecasts[-1]), shares[0]),
+        ("persistence", last, shares[1]),
+    ):
+        result[who] = {
+            "forecast": centre,
+            "lower": centre - share * last,
+            "upper": centre + share * last,
+        }
     days = min(settings.history_days, len(values))
-    history = pd.DataFrame(
-        {"day": range(1 - days, 1), "close": values[-days:, scaling.target_index]}
-    )
+    history = pd.DataFrame({"day": range(1 - days, 1), "close": close[-days:]})
     ahead = {
         "day": 1,
         **result["model"],
@@ -355,8 +390,8 @@ def next_day(model, tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[
     }
     table = pd.concat([history, pd.DataFrame([ahead])], ignore_index=True)
     table = table.rename(columns={"persistence_forecast": "persistence"})
-    if last_date:
-        table.insert(1, "date", [*dates[-days:], date])
+    if result["last_date"]:
+        table.insert(1, "date", [*dates[-days:], result["date"]])
     return result, table
 
 
