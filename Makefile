@@ -18,7 +18,7 @@ ifdef LSTMOPS_MIRROR
 export LSTMOPS_MIRROR := $(abspath $(LSTMOPS_MIRROR))
 endif
 
-.PHONY: setup lock gpu-wheels system repro test lint format ui serve server server-stop push pull bench plots report ci clean help
+.PHONY: setup lock gpu-wheels system repro test lint format ui serve server server-stop push pull tune bench plots report ci clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -107,6 +107,10 @@ pull: setup  ## dvc pull: fetch them in another clone (then `dvc status` is clea
 
 plots: setup  ## plots/index.html: every dataset's charts on one page that works offline (after `make repro`)
 	$(PY) -m lstmops plots
+
+TRIALS ?=
+tune: setup  ## an Optuna study over DATASET's tune.space (TRIALS=…), tracked in MLflow; writes preset tuned-$(DATASET)
+	$(PY) -m lstmops tune $(DATASET) $(if $(TRIALS),--trials $(TRIALS))
 
 report: setup  ## compare the latest run of each preset of each dataset (read from MLflow)
 	$(PY) -m lstmops report

@@ -19,6 +19,7 @@ COMMANDS = {
     "check": ("lstmops.config", "check", ()),
     "model-uri": ("lstmops.tracking", "champion_uri", ("dataset",)),
     "predict": ("lstmops.predict", "predict", ("dataset", "input", "output", "model")),
+    "tune": ("lstmops.tune", "tune", ("dataset", "trials", "timeout", "study")),
     "plots": ("lstmops.plots", "write", ()),
     "tracking-uri": ("lstmops.tracking", "tracking_uri", ()),
     "dvc-yaml": ("lstmops.pipeline", "write", ()),
@@ -65,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--model", default=None, help="an MLflow model URI or folder instead of the champion"
     )
+    tune = stages.add_parser(
+        "tune",
+        help="an Optuna study over a dataset's tune.space, tracked in MLflow; writes preset "
+        "tuned-<dataset>",
+    )
+    tune.add_argument("dataset", help="a dataset that params.yaml declares")
+    tune.add_argument("--trials", type=int, default=None, help="finished trials (tune.trials)")
+    tune.add_argument("--timeout", type=float, default=None, help="minutes this worker may run")
+    tune.add_argument("--study", default=None, help="the study's name (<dataset>-<preset>)")
     stages.add_parser(
         "check", help="validate params.yaml: every dataset's source and settings, names unique"
     ).set_defaults(dataset="params.yaml")

@@ -167,6 +167,50 @@ class PricesForecast(_Strict):
         return self
 
 
+class Distribution(_Strict):
+    """One setting's range in a tuning study: an int or float between low and high (log: on a
+    log scale), or one of some choices."""
+
+    type: Literal["int", "float", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[str | bool | int | float, ...] | None = None
+
+    @model_validator(mode="after")
+    def _a_range_or_choices(self) -> Distribution:
+        if self.type == "categorical":
+            if not self.choices or self.low is not None or self.high is not None:
+                raise ValueError("a categorical setting takes choices (and no low or high)")
+        elif self.low is None or self.high is None or not self.low < self.high:
+            raise ValueError(f"an {self.type} setting takes low < high")
+        elif self.log and self.low <= 0:
+            raise ValueError("a log scale needs low above 0")
+        return self
+
+
+class Tune(_Strict):
+    """`python -m lstmops tune`: Optuna's search over settings, around the dataset's preset."""
+
+    # "<section>.<key>" (preprocess or train) -> its range
+    space: dict[str, Distribution] = {}
+    trials: PositiveInt = 20  # finished trials the study runs to, by all its workers together
+    startup_trials: Annotated[int, Field(ge=0)] = 5  # random ones before TPE; the pruner waits too
+    heartbeat_seconds: PositiveInt = 10  # a trial silent for twice this is failed and run again
+    seed: int = 42
+
+
+def _space_fits(settings: BaseModel, sections: tuple[str, ...]) -> None:
+    """Every key of tune.space names a setting of one of `sections`."""
+    for key in settings.tune.space:
+        section, _, name = key.partition(".")
+        if section not in sections or name not in type(getattr(settings, section)).model_fields:
+            raise ValueError(
+                f"tune.space key {key!r} is not a setting of {' or '.join(sections)} "
+                "(write <section>.<key>, e.g. train.units)"
+            )
+
+
 LSTM_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softsign", "linear")
 
 
@@ -188,9 +232,11 @@ class PricesSettings(_Strict):
     train: PricesTrain = PricesTrain()
     walk_forward: WalkForward = WalkForward()
     forecast: PricesForecast = PricesForecast()
+    tune: Tune = Tune()
 
     @model_validator(mode="after")
     def _shrink_has_a_change_and_a_slice(self) -> PricesSettings:
+        _space_fits(self, ("preprocess", "train"))
         if self.train.shrink and self.preprocess.predict == "level":
             raise ValueError(
                 "train.shrink pulls a predicted change toward 0: set preprocess.predict to change "
@@ -280,10 +326,13 @@ class SentimentSettings(_Strict):
     preprocess: SentimentPreprocess = SentimentPreprocess()
     pretrain: SentimentPretrain = SentimentPretrain()
     train: SentimentTrain = SentimentTrain()
+    tune: Tune = Tune()
 
     @model_validator(mode="after")
     def _pretrained_fits(self) -> SentimentSettings:
-        """A classifier that starts from the language model has its shapes."""
+        """A classifier that starts from the language model has its shapes; a tuning study
+        searches train settings (a trial reads the preprocess stage's arrays)."""
+        _space_fits(self, ("train",))
         if not self.preprocess.pretrained:
             return self
         lm, p, t = self.pretrain, self.preprocess, self.train
@@ -312,6 +361,11 @@ class SentimentSettings(_Strict):
 
 
 SETTINGS: dict[str, type[_Strict]] = {"prices": PricesSettings, "sentiment": SentimentSettings}
+
+
+def settings_of(task: str, raw: dict, where: str) -> PricesSettings | SentimentSettings:
+    """A task's settings validated from `raw`; an error names each bad key under `where`."""
+    return _check(SETTINGS[task], raw, where)
 
 
 class Perceptron(_Strict):

@@ -22,6 +22,7 @@ from lstmops.config import LstmopsError
 SERVER_DIR = Path(".server")
 DB_ENV = "LSTMOPS_SERVER_DB"  # a running database to use instead of the project's own cluster
 DATABASE = "mlflow"
+TUNE_DATABASE = "optuna"  # the cluster's second database: Optuna's studies (python -m lstmops tune)
 SUPERUSER = "postgres"
 
 
@@ -70,15 +71,20 @@ def start_postgres(cluster: Path, port: int) -> str:
         options = f"-p {port} -k {cluster} -c listen_addresses=127.0.0.1"
         start = [postgres_bin("pg_ctl"), "start", "-w", "-D", str(data), "-l", str(log)]
         _run(_as_owner([*start, "-o", options]), "pg_ctl start", log)
+    return create_database(port, DATABASE)
+
+
+def create_database(port: int, name: str) -> str:
+    """The database `name` of the cluster on `port`, created if it is not there; its URI."""
     psql = [postgres_bin("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", SUPERUSER]
     exists = subprocess.run(
-        [*psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
+        [*psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
         capture_output=True,
         text=True,
     )
     if exists.stdout.strip() != "1":
-        _run([*psql, "-c", f"CREATE DATABASE {DATABASE}"], "create the database")
-    return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
+        _run([*psql, "-c", f"CREATE DATABASE {name}"], f"create the database {name}")
+    return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{name}"
 
 
 def stop_postgres(cluster: Path) -> None:
@@ -146,6 +152,9 @@ def serve(port: int, db_port: int) -> str:
     artifacts.mkdir(parents=True, exist_ok=True)
     print(f"tracking server on http://127.0.0.1:{port} (backend {db}, artifacts {artifacts})")
     print(f"use it: export MLFLOW_TRACKING_URI=http://127.0.0.1:{port}   (Ctrl-C stops it)")
+    if not os.environ.get(DB_ENV):
+        studies = create_database(db_port, TUNE_DATABASE)
+        print(f"tuning studies shared by every worker: export LSTMOPS_TUNE_STORAGE={studies}")
     process = subprocess.Popen(server_command(db, artifacts, port))
     try:
         process.wait()

@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -21,10 +23,18 @@ from lstmops.data.prices import parse_lecture
 from lstmops.data.reviews import read_archive
 
 from ..conftest import IMDB_ARCHIVE, STOCK_CSV
-from .workdir import copy_project, run
+from .workdir import GIT_ID, copy_project, run
 
 pytestmark = pytest.mark.e2e
 REVIEWS = 400  # per label
+ACME_TUNE = {  # the acme entry's own search, added to prices.tune.space: a trial takes seconds
+    "trials": 3,
+    "startup_trials": 1,
+    "space": {
+        "train.epochs": {"type": "int", "low": 2, "high": 4},
+        "train.units": {"type": "int", "low": 2, "high": 8, "log": True},
+    },
+}
 
 
 def finance_csv() -> str:
@@ -49,6 +59,13 @@ def _declare(params: dict) -> None:
     params["datasets"]["sentiment"]["reviews"] = {
         "source": {"path": "data/external/reviews.csv"},
         "train": {"epochs": 2},
+    }
+    # their own tuning budgets (tests below); tune settings change no stage's output
+    params["datasets"]["prices"]["acme"]["tune"] = ACME_TUNE
+    params["datasets"]["sentiment"]["reviews"]["tune"] = {
+        "trials": 2,
+        "startup_trials": 1,
+        "space": {"train.units": {"type": "int", "low": 4, "high": 16}},
     }
 
 
@@ -166,3 +183,101 @@ def run_failing(cmd: list[str], cwd: Path, env: dict) -> str:
     out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode != 0, out.stdout[-2000:]
     return out.stdout + out.stderr
+
+
+# --- tuning: the user's own datasets, tiny budgets -----------------------------------------------
+
+
+def _tune(project: Path, env: dict, dataset: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "lstmops", "tune", dataset],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_tune_a_price_series_tracks_the_study_and_its_preset_reproduces_the_best_trial(
+    project, env
+):
+    """`tune acme` never reads the test period (its days are blanked here: a trial that read one
+    would score NaN and fail), logs the study as an MLflow run with a child run per trial, and
+    writes preset tuned-acme, which `dvc exp run` reproduces to the last digit."""
+    import mlflow
+    import optuna
+
+    raw = project / "data/raw/acme/prices.csv"
+    original, params = raw.read_text(), (project / "params.yaml").read_text()
+    table = pd.read_csv(raw)
+    table.loc[table.index[-200:], ["Open", "High", "Low", "Close"]] = float("nan")  # test days
+    table.to_csv(raw, index=False)
+    try:
+        out = _tune(project, env, "acme")
+        study = optuna.load_study(
+            study_name="acme-lecture", storage=f"sqlite:///{project / 'tune/optuna.db'}"
+        )
+        states = [t.state.name for t in study.trials]
+        assert len(study.trials) == 3 and set(states) <= {"COMPLETE", "PRUNED"}, states
+        assert all(np.isfinite(t.value) for t in study.trials if t.state.name == "COMPLETE")
+        best = study.best_trial
+        assert f"Best, trial {best.number}" in out and "presets.prices.tuned-acme" in out
+        mlflow.set_tracking_uri(f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+        client = mlflow.MlflowClient()
+        experiment = client.get_experiment_by_name("lstmops-acme").experiment_id
+        (parent,) = client.search_runs([experiment], "tags.stage = 'tune'")
+        children = client.search_runs(
+            [experiment], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+        )
+        assert sorted(int(c.data.tags["optuna.trial"]) for c in children) == [0, 1, 2]
+        for child in children:
+            trial = study.trials[int(child.data.tags["optuna.trial"])]
+            assert child.data.params["train.units"] == str(trial.params["train.units"])
+            assert child.data.tags["optuna.state"] == trial.state.name
+            curve = client.get_metric_history(child.info.run_id, "fold1.loss")
+            assert [m.step for m in curve] == list(range(1, len(curve) + 1))  # one per epoch
+        assert parent.data.metrics["trials.complete"] + parent.data.metrics["trials.pruned"] == 3
+        assert parent.data.metrics["best.walk_forward.rmse_ratio"] == best.value
+        plots = {a.path for a in client.list_artifacts(parent.info.run_id, "optuna")}
+        assert "optuna/optimization_history.png" in plots
+        preset = yaml.safe_load((project / "params.yaml").read_text())["presets"]["prices"]
+        expected: dict = {}  # the best values over the lecture preset's (none)
+        for key, value in best.params.items():
+            section, name = key.split(".")
+            expected.setdefault(section, {})[name] = value
+        assert preset["tuned-acme"] == expected
+    finally:
+        raw.write_text(original)
+    run(["git", "add", "params.yaml"], project, env)
+    run(["git", *GIT_ID, "commit", "-qm", "tuned preset"], project, env)
+    try:
+        run(["dvc", "exp", "run", "--temp", "-S", "prices.preset=tuned-acme",
+             "prices-walkforward@acme"], project, env)  # fmt: skip
+        (rerun,) = client.search_runs([experiment], "params.preset = 'tuned-acme'")
+        assert rerun.data.metrics["walk_forward.rmse_ratio"] == best.value
+    finally:
+        mlflow.set_tracking_uri(None)
+        (project / "params.yaml").write_text(params)
+        run(["git", "add", "params.yaml"], project, env)
+        run(["git", *GIT_ID, "commit", "-qm", "untuned"], project, env)
+
+
+def test_tune_a_review_model_reads_no_test_split(project, env):
+    """`tune reviews` scores the validation slice: with preprocess's test arrays gone, it runs."""
+    import optuna
+
+    arrays_path = project / "data/processed/reviews/arrays.npz"
+    saved, params = arrays_path.read_bytes(), (project / "params.yaml").read_text()
+    with np.load(arrays_path) as arrays:
+        np.savez(arrays_path, **{k: arrays[k] for k in arrays if "test" not in k})
+    try:
+        _tune(project, env, "reviews")
+        study = optuna.load_study(
+            study_name="reviews-lecture", storage=f"sqlite:///{project / 'tune/optuna.db'}"
+        )
+        assert len(study.trials) == 2 and study.best_value > 0.5  # better than the coin
+        # its own range of units, the task's of dropout and learning rate
+        assert set(study.best_params) == {"train.units", "train.dropout", "train.learning_rate"}
+        assert 4 <= study.best_params["train.units"] <= 16
+    finally:
+        arrays_path.write_bytes(saved)
+        (project / "params.yaml").write_text(params)

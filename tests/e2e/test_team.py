@@ -135,3 +135,73 @@ def test_a_second_clone_pulls_from_the_dvc_remote_instead_of_training(tmp_path, 
     expected = np.loadtxt(a / "plots/stock/predictions.csv", delimiter=",", skiprows=1,
                           usecols=2)[:3]  # fmt: skip
     np.testing.assert_allclose(predictions, expected, rtol=1e-6)
+
+
+def test_tuning_workers_share_a_study_on_postgresql_and_a_killed_one_carries_on(
+    tmp_path, tracking_server
+):
+    """Two `tune` workers on one study in PostgreSQL (the cluster of `make server`, its optuna
+    database) finish its trials between them, each trial once, tracked on the team's server; a
+    worker killed mid-trial leaves that trial failed, and started again it reruns it and goes on."""
+    import time
+
+    import mlflow
+    import optuna
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+    from optuna.trial import TrialState
+
+    url, db = tracking_server
+    storage = server.create_database(int(db.rsplit(":", 1)[1].split("/")[0]), server.TUNE_DATABASE)
+    work = Workdir(tmp_path)
+    _stock_only(work.params)
+    work.set("prices.walk_forward.folds", 2)
+    work.params["prices"]["tune"] = {
+        "trials": 4,
+        "startup_trials": 1,
+        "heartbeat_seconds": 1,
+        "seed": 42,
+        "space": {
+            "train.epochs": {"type": "int", "low": 2, "high": 3},
+            "train.units": {"type": "int", "low": 2, "high": 6},
+        },
+    }
+    for stage in ("ingest", "validate"):
+        work.run(stage, "stock", check=True)
+    env = {"LSTMOPS_TUNE_STORAGE": storage, "MLFLOW_TRACKING_URI": url}
+    workers = [work.start("tune", "stock", env) for _ in range(2)]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=900)
+        assert worker.returncode == 0, stderr[-3000:]
+
+    def study():
+        url = storage.replace("postgresql://", "postgresql+psycopg://")
+        return optuna.load_study(study_name="stock-lecture", storage=url)
+
+    done = (TrialState.COMPLETE, TrialState.PRUNED)
+    finished = study().get_trials(states=done)
+    assert len(finished) >= 4 and len({t.number for t in finished}) == len(finished)
+    client = mlflow.MlflowClient(url)
+    experiment = client.get_experiment_by_name("lstmops-stock").experiment_id
+    children = client.search_runs([experiment], "tags.`optuna.study` = 'stock-lecture'")
+    assert len({run.data.tags["optuna.worker"] for run in children}) == 2  # both took trials
+
+    work.params["prices"]["tune"]["trials"] = len(finished) + 2
+    worker = work.start("tune", "stock", env)
+    deadline = time.monotonic() + 300
+    while not study().get_trials(states=(TrialState.RUNNING,)):
+        assert time.monotonic() < deadline and worker.poll() is None, "no trial started"
+        time.sleep(0.5)
+    worker.kill()
+    worker.wait()
+    time.sleep(3)  # past the grace period: twice the heartbeat
+    work.run("tune", "stock", env, check=True)
+    trials = study().trials
+    (failed,) = [t for t in trials if t.state == TrialState.FAIL]
+    (rerun,) = [
+        t
+        for t in trials
+        if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == failed.number
+    ]
+    assert rerun.params == failed.params and rerun.state in done
+    assert len([t for t in trials if t.state in done]) >= len(finished) + 2
+    assert {t.number for t in finished} <= {t.number for t in trials if t.state in done}

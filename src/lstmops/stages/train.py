@@ -31,7 +31,7 @@ WALL_CLOCK = {"epoch_seconds"}
 
 
 # Settings of a dataset that the train stage does not read.
-NOT_TRAINING = {"walk_forward", "ingest", "validate_"}
+NOT_TRAINING = {"walk_forward", "ingest", "validate_", "tune"}
 
 
 def _pip_requirements() -> list[str]:

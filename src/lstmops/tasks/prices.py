@@ -44,6 +44,8 @@ DESCRIPTION = (
     "validation.rmse (dollars, on the validation slice, never the test period) is lower."
 )
 CHAMPION_METRIC = ("validation.rmse", True)
+# What a tuning trial scores, and whether lower is better: never the test period.
+TUNE_OBJECTIVE = ("walk_forward.rmse_ratio", True)
 SCALING_FILE = "scaling.joblib"
 CALIBRATION_FILE = "calibration.json"  # beside the model: its errors on the validation slice
 
@@ -416,21 +418,22 @@ def charts(dataset: Dataset) -> tuple[list, list[str]]:
 # --- walk-forward -------------------------------------------------------------------------------
 
 
-def _fit(arrays: dict[str, np.ndarray], scaling, dataset: Dataset):
+def _fit(arrays: dict[str, np.ndarray], scaling, dataset: Dataset, watchers=()):
     """A fresh model trained as the train stage trains it (same split, seed, early stopping,
-    ensemble and shrinkage)."""
+    ensemble and shrinkage); `watchers` are more Keras callbacks."""
     from lstmops import training
 
     p = dataset.settings.train
     training.seed_everything(p.seed)
     model, fit_part, val_part = model_and_split(arrays, dataset)
-    callbacks = training.validation_callbacks(p, val_part)
+    callbacks = [*training.validation_callbacks(p, val_part), *watchers]
     training.fit(model, fit_part, val_part, p.epochs, p.batch_size, callbacks, p.seed)
     return training.predicting_model(model, val_part, scaling.no_change() if p.shrink else None)[0]
 
 
-def score_folds(values: np.ndarray, dataset: Dataset) -> tuple[dict, list[dict]]:
-    """Time-ordered raw rows -> pooled metrics over every fold's block, and one row per fold."""
+def score_folds(values: np.ndarray, dataset: Dataset, reporter=None) -> tuple[dict, list[dict]]:
+    """Time-ordered raw rows -> pooled metrics over every fold's block, and one row per fold; a
+    tuning trial's `reporter` gets each fold's curves and the pooled ratio so far."""
     from lstmops import evaluation as ev
     from lstmops import features as f
 
@@ -449,7 +452,8 @@ def score_folds(values: np.ndarray, dataset: Dataset) -> tuple[dict, list[dict]]
             # Arrays reach to this block's end (retrain) or the period's end (one model for all).
             end = test_end if w.retrain else bounds[-1][1]
             arrays, scaling = f.price_arrays(values[: end + p.seq_length], train_end, p)
-            model, first = _fit(arrays, scaling, dataset), train_end
+            watchers = reporter.callbacks(f"fold{fold}.") if reporter else ()
+            model, first = _fit(arrays, scaling, dataset, watchers), train_end
         block = slice(train_end - first, test_end - first)
         previous, actual = arrays["previous_test"][block], arrays["actual_test"][block]
         outputs = model.predict(arrays["x_test"][block], verbose=0).reshape(-1)
@@ -466,6 +470,9 @@ def score_folds(values: np.ndarray, dataset: Dataset) -> tuple[dict, list[dict]]
             }
         )
         predictions.append((previous, actual, predicted))
+        if reporter:
+            so_far = (np.concatenate(parts) for parts in zip(*predictions, strict=True))
+            reporter.report(ev.price_metrics(*so_far)["rmse_ratio"], fold)
     previous, actual, predicted = (
         np.concatenate(parts) for parts in zip(*predictions, strict=True)
     )
@@ -478,3 +485,16 @@ def score_folds(values: np.ndarray, dataset: Dataset) -> tuple[dict, list[dict]]
         "folds": {str(row["fold"]): row for row in rows},
     }
     return metrics, rows
+
+
+# --- tune ---------------------------------------------------------------------------------------
+
+
+def tune_score(dataset: Dataset, reporter) -> float:
+    """A tuning trial's objective: the walk-forward RMSE ratio inside the training period (the
+    trial's settings have walk_forward.period train, so no test day is read); the pooled ratio
+    after each fold goes to the reporter, which prunes a trial clearly worse than the others."""
+    from lstmops import config as cfg
+
+    values, _ = series(read_raw(cfg.raw_dir(dataset.name), dataset), dataset)
+    return score_folds(values, dataset, reporter)[0]["rmse_ratio"]

@@ -30,6 +30,8 @@ STAGE_SETTINGS = {
 STAGES = tuple(STAGE_SETTINGS)
 FORMATS = ("aclimdb", "csv", "parquet")
 REPORT = ("test.model.accuracy", "test.majority_class.accuracy", "accuracy, model / majority")
+# What a tuning trial scores, and whether lower is better: never the test split.
+TUNE_OBJECTIVE = ("validation.accuracy", False)
 # What the dataset's MLflow experiment says it is, and the validation metric (lower is better?)
 # that moves the registered model's champion alias.
 DESCRIPTION = (
@@ -268,3 +270,29 @@ def charts(dataset: Dataset) -> tuple[list, list[str]]:
             (folder / "confusion.csv", plots.confusion, "evaluate"),
         ],
     )
+
+
+# --- tune ---------------------------------------------------------------------------------------
+
+
+def tune_score(dataset: Dataset, reporter) -> float:
+    """A tuning trial's objective: the validation slice's accuracy of a model trained as train
+    trains it, from preprocess's training arrays only (the test split is not even loaded);
+    val_accuracy after each epoch goes to the reporter, which prunes a clearly worse trial."""
+    from lstmops import training
+    from lstmops.stages import load_arrays
+
+    p = dataset.settings.train
+    if not p.validation_fraction:
+        raise LstmopsError(
+            "a tuning trial is scored on the validation slice: set "
+            "sentiment.train.validation_fraction above 0."
+        )
+    arrays = {k: v for k, v in load_arrays(dataset).items() if "test" not in k}
+    training.seed_everything(p.seed)
+    model, fit_part, val_part = model_and_split(arrays, dataset)
+    watchers = [*reporter.callbacks(), *training.validation_callbacks(p, val_part)]
+    watchers.append(reporter.pruning("val_accuracy"))
+    training.fit(model, fit_part, val_part, p.epochs, p.batch_size, watchers, p.seed)
+    predicting, _ = training.predicting_model(model, val_part, None)
+    return validation_metrics(predicting, val_part, arrays, dataset)["accuracy"]
