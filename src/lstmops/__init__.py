@@ -1,6 +1,7 @@
 """lstmops: a reproducible, tracked pipeline for LSTM models (DVC, Great Expectations, Keras, MLflow)."""
 
 import os
+import warnings
 
 __version__ = "0.1.0"
 
@@ -16,3 +17,10 @@ CPU_PINS = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 if os.environ.get(CPU_KERNELS_ENV, "portable") != "native":
     for name, value in CPU_PINS.items():
         os.environ.setdefault(name, value)
+
+# Great Expectations imports PySpark where it is installed (the Spark UDF test installs it), and
+# PySpark warns on import that it does not fully support pandas 3 yet: its pandas API, which
+# lstmops does not use; what it does use, Arrow batches into a pyfunc, the Spark test checks.
+warnings.filterwarnings(
+    "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+)

@@ -33,7 +33,11 @@ def chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
     """The table at `path` in chunks of `rows`, each indexed by its rows' numbers in the file
     (from 0, the header not counted)."""
     if _kind(path, "input") == ".csv":
-        yield from pd.read_csv(path, chunksize=rows, dtype={"text": object}, keep_default_na=False)
+        # every line a row, a blank one too (pandas would drop it and shift the row numbers)
+        yield from pd.read_csv(
+            path, chunksize=rows, dtype={"text": object}, keep_default_na=False,
+            skip_blank_lines=False,
+        )  # fmt: skip
         return
     import pyarrow.parquet as pq
 
@@ -69,8 +73,9 @@ class _Writer:
             self.parquet.close()
 
 
-def review_scores(model, table: pd.DataFrame) -> pd.DataFrame:
-    """The chunk's row numbers, its other columns, and each review's probability and label."""
+def review_scores(model, table: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The chunk's row numbers, its other columns, and each review's probability and label; a
+    bad row is named by its number in the file `name`."""
     from lstmops import serving
 
     if "text" not in table:
@@ -81,7 +86,9 @@ def review_scores(model, table: pd.DataFrame) -> pd.DataFrame:
     try:
         serving.review_texts(table[["text"]], first_row=int(table.index[0]))
     except serving.InvalidInput as err:
-        raise LstmopsError(f"{err.message} (rows count from 0, the header not counted)") from None
+        raise LstmopsError(
+            f"{name} {err.message} (rows count from 0, the header not counted)"
+        ) from None
     scores = model.predict(table[["text"]].reset_index(drop=True))
     kept = table.drop(columns=["text"]).reset_index(names="row").reset_index(drop=True)
     return pd.concat([kept, scores], axis=1)
@@ -190,7 +197,7 @@ def predict(
         try:
             if declared.task == "sentiment":
                 for table in chunks(source, chunk_rows):
-                    writer.write(review_scores(pyfunc, table))
+                    writer.write(review_scores(pyfunc, table, source.name))
                     done += len(table)
                     bar.update(len(table))
             else:

@@ -175,11 +175,12 @@ def test_the_next_days_forecast_and_the_intervals_held_to_account(project, mlflo
     stock = json.loads((project / "forecasts/stock.json").read_text())
     assert stock["date"] is None and stock["last_date"] is None  # the lecture's file has no dates
     # evaluate scored the same intervals on the test period: their coverage and width
-    for name in ("stock", TICKER):
+    for name, near in (("stock", 0.03), (TICKER, 0.1)):  # 218 test days; 57 (sd 0.04)
         interval = json.loads((project / f"metrics/{name}.json").read_text())["interval"]
         assert interval["nominal"] == 0.9 and interval["window"] == 60
         for who in ("model", "persistence"):  # calibrated on the latest 60 days: near nominal
-            assert 0.85 < interval[who]["coverage"] < 0.95 and interval[who]["mean_width"] > 0
+            assert interval[who]["coverage"] == pytest.approx(0.9, abs=near)
+            assert interval[who]["mean_width"] > 0
     table = pd.read_csv(project / "plots/stock/predictions.csv")
     inside = (table["actual"] >= table["lower"]) & (table["actual"] <= table["upper"])
     metrics = json.loads((project / "metrics/stock.json").read_text())
@@ -239,7 +240,7 @@ def test_predict_names_the_bad_row_and_leaves_no_half_written_file(project, env,
     (tmp_path / "scores.csv").write_text("earlier scores\n")
     out = _predict(project, env, "imdb", tmp_path / "reviews.csv", tmp_path / "scores.csv")
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert "row 10503: text is empty" in out.stderr, out.stderr
+    assert "reviews.csv row 10503: text is empty" in out.stderr, out.stderr
     # the first chunk was scored before the bad row was read; none of it replaced the old file
     assert (tmp_path / "scores.csv").read_text() == "earlier scores\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.csv", "scores.csv"]
@@ -697,9 +698,10 @@ def test_make_plots_page_renders_every_chart_offline(project, env, tmp_path):
     ).stdout  # fmt: skip
     charts = re.findall(r'<div class="chart[^"]*" id="(chart\d+)" title="([^"]*)"([^>]*)>', dom)
     titles = [title for _, title, _ in charts]
-    assert len(charts) == 9, titles  # stock, FB: forecast, learning curve, folds; imdb: 3
-    for dataset in ("stock", TICKER, "imdb"):
-        assert sum(t.startswith(f"{dataset}:") for t in titles) == 3
+    # stock, FB: the test forecast, learning curve, folds and next day; imdb: 3
+    assert len(charts) == 11, titles
+    for dataset, count in (("stock", 4), (TICKER, 4), ("imdb", 3)):
+        assert sum(t.startswith(f"{dataset}:") for t in titles) == count
     for key, title, attributes in charts:
         assert 'data-rendered="true"' in attributes, (title, attributes)
         body = dom.split(f'id="{key}"', 1)[1].split('<div class="chart', 1)[0]
