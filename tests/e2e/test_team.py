@@ -109,9 +109,15 @@ def _stock_only(params: dict) -> None:
     }
 
 
+def _stock_briefly(params: dict) -> None:
+    """Stock alone, trained for a few epochs: what travels through the remote is the point."""
+    _stock_only(params)
+    params["prices"]["train"]["epochs"] = EPOCHS
+
+
 def test_a_second_clone_pulls_from_the_dvc_remote_instead_of_training(tmp_path, env):
     remote = tmp_path / "remote"
-    a = copy_project(tmp_path / "a", env, _stock_only)
+    a = copy_project(tmp_path / "a", env, _stock_briefly)
     default = str(Path.home() / ".cache/lstmops/dvc-remote")  # every clone of this user reaches it
     assert f"shared  {default} (default)" in run(["dvc", "remote", "list"], a, env).stdout
     run(["dvc", "remote", "modify", "--local", "shared", "url", str(remote)], a, env)
