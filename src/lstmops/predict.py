@@ -94,9 +94,9 @@ def review_scores(model, table: pd.DataFrame, name: str) -> pd.DataFrame:
     return pd.concat([kept, scores], axis=1)
 
 
-def price_chunks(path: Path, dataset: Dataset, rows: int) -> Iterator[tuple[np.ndarray, dict]]:
-    """Windows of the price file in dollars, `rows` at a time, with each window's last row number,
-    date (where the file has dates) and close."""
+def price_windows(path: Path, dataset: Dataset) -> tuple[np.ndarray, pd.DataFrame]:
+    """Every window of the price file in dollars, and each window's last row number, date (where
+    the file has dates) and close (the file is read whole: the served model computes in slices)."""
     from lstmops.data import prices
     from lstmops.data.fetch import read_text
     from lstmops.tasks import prices as task
@@ -127,29 +127,24 @@ def price_chunks(path: Path, dataset: Dataset, rows: int) -> Iterator[tuple[np.n
         raise LstmopsError(f"{path} has {len(values)} days: a forecast needs {p.seq_length}.")
     dates = table[prices.DATE].to_numpy(dtype=str) if prices.DATE in table else None
     close = values[:, p.features.index(p.target)]
-    for start in range(p.seq_length - 1, len(values), rows):
-        last = np.arange(start, min(start + rows, len(values)))
-        windows = task.windows_ending(values, last, p.seq_length)
-        facts = {
-            "row": last,
-            **({"date": dates[last]} if dates is not None else {}),
-            "close": close[last],
-        }
-        yield windows, facts
+    last = np.arange(p.seq_length - 1, len(values))
+    facts = {
+        "row": last,
+        **({"date": dates[last]} if dates is not None else {}),
+        "close": close[last],
+    }
+    return task.windows_ending(values, last, p.seq_length), pd.DataFrame(facts)
 
 
-def price_forecasts(model, path: Path, dataset: Dataset, rows: int, bar) -> pd.DataFrame:
-    """Every day's next-day forecast, computed `rows` days at a time, with its interval calibrated
-    on the model's errors over the forecast.window days before (as evaluate's); blank bounds where
-    fewer days are known than the coverage needs."""
+def price_forecasts(model, path: Path, dataset: Dataset, bar) -> pd.DataFrame:
+    """Every day's next-day forecast, with its interval calibrated on the model's errors over the
+    forecast.window days before (as evaluate's); blank bounds where fewer days are known than the
+    coverage needs."""
     from lstmops.tasks import prices as task
 
-    parts = []
-    for windows, facts in price_chunks(path, dataset, rows):
-        forecast = model.predict(windows)["forecast"].to_numpy()
-        parts.append(pd.DataFrame(facts).assign(forecast=forecast))
-        bar.update(len(windows))
-    table = pd.concat(parts, ignore_index=True)
+    windows, table = price_windows(path, dataset)
+    table["forecast"] = model.predict(windows)["forecast"].to_numpy()
+    bar.update(len(table))
     close, forecast = table["close"].to_numpy(), table["forecast"].to_numpy()
     following = np.append(close[1:], np.nan)  # the last day's outcome is not known yet
     table["lower"], table["upper"] = task.rolling_bounds(forecast, close, following, [], dataset)
@@ -201,7 +196,7 @@ def predict(
                     done += len(table)
                     bar.update(len(table))
             else:
-                table = price_forecasts(pyfunc, source, declared, chunk_rows, bar)
+                table = price_forecasts(pyfunc, source, declared, bar)
                 for start in range(0, len(table), chunk_rows):
                     writer.write(table.iloc[start : start + chunk_rows])
                 done = len(table)
