@@ -315,6 +315,25 @@ class SentimentTrain(Train):
     epochs: PositiveInt = 3
     batch_size: PositiveInt = 32
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    # linear: the LSTM and the NB-weighted n-gram model stacked by weights fitted on the
+    # validation slice (one served model); none: the LSTM alone
+    combine: Literal["none", "linear"] = "none"
+    # true: batches of reviews of similar length, each as wide as its longest, padding masked
+    bucketing: bool = False
+
+    @model_validator(mode="after")
+    def _parts_fit(self) -> SentimentTrain:
+        if self.combine != "none" and not self.validation_fraction:
+            raise ValueError(
+                f"train.combine is {self.combine!r}: its weights are fitted on the validation "
+                "slice, so train.validation_fraction must be above 0"
+            )
+        if self.bucketing and self.distribution == "multi_worker":
+            raise ValueError(
+                "train.bucketing batches by length in one process; set train.distribution to "
+                "none or mirrored, or bucketing to false"
+            )
+        return self
 
 
 class SentimentSettings(_Strict):
@@ -606,6 +625,12 @@ def pretrain_dir(dataset: str) -> Path:
 
 def metrics_file(dataset: str) -> Path:
     return Path("metrics") / f"{dataset}.json"
+
+
+def timings_file(dataset: str) -> Path:
+    """The preprocess stage's wall time, which the train run logs: beside the DVC outputs, not in
+    them (they must not change with the clock)."""
+    return Path("reports") / "timings" / f"{dataset}.json"
 
 
 def plots_dir(dataset: str) -> Path:

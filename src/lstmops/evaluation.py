@@ -121,36 +121,6 @@ def interval_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) ->
 # --- sentiment: binary labels -----------------------------------------------------------------
 
 
-# The linear baseline's inverse regularisation strengths, one chosen on a validation slice.
-LINEAR_C = (1.0, 4.0, 16.0, 64.0, 256.0)
-
-
-def linear_baseline(
-    train_texts: list[str], train_labels: np.ndarray, test_texts: list[str], seed: int = 0
-) -> tuple[np.ndarray, float]:
-    """A logistic regression on TF-IDF word uni- and bigrams, fitted on the training split only:
-    C is chosen on a seeded 20% of it, then the model is refitted on all of it. The test texts'
-    probabilities of the positive label, and C. Seconds on 25,000 reviews, and ahead of the
-    lecture's LSTM: the bar a sequence model has to clear."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    def fit(texts, labels, c):
-        vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-        return make_pipeline(vectorizer, LogisticRegression(C=c, solver="liblinear")).fit(
-            texts, labels
-        )
-
-    order = np.random.default_rng(seed).permutation(len(train_texts))
-    held, kept = order[: len(order) // 5], order[len(order) // 5 :]
-    labels = np.asarray(train_labels)
-    kept_texts, held_texts = [train_texts[i] for i in kept], [train_texts[i] for i in held]
-    scores = {c: fit(kept_texts, labels[kept], c).score(held_texts, labels[held]) for c in LINEAR_C}
-    best = max(LINEAR_C, key=lambda c: (scores[c], -c))  # a tie goes to the stronger penalty
-    return fit(train_texts, labels, best).predict_proba(test_texts)[:, 1], best
-
-
 def classification_metrics(
     labels: np.ndarray,
     probabilities: np.ndarray,

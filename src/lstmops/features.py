@@ -251,6 +251,53 @@ def encode(standardized: Sequence[str], lookup: dict[str, int], maxlen: int) -> 
     return out
 
 
+def lengths(ids: np.ndarray) -> np.ndarray:
+    """Each front-padded row's number of tokens (ids above 0)."""
+    return np.count_nonzero(ids, axis=1)
+
+
+WIDTH_STEP = 16  # a batch's width is rounded up to a multiple of this: few shapes to compile
+POOL = 50  # batches' worth of shuffled rows sorted by length together
+
+
+def length_batches(
+    row_lengths: np.ndarray, batch_size: int, seed: int | None, epoch: int = 0
+) -> list[np.ndarray]:
+    """Row indices, batch by batch, so that a batch holds rows of similar length.
+
+    seed None (validation): all rows sorted by length. Otherwise epoch `epoch`'s order: a seeded
+    shuffle, cut into pools of POOL batches, each pool sorted by length and cut into batches,
+    and the batches shuffled. The first two batches differ in width where any do: Keras reads
+    the shape of the first two as every batch's.
+    """
+    n = len(row_lengths)
+    if seed is None:
+        order = np.argsort(row_lengths, kind="stable")
+    else:
+        rng = np.random.default_rng([seed, epoch])
+        shuffled = rng.permutation(n)
+        pool = POOL * batch_size
+        order = np.concatenate(
+            [
+                part[np.argsort(row_lengths[part], kind="stable")]
+                for part in np.split(shuffled, range(pool, n, pool))
+            ]
+        )
+    out = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    if seed is not None:
+        out = [out[i] for i in rng.permutation(len(out))]
+    widths = [batch_width(row_lengths[rows]) for rows in out]
+    other = next((i for i in range(1, len(out)) if widths[i] != widths[0]), None)
+    if other is not None:
+        out[1], out[other] = out[other], out[1]
+    return out
+
+
+def batch_width(row_lengths: np.ndarray) -> int:
+    """The columns a batch keeps: its longest row's tokens, rounded up to WIDTH_STEP."""
+    return max(1, -(-int(row_lengths.max(initial=1)) // WIDTH_STEP) * WIDTH_STEP)
+
+
 def language_model_pieces(
     texts: Sequence[np.ndarray], seq_length: int, output_words: int
 ) -> tuple[np.ndarray, np.ndarray]:

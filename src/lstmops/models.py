@@ -67,17 +67,43 @@ def _price_member(inputs: keras.KerasTensor, params: PricesTrain) -> keras.Keras
     return keras.layers.Dense(1, dtype="float32")(x)  # float32 output under mixed precision
 
 
+@keras.saving.register_keras_serializable(package="lstmops")
+class MaskedGlobalMaxPooling1D(keras.layers.Layer):
+    """The largest value of each feature over the steps the mask keeps (Keras's
+    GlobalMaxPooling1D ignores a mask, so padding would take part in the maximum)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            kept = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
+            inputs = keras.ops.where(kept, inputs, keras.ops.full_like(inputs, -1e9))
+        return keras.ops.max(inputs, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
 def sentiment_model(num_words: int, maxlen: int, params: SentimentTrain) -> keras.Model:
     """The lecture's classifier: Embedding -> LSTM -> Dense(1, sigmoid), binary cross-entropy, Adam;
     with params for what the stronger presets use: dropout on the embedded words, stacked and
     bidirectional LSTMs, dropout after each, and pooling over every time step instead of the last;
     `members` of them side by side for an ensemble (for_prediction averages them).
 
+    With train.bucketing the model takes ids of any length (training batches are as wide as their
+    longest review) and masks the padding: the LSTMs carry their state over it and the pooling
+    leaves it out.
+
     The LSTMs keep Keras's defaults (tanh, sigmoid, no recurrent dropout) so that they are eligible
     for the cuDNN kernel on a GPU.
     """
     return _compiled(
-        keras.Input(shape=(maxlen,), dtype="int32"),
+        keras.Input(shape=(None if params.bucketing else maxlen,), dtype="int32"),
         lambda inputs: _sentiment_member(inputs, num_words, params),
         params,
         "imdb_lstm",
@@ -90,19 +116,18 @@ def sentiment_model(num_words: int, maxlen: int, params: SentimentTrain) -> kera
 def _sentiment_member(
     inputs: keras.KerasTensor, num_words: int, params: SentimentTrain
 ) -> keras.KerasTensor:
-    x = keras.layers.Embedding(num_words, params.embedding_dim)(inputs)
+    x = keras.layers.Embedding(num_words, params.embedding_dim, mask_zero=params.bucketing)(inputs)
     if params.embedding_dropout:
         x = keras.layers.SpatialDropout1D(params.embedding_dropout)(x)  # whole word vectors
     for i in range(params.layers):
         top = i == params.layers - 1
         lstm = keras.layers.LSTM(params.units, return_sequences=not top or params.pooling != "last")
         x = keras.layers.Bidirectional(lstm)(x) if params.bidirectional else lstm(x)
+        largest = MaskedGlobalMaxPooling1D if params.bucketing else keras.layers.GlobalMaxPooling1D
         if top and params.pooling == "max":
-            x = keras.layers.GlobalMaxPooling1D()(x)
-        elif top and params.pooling == "max_mean":
-            x = keras.layers.Concatenate()(
-                [keras.layers.GlobalMaxPooling1D()(x), keras.layers.GlobalAveragePooling1D()(x)]
-            )
+            x = largest()(x)
+        elif top and params.pooling == "max_mean":  # the mean leaves masked steps out itself
+            x = keras.layers.Concatenate()([largest()(x), keras.layers.GlobalAveragePooling1D()(x)])
         if params.dropout:  # on what the next layer sees: for the top one, after pooling
             x = keras.layers.Dropout(params.dropout)(x)
     return keras.layers.Dense(1, activation="sigmoid", dtype="float32")(x)
@@ -152,6 +177,11 @@ def cudnn_eligible(model: keras.Model) -> bool:
         and layer.use_bias
         for layer in lstms
     )
+
+
+def load(path: Path | str, compile: bool = True) -> keras.Model:
+    """A model `save` wrote; this module registers the layers of lstmops's own that it may hold."""
+    return keras.saving.load_model(path, compile=compile)
 
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold

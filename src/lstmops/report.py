@@ -18,8 +18,9 @@ COLUMNS = (
     "coverage",  # how often the model's interval held the test period's close (price series)
     "next_day",  # the forecast stage's forecast and its interval (price series)
     "epochs",
-    "train_s",
+    "train_s",  # the training epochs
     "pretrain_s",  # the language model the run started from (its time counted once, in its run)
+    "minutes",  # all of the run's stages: preprocess, pretrain, train and evaluate
     "run",
 )
 
@@ -49,9 +50,21 @@ def latest_rows(dataset: Dataset, runs: list) -> list[dict]:
             "epochs": int(m.get("epochs_run", 0)) or run.data.params.get("train.epochs", "?"),
             "train_s": m.get("train_seconds", float("nan")),
             "pretrain_s": seconds.get(run.data.tags.get("pretrained_from")) or "-",
+            "minutes": _minutes(m, seconds.get(run.data.tags.get("pretrained_from"))),
             "run": run.info.run_id[:8],
         }
     return list(rows.values())
+
+
+STAGE_SECONDS = ("preprocess_seconds", "train_stage_seconds", "evaluate_seconds")
+
+
+def _minutes(metrics: dict, pretrain: float | None) -> float | str:
+    """The run's stages' wall time in minutes, where it has all of them (runs of before lstmops
+    timed them have not)."""
+    if not all(k in metrics for k in STAGE_SECONDS):
+        return "-"
+    return (sum(metrics[k] for k in STAGE_SECONDS) + (pretrain or 0)) / 60
 
 
 def _next_day(metrics: dict) -> str:

@@ -82,9 +82,9 @@ PREDICT_BATCH = 1024  # rows a served model computes at once: bounded memory for
 def load_keras(path: str):
     """The Keras model, its predict function compiled by one warm-up call at load time, so that a
     request pays only for its own rows."""
-    import keras
+    from lstmops import models
 
-    model = keras.saving.load_model(path, compile=False)
+    model = models.load(path, compile=False)
     model.predict_on_batch(np.zeros((1, *model.input_shape[1:]), dtype=model.inputs[0].dtype))
     return model
 
@@ -92,10 +92,16 @@ def load_keras(path: str):
 def model_outputs(model, x: np.ndarray) -> np.ndarray:
     """The model's outputs for `x`, computed straight through its compiled predict function in
     slices of PREDICT_BATCH rows: `model.predict` sets up a data pipeline on every call, which
-    cost a one-review request ~70 ms."""
-    parts = [
-        model.predict_on_batch(x[i : i + PREDICT_BATCH]) for i in range(0, len(x), PREDICT_BATCH)
-    ]
+    cost a one-review request ~70 ms. A model of ids of any length (train.bucketing) reads each
+    slice only as wide as its longest review."""
+    from lstmops.features import batch_width, lengths
+
+    parts = []
+    for i in range(0, len(x), PREDICT_BATCH):
+        part = x[i : i + PREDICT_BATCH]
+        if model.input_shape[1] is None:
+            part = part[:, -min(batch_width(lengths(part)), part.shape[1]) :]
+        parts.append(model.predict_on_batch(part))
     return np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
 
 
@@ -150,23 +156,34 @@ class PriceModel(mlflow.pyfunc.PythonModel):
 
 
 class SentimentModel(mlflow.pyfunc.PythonModel):
-    """DataFrame with a `text` column of raw reviews -> DataFrame of `probability` and `label`."""
+    """DataFrame with a `text` column of raw reviews -> DataFrame of `probability` and `label`:
+    the LSTM's, or a hybrid's (its artifacts hold an n-gram part and the combination's weights)."""
 
     def __init__(self, maxlen: int) -> None:
         self.maxlen = maxlen
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         from lstmops.features import token_lookup
+        from lstmops.ngrams import Combination, NgramModel
 
         self.model = load_keras(context.artifacts["model"])
         with open(context.artifacts["vocabulary"], encoding="utf-8") as f:
             self.lookup = token_lookup(json.load(f))  # once, not per request
+        self.ngrams = self.combination = None
+        if "ngrams" in context.artifacts:
+            self.ngrams = NgramModel.load(context.artifacts["ngrams"])
+            with open(context.artifacts["combination"], encoding="utf-8") as f:
+                self.combination = Combination(**json.load(f))
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        from lstmops import ngrams
         from lstmops.features import encode, standardize
 
-        ids = encode(standardize(review_texts(model_input)), self.lookup, self.maxlen)
-        probability = model_outputs(self.model, ids).reshape(-1)
+        texts = standardize(review_texts(model_input))
+        probability = model_outputs(self.model, encode(texts, self.lookup, self.maxlen)).reshape(-1)
+        if self.combination is not None:
+            logits = self.ngrams.logits(ngrams.features(texts))
+            probability = self.combination.probabilities(probability, logits)
         return pd.DataFrame(
             {"probability": probability, "label": (probability >= THRESHOLD).astype(int)}
         )

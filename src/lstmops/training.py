@@ -304,6 +304,49 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+PREDICT_BATCH = 256  # rows of similar length predicted at once
+
+
+class LengthBatches(keras.utils.PyDataset):
+    """Front-padded token ids in batches of similar length (features.length_batches), each cut to
+    its width: an LSTM pays for the words a batch holds, not for maxlen. A new seeded order each
+    epoch; `epoch` starts a restored run where it stopped."""
+
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None, epoch: int = 0
+    ):
+        super().__init__()
+        self.x, self.y, self.batch_size, self.seed, self.epoch = x, y, batch_size, seed, epoch
+        self.row_lengths = features.lengths(x)
+        self.order = features.length_batches(self.row_lengths, batch_size, seed, epoch)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, index: int):
+        rows = self.order[index]
+        width = min(features.batch_width(self.row_lengths[rows]), self.x.shape[1])
+        return self.x[rows, -width:], self.y[rows]
+
+    def on_epoch_end(self) -> None:
+        if self.seed is not None:
+            self.epoch += 1
+            self.order = features.length_batches(
+                self.row_lengths, self.batch_size, self.seed, self.epoch
+            )
+
+
+def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """A one-column model's outputs for `x`, (rows,); a model of ids of any length
+    (train.bucketing) reads them in batches of similar length, each only as wide as it needs."""
+    if model.input_shape[1] is not None:
+        return model.predict(x, verbose=0).reshape(-1)
+    data = LengthBatches(x, np.zeros(len(x), dtype=np.float32), PREDICT_BATCH, None)
+    out = np.empty(len(x), dtype=np.float32)
+    out[np.concatenate(data.order)] = model.predict(data, verbose=0).reshape(-1)
+    return out
+
+
 def predicting_model(
     model: keras.Model, validation: tuple | None, no_change: float | None
 ) -> tuple[keras.Model, float | None]:
@@ -348,21 +391,44 @@ def fit(
         return _fit_multi_worker(
             model, train, validation, epochs, batch_size, callbacks, seed, strategy
         )
+    if model.input_shape[1] is None:  # ids of any length: batches of similar length
+        return _fit(
+            model,
+            LengthBatches(*train, batch_size, seed, initial_epoch),
+            None if validation is None else LengthBatches(*validation, batch_size, None),
+            epochs,
+            callbacks,
+            initial_epoch,
+        )
     data = batches(*train, batch_size, seed)
     arrays = isinstance(data, tuple)
     # Each new iterator draws the next shuffle order, and fit makes two an epoch (the second, made
     # ahead at the end of an epoch, goes unused): a restored run skips as many as fit made before.
     for _ in range(0 if arrays else 2 * initial_epoch):
         iter(data)
-    history = model.fit(
-        *(data if arrays else (data,)),
+    return _fit(
+        model,
+        data,
+        None if validation is None else batches(*validation, batch_size, None),
+        epochs,
+        callbacks,
+        initial_epoch,
         batch_size=batch_size if arrays else None,
         shuffle=arrays,
-        validation_data=None if validation is None else batches(*validation, batch_size, None),
+    )
+
+
+def _fit(model, data, validation, epochs, callbacks, initial_epoch, **arrays):
+    """model.fit on `data` (a pipeline, a PyDataset or an (x, y) pair with `arrays`' batch_size and
+    shuffle); the history of the epochs run."""
+    history = model.fit(
+        *(data if isinstance(data, tuple) else (data,)),
+        validation_data=validation,
         epochs=epochs,
         initial_epoch=initial_epoch,
         callbacks=[EpochTimer(), *callbacks],
         verbose=1 if sys.stdout.isatty() else 2,
+        **arrays,
     )
     return {k: [float(v) for v in values] for k, values in history.history.items()}
 

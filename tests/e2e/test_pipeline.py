@@ -21,7 +21,7 @@ import yaml
 from lstmops.__main__ import MODULES_LOG_ENV
 
 from ..conftest import ROOT
-from .workdir import GIT_ID, copy_project, free_port, make_serve, post, serving
+from .workdir import GIT_ID, copy_project, free_port, make_serve, post, served, serving
 from .workdir import run as _run
 
 pytestmark = pytest.mark.e2e
@@ -487,6 +487,8 @@ def test_a_param_or_code_change_reruns_exactly_its_stages(project, env):
 
 
 def test_forced_rerun_gives_identical_metrics(project, env):
+    """The same models and metrics from training and scoring again: no clock, memory address or
+    unseeded draw inside the outputs."""
     names = ("stock", "imdb")  # walkforward's bytes: the dvc.lock test above
     before = {name: (project / f"metrics/{name}.json").read_text() for name in names}
     outputs = {
@@ -499,39 +501,28 @@ def test_forced_rerun_gives_identical_metrics(project, env):
             "models/imdb_pretrain/model.keras",
         )
     }
-    _run(
-        [
-            "dvc",
-            "repro",
-            "--force",
-            "prices-evaluate@stock",
-            "sentiment-evaluate@imdb",
-        ],
-        project,
-        env,
-        timeout=1200,
-    )
+    # The stages that train and score, each alone (the data stages' bytes: the dvc.lock test above)
+    stages = ["prices-train@stock", "prices-evaluate@stock"]
+    stages += [f"sentiment-{stage}@imdb" for stage in ("pretrain", "train", "evaluate")]
+    _run(["dvc", "repro", "--force", "--single-item", *stages], project, env, timeout=1200)
     for ds, text in before.items():
         assert (project / f"metrics/{ds}.json").read_text() == text, f"{ds} metrics changed"
     for path, digest in outputs.items():  # no clock or memory address inside the outputs
         assert _digest(project / path) == digest, f"{path} changed"
 
 
-def test_a_pretrained_preset_reuses_the_language_model(project, env, mlflow_client):
-    """`dvc exp run -S sentiment.preset=pretrained`: the classifier starts from the pretrain
-    stage's language model, which DVC does not train again (no preset sets it), and its run says so."""
-    pretrain_runs = len(_runs(mlflow_client, "imdb", "pretrain"))
-    run_id = json.loads((project / "models/imdb_pretrain/run.json").read_text())["run_id"]
-    pretrain = mlflow_client.get_run(run_id)
-    assert pretrain.info.run_name == f"imdb-pretrain-{run_id[:8]}"
-    assert pretrain.data.tags["stage"] == "pretrain"
-    history = mlflow_client.get_metric_history(run_id, "words_per_second")
-    assert len(history) > 1 and all(m.value > 0 for m in history)
-    assert pretrain.data.metrics["pretrain_seconds"] > 0
-    words = pretrain.data.params["words"]  # the slice's training and unlabelled texts
-    assert int(pretrain.data.metrics["words_read"]) == pytest.approx(
-        PRETRAIN_EPOCHS * int(words), rel=0.01
-    )
+LONG_TAIL = (
+    "The story follows a family who move to a small town by the sea, where the father takes a job "
+    "at the harbour and the children start at a new school. Later scenes show the town's summer "
+    "fair, a storm, a wedding and the long drive back to the city at the end of the year. "
+) * 12  # about 600 words that say nothing of the film's worth
+
+
+@pytest.fixture(scope="module")
+def imdb_hybrid(project, env, mlflow_client):
+    """`dvc exp run -S sentiment.preset=pretrained` as a hybrid that buckets by length: the
+    classifier starts from the pretrain stage's language model (which DVC does not train again:
+    no preset sets it) and is stacked with the n-gram model; its MLflow run."""
     before = len(_runs(mlflow_client, "imdb"))
     out = _run(
         [
@@ -545,18 +536,40 @@ def test_a_pretrained_preset_reuses_the_language_model(project, env, mlflow_clie
             "presets.sentiment.pretrained.train.epochs=1",
             "-S",
             "presets.sentiment.pretrained.preprocess.maxlen=100",  # its 400 steps: 4x the time
+            "-S",
+            "+presets.sentiment.pretrained.train.combine=linear",
+            "-S",
+            "+presets.sentiment.pretrained.train.bucketing=true",
             "sentiment-evaluate@imdb",
         ],
         project,
         env,
         timeout=1200,
     ).stdout
+    runs = _runs(mlflow_client, "imdb")
+    assert len(runs) == before + 1
+    return out, runs[-1]
+
+
+def test_a_pretrained_preset_reuses_the_language_model(project, env, mlflow_client, imdb_hybrid):
+    """The classifier starts from the pretrain stage's language model, which DVC does not train
+    again, and its run says so."""
+    pretrain_runs = len(_runs(mlflow_client, "imdb", "pretrain"))
+    run_id = json.loads((project / "models/imdb_pretrain/run.json").read_text())["run_id"]
+    pretrain = mlflow_client.get_run(run_id)
+    assert pretrain.info.run_name == f"imdb-pretrain-{run_id[:8]}"
+    assert pretrain.data.tags["stage"] == "pretrain"
+    history = mlflow_client.get_metric_history(run_id, "words_per_second")
+    assert len(history) > 1 and all(m.value > 0 for m in history)
+    assert pretrain.data.metrics["pretrain_seconds"] > 0
+    words = pretrain.data.params["words"]  # the slice's training and unlabelled texts
+    assert int(pretrain.data.metrics["words_read"]) == pytest.approx(
+        PRETRAIN_EPOCHS * int(words), rel=0.01
+    )
+    out, latest = imdb_hybrid
     assert "Running stage 'sentiment-pretrain@imdb'" not in out
     assert "Running stage 'sentiment-train@imdb'" in out
     assert len(_runs(mlflow_client, "imdb", "pretrain")) == pretrain_runs
-    runs = _runs(mlflow_client, "imdb")
-    assert len(runs) == before + 1
-    latest = runs[-1]
     assert latest.data.tags["pretrained_from"] == run_id
     assert latest.data.params["preprocess.pretrained"] == "True"
     assert (
@@ -565,6 +578,51 @@ def test_a_pretrained_preset_reuses_the_language_model(project, env, mlflow_clie
     rows = _run([sys.executable, "-m", "lstmops", "report"], project, env).stdout.splitlines()
     row = next(line for line in rows if line.startswith("imdb") and " pretrained " in line)
     assert f"{pretrain.data.metrics['pretrain_seconds']:.4g}" in row
+
+
+def test_a_hybrid_logs_its_parts_and_is_served_as_one_model(
+    project, env, mlflow_client, imdb_hybrid
+):
+    """train.combine: linear logs each part's validation accuracy, the combination's and its
+    weights; evaluate each part's test accuracy; one registered pyfunc answers raw text over HTTP,
+    and a long review whose verdict is in its first half gets it (its LSTM reads the last 100
+    tokens, the n-gram part the whole review)."""
+    import mlflow.pyfunc
+    import pandas as pd
+
+    _, run = imdb_hybrid
+    m = run.data.metrics
+    assert (
+        run.data.params["train.combine"] == "linear"
+        and run.data.params["train.bucketing"] == "True"
+    )
+    parts = ("validation.lstm.accuracy", "validation.ngrams.accuracy")
+    assert all(0.5 < m[k] < 1 for k in (*parts, "validation.accuracy"))
+    assert m["validation.combination.beats_ngrams"] == float(
+        m["validation.accuracy"] > m["validation.ngrams.accuracy"]
+    )
+    assert m["validation.combination.ngrams"] > 0 and "validation.combination.lstm" in m
+    assert 0.5 < m["test.lstm.accuracy"] < 1 and 0.5 < m["test.ngrams.accuracy"] < 1
+    assert m["test.linear.accuracy"] > 0.8  # the NB baseline, on the whole training slice
+    version = next(
+        v for v in mlflow_client.search_model_versions("name='lstmops-imdb'")
+        if v.run_id == run.info.run_id
+    )  # fmt: skip
+    uri = f"models:/lstmops-imdb/{version.version}"
+    reviews = [
+        "A wonderful, moving film with brilliant acting. I loved it and will watch it again. "
+        + LONG_TAIL,
+        "An awful, boring film with terrible acting. A waste of time, I hated it. " + LONG_TAIL,
+    ]
+    local = mlflow.pyfunc.load_model(uri).predict(pd.DataFrame({"text": reviews}))
+    tracking = {"MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlruns' / 'mlflow.db'}"}
+    with served(uri, {**env, **tracking}, project) as url:
+        status, answer = post(url, {"inputs": {"text": reviews}})
+    assert status == 200
+    assert [p["label"] for p in answer["predictions"]] == [1, 0] == local["label"].tolist()
+    np.testing.assert_allclose(
+        [p["probability"] for p in answer["predictions"]], local["probability"], rtol=1e-6
+    )
 
 
 def test_two_queued_experiments_run_in_parallel(project, env, mlflow_client):

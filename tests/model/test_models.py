@@ -1,5 +1,6 @@
 """Model behaviour: the lecture's architectures, cuDNN eligibility, seeded reproducibility, learning."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -212,3 +213,60 @@ def test_a_pretrained_classifier_starts_from_the_language_models_weights():
         source = _layer(language_model, layer.__class__.__name__)
         for a, b in zip(layer.get_weights(), source.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def _reviews(n: int, maxlen: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, maxlen), dtype=np.int32)
+    for row in range(n):
+        length = rng.integers(1, maxlen + 1)
+        x[row, maxlen - length :] = rng.integers(2, 50, length)
+    return x, (x == 7).any(axis=1).astype(np.int32)
+
+
+@pytest.mark.parametrize("pooling", ["last", "max", "max_mean"])
+def test_a_bucketing_model_ignores_its_padding(pooling, tmp_path):
+    """The same review scores the same however much padding is in front of it, before and after
+    saving: the LSTMs carry their state over the mask and the pooling leaves it out."""
+    params = SentimentTrain(
+        units=4, embedding_dim=4, bidirectional=True, pooling=pooling, bucketing=True
+    )
+    model = models.sentiment_model(50, 20, params)
+    assert model.input_shape == (None, None)
+    x, _ = _reviews(6, 20)
+    padded = np.pad(x, ((0, 0), (30, 0)))
+    np.testing.assert_allclose(
+        model.predict(padded, verbose=0), model.predict(x, verbose=0), atol=1e-6
+    )
+    model.save(tmp_path / "model.keras")
+    again = keras.saving.load_model(tmp_path / "model.keras", compile=False)
+    np.testing.assert_allclose(
+        again.predict(padded, verbose=0), model.predict(x, verbose=0), atol=1e-6
+    )
+
+
+def test_bucketing_trains_on_batches_only_as_wide_as_their_reviews():
+    from lstmops import features
+
+    seen = []
+
+    class Batches(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(batch)
+
+    x, y = _reviews(320, 200)
+    x[:, :150] = 0  # every review at most 50 words: a batch is never 200 wide
+    data = training.LengthBatches(x, y, 32, seed=1)
+    widths = [data[i][0].shape[1] for i in range(len(data))]
+    assert max(widths) <= 64 and len(set(widths)) > 1
+    first = [rows.copy() for rows in data.order]
+    data.on_epoch_end()  # the next epoch: another order, the one a restored run starts from
+    resumed = training.LengthBatches(x, y, 32, seed=1, epoch=1)
+    assert all((a == b).all() for a, b in zip(data.order, resumed.order, strict=True))
+    assert not all((a == b).all() for a, b in zip(first, data.order, strict=True))
+    model = models.sentiment_model(
+        50, 200, SentimentTrain(units=4, embedding_dim=4, bucketing=True)
+    )
+    history = training.fit(model, (x, y), (x[:64], y[:64]), 2, 32, [Batches()], 1)
+    assert len(history["loss"]) == 2 and len(seen) == 2 * len(data)
+    assert min(widths) >= features.WIDTH_STEP

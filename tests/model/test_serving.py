@@ -40,6 +40,40 @@ def test_the_served_model_equals_keras_predict_for_any_number_of_rows(tmp_path):
         assert (answer["label"] == (expected[:n] >= 0.5)).all()
 
 
+def test_the_served_hybrid_stacks_the_lstm_and_the_ngram_model_as_evaluate_does(tmp_path):
+    """Raw text in: the LSTM's probability and the n-gram logit of the same standardised text,
+    combined by the saved weights."""
+    from lstmops import ngrams
+
+    words = ["good", "bad", "film", "plot"]
+    vocabulary = ["", "[UNK]", *words]
+    (tmp_path / "vocabulary.json").write_text(json.dumps(vocabulary))
+    model = models.sentiment_model(
+        len(vocabulary), MAXLEN, SentimentTrain(units=4, embedding_dim=4)
+    )
+    model.save(tmp_path / "model.keras")
+    texts = ["a good film", "a bad plot, truly bad", "good good good", "bad film"] * 5
+    standardized = f.standardize(texts)
+    part = ngrams.fit(ngrams.features(standardized), np.array([1, 0, 1, 0] * 5), 1.0)
+    part.save(tmp_path / "ngrams.npz")
+    combination = ngrams.Combination(lstm=0.7, ngrams=1.3, bias=-0.2)
+    (tmp_path / "combination.json").write_text(json.dumps(combination.as_dict()))
+    artifacts = {name: str(tmp_path / file) for name, file in [("model", "model.keras"), ("vocabulary", "vocabulary.json"), ("ngrams", "ngrams.npz"), ("combination", "combination.json")]}  # fmt: skip
+    mlflow.pyfunc.save_model(
+        tmp_path / "served", python_model=serving.SentimentModel(MAXLEN), artifacts=artifacts
+    )
+    answer = mlflow.pyfunc.load_model(str(tmp_path / "served")).predict(
+        pd.DataFrame({"text": texts})
+    )
+    lstm = model.predict(f.encode(standardized, f.token_lookup(vocabulary), MAXLEN), verbose=0)
+    expected = combination.probabilities(
+        lstm.reshape(-1), part.logits(ngrams.features(standardized))
+    )
+    np.testing.assert_allclose(answer["probability"], expected, rtol=1e-6)
+    assert (answer["label"] == (expected >= 0.5)).all()
+    assert answer["label"].tolist()[:4] == [1, 0, 1, 0]  # the n-gram part's weight carries it
+
+
 def test_the_served_price_model_gives_the_forecast_with_its_conformal_interval(tmp_path):
     import joblib
 

@@ -232,3 +232,13 @@ def test_the_language_model_is_shared_by_every_preset_not_set_by_one(raw):
     raw["sentiment"]["preset"] = "lecture"
     with pytest.raises(LstmopsError, match="output_words must not exceed num_words"):
         parse_params(raw)
+
+
+def test_a_hybrid_needs_a_validation_slice_for_its_weights(raw):
+    raw["sentiment"]["train"]["combine"] = "linear"
+    parse_params(raw)
+    raw["sentiment"]["train"]["validation_fraction"] = 0
+    with pytest.raises(
+        LstmopsError, match="combine is 'linear'.*validation_fraction must be above 0"
+    ):
+        parse_params(raw)

@@ -73,14 +73,6 @@ def test_diebold_mariano_tells_a_tie_from_a_real_difference():
     assert ev.diebold_mariano(actual, noisy, noisy) == {"statistic": 0.0, "p_value": 1.0}
 
 
-def test_linear_baseline_learns_words_from_the_training_split_only():
-    good = ["a truly great film", "great acting and a great story", "loved it, great fun"]
-    bad = ["an awful film", "awful acting and an awful story", "hated it, awful mess"]
-    texts, labels = (good + bad) * 10, np.array([1, 1, 1, 0, 0, 0] * 10)
-    probabilities, c = ev.linear_baseline(texts, labels, ["great great", "awful awful"])
-    assert probabilities[0] > 0.5 > probabilities[1] and c in ev.LINEAR_C
-
-
 def test_classification_metrics_against_the_linear_baseline():
     labels = np.array([1, 1, 0, 0])
     m = ev.classification_metrics(

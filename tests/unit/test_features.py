@@ -210,3 +210,37 @@ def test_reading_order_is_seeded_whole_passes_then_a_part():
     assert len(set(order[20:])) == 5 and order[:10].tolist() != order[10:20].tolist()
     assert order.tolist() == f.reading_order(10, 2.5, seed=1).tolist()
     assert len(f.reading_order(10, epochs=0.01, seed=1)) == 1  # at least one piece
+
+
+def _front_padded(lengths: list[int], width: int) -> np.ndarray:
+    x = np.zeros((len(lengths), width), dtype=np.int32)
+    for row, n in enumerate(lengths):
+        x[row, width - n :] = 2 + row % 7
+    return x
+
+
+def test_lengths_count_the_tokens_of_front_padded_rows():
+    np.testing.assert_array_equal(f.lengths(_front_padded([3, 0, 10], 10)), [3, 0, 10])
+
+
+def test_length_batches_hold_every_row_once_and_rows_of_similar_length():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 500, 5000)
+    batches = f.length_batches(lengths, 32, seed=42, epoch=0)
+    np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(5000))
+    kept = sum(f.batch_width(lengths[rows]) * len(rows) for rows in batches)
+    assert kept < 0.6 * 500 * 5000  # padded to maxlen, every row would cost 500 steps
+    assert kept < 1.1 * (lengths.sum() + f.WIDTH_STEP * 5000)  # nearly only the words
+    again = f.length_batches(lengths, 32, seed=42, epoch=0)
+    assert all((a == b).all() for a, b in zip(batches, again, strict=True))
+    other = f.length_batches(lengths, 32, seed=42, epoch=1)
+    assert not all((a == b).all() for a, b in zip(batches, other, strict=True))
+
+
+def test_validation_batches_are_sorted_and_the_first_two_differ_in_width():
+    lengths = np.array([5] * 64 + [40] * 64 + [3] * 10)
+    batches = f.length_batches(lengths, 32, seed=None)
+    widths = [f.batch_width(lengths[rows]) for rows in batches]
+    assert widths[0] != widths[1]  # Keras takes the first two batches' shapes for all
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    assert f.batch_width(np.array([1])) == f.WIDTH_STEP and f.batch_width(np.array([17])) == 32

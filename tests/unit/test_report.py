@@ -49,6 +49,22 @@ def test_a_pretrained_run_shows_its_language_models_time():
     rows = {row["preset"]: row for row in latest_rows(IMDB, runs)}
     assert set(rows) == {"best", "lecture"}  # the pretrain run has no row of its own
     assert (rows["best"]["pretrain_s"], rows["lecture"]["pretrain_s"]) == (431.5, "-")
+    assert rows["best"]["minutes"] == "-"  # a run without its stages' times
+
+
+def test_minutes_add_up_every_stage_of_the_run_and_its_language_model():
+    pretrain = SimpleNamespace(
+        info=SimpleNamespace(run_id="lm123456"),
+        data=SimpleNamespace(metrics={"pretrain_seconds": 120.0}, params={}, tags={}),
+    )
+    run = _run("best1", "best", 0.92, tags={"pretrained_from": "lm123456"})
+    run.data.metrics |= {
+        "preprocess_seconds": 150.0,
+        "train_stage_seconds": 600.0,
+        "evaluate_seconds": 30.0,
+    }
+    [row] = [r for r in latest_rows(IMDB, [run, pretrain]) if r["preset"] == "best"]
+    assert row["minutes"] == (150 + 600 + 30 + 120) / 60
 
 
 def test_runs_without_test_metrics_are_skipped_and_table_has_a_header():

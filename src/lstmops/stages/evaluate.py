@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pandas as pd
 
@@ -15,15 +16,15 @@ from lstmops.stages import HISTORY_FILE, MODEL_FILE, RUN_FILE, flat, load_arrays
 
 def evaluate(dataset: Dataset) -> None:
     """Score the test split once; write metrics and plots; add them to the training run in MLflow."""
-    import keras
     import mlflow
 
     from lstmops import evaluation as ev
-    from lstmops import tracking
+    from lstmops import models, tracking
 
+    start = time.perf_counter()
     task = tasks.of(dataset, "evaluate")
     model_dir = cfg.model_dir(dataset.name)
-    model = keras.saving.load_model(require(model_dir / MODEL_FILE, "train", dataset))
+    model = models.load(require(model_dir / MODEL_FILE, "train", dataset))
     history = read_json(model_dir / HISTORY_FILE)
     data = load_arrays(dataset)
     plots = cfg.plots_dir(dataset.name)
@@ -42,4 +43,5 @@ def evaluate(dataset: Dataset) -> None:
         mlflow.log_metrics({f"test.{k}": v for k, v in flat(metrics).items()})
         mlflow.log_artifacts(str(plots), artifact_path="plots")
         mlflow.log_artifact(str(cfg.metrics_file(dataset.name)))
+        mlflow.log_metric("evaluate_seconds", time.perf_counter() - start)
     print(f"evaluate {dataset.name}: {json.dumps(metrics)}")

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,7 @@ def train(dataset: Dataset) -> None:
     from lstmops import models, tracking, training
     from lstmops.data.fetch import describe
 
+    start = time.perf_counter()
     task = tasks.of(dataset, "train")
     section = dataset.settings
     p = section.train
@@ -195,10 +197,12 @@ def train(dataset: Dataset) -> None:
             # The champion is chosen on the validation slice, never the test split; scored with
             # the saved model, outside any distribution strategy (a multi_worker cluster's other
             # workers are gone by now).
-            saved = keras.saving.load_model(out / MODEL_FILE)
+            saved = models.load(out / MODEL_FILE)
             scores = task.validation_metrics(saved, val_part, data, dataset)
+            # The task's files beside the model, and the scores of the model they make up.
+            files, served_scores = task.model_files(saved, val_part, data, dataset, out)
+            scores.update(served_scores)
             mlflow.log_metrics({f"validation.{k}": v for k, v in scores.items()})
-            files = task.model_files(saved, val_part, data, dataset, out)
             curves = {k: v for k, v in history.history.items() if k not in WALL_CLOCK}
             (out / HISTORY_FILE).write_text(json.dumps(curves, indent=2), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
@@ -209,6 +213,13 @@ def train(dataset: Dataset) -> None:
             logged = mlflow.pyfunc.log_model(
                 name="model", registered_model_name=tracking.experiment_name(dataset.name), **served
             )
+        timings = cfg.timings_file(dataset.name)
+        mlflow.log_metrics(
+            {
+                "train_stage_seconds": time.perf_counter() - start,  # all of it, saving included
+                **(read_json(timings) if timings.is_file() else {}),  # preprocess_seconds
+            }
+        )
         metric, lower_is_better = task.CHAMPION_METRIC
         print(
             f"train {dataset.name}: "

@@ -225,7 +225,7 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
     """The interval's calibration beside the model: its and persistence's one-step errors on the
     training period's last forecast.window days, as shares of the last close. The served model,
     which sees only the windows it is sent, calibrates on these; evaluate starts from them and
-    rolls on. Returned as the served model's artifacts."""
+    rolls on. Returned as the served model's artifacts (and no validation scores)."""
     from lstmops import evaluation as ev
     from lstmops.io import write_json
 
@@ -241,7 +241,7 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
             "persistence": ev.relative_errors(previous, actual, previous).tolist(),
         },
     )
-    return {"calibration": str(out / CALIBRATION_FILE)}
+    return {"calibration": str(out / CALIBRATION_FILE)}, {}
 
 
 def calibration(dataset: Dataset) -> dict:

@@ -38,13 +38,17 @@ DESCRIPTION = (
     "Positive or negative: the sentiment of {dataset}'s reviews. Judge a run by "
     "test.model.accuracy against two baselines: test.accuracy_ratio, its ratio to the majority "
     "class's accuracy (above 1 beats always answering the commoner label), and "
-    "test.linear_accuracy_ratio, its ratio to a TF-IDF word 1-2-gram logistic regression's (above 1 "
-    "beats the linear model). The registered model lstmops-{dataset} moves its "
+    "test.linear_accuracy_ratio, its ratio to an NB-weighted word 1-3-gram logistic regression's "
+    "(above 1 beats the linear model). The registered model lstmops-{dataset} moves its "
     "@champion alias to a version only when its validation.accuracy (on the validation slice of "
     "the training split, never the test split) is higher."
 )
 CHAMPION_METRIC = ("validation.accuracy", False)
 VOCABULARY_FILE = "vocabulary.json"
+TEXTS_FILE = "texts.parquet"  # the standardised texts, which the n-gram model reads whole
+NGRAMS_FILE = "ngrams.json"  # the linear baseline's C, which the hybrid's n-gram part reuses
+NGRAM_MODEL_FILE = "ngrams.npz"  # beside a hybrid's LSTM: its n-gram part
+COMBINATION_FILE = "combination.json"  # and the weights that stack the two
 
 
 # --- ingest and validate ------------------------------------------------------------------------
@@ -122,9 +126,9 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     """Standardised texts as the last `maxlen` token ids of a vocabulary fitted on train only, or
     of the language model's (fitted on the training and unlabelled texts) when pretrained."""
     from lstmops import config as cfg
-    from lstmops import evaluation as ev
     from lstmops import features as f
-    from lstmops.io import read_json
+    from lstmops import ngrams
+    from lstmops.io import read_json, write_json
     from lstmops.stages import ARRAYS, require
 
     p = dataset.settings.preprocess
@@ -137,8 +141,8 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     else:
         vocabulary = f.fit_vocabulary(train_text, p.num_words)  # the training split only
     y_train = train["label"].to_numpy(np.int32)
-    # The linear baseline sees the whole texts (the model: the last maxlen tokens).
-    linear, c = ev.linear_baseline(train_text, y_train, test_text)
+    # The linear baseline reads the whole texts (the LSTM: the last maxlen tokens).
+    linear, c = ngrams.baseline(ngrams.features(train_text), y_train, ngrams.features(test_text))
     lookup = f.token_lookup(vocabulary)
     np.savez(
         out / ARRAYS,
@@ -149,10 +153,24 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
         linear_test=linear,
     )
     (out / VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
+    texts = pd.DataFrame({"split": ["train"] * len(train) + ["test"] * len(test)})
+    texts["text"] = train_text + test_text
+    texts.to_parquet(out / TEXTS_FILE, index=False)
+    write_json(out / NGRAMS_FILE, {"C": c, "ngrams": ngrams.NGRAMS, "bits": ngrams.BITS})
     return (
-        f"vocabulary of {len(vocabulary)}, {len(train)} train / {len(test)} test; "
-        f"linear baseline C={c:g} (chosen on a 20% slice of the training split)"
+        f"vocabulary of {len(vocabulary)}, {len(train)} train / {len(test)} test; NB-weighted "
+        f"1-{ngrams.NGRAMS}-gram baseline C={c:g} (chosen on a 20% slice of the training split)"
     )
+
+
+def texts(dataset: Dataset, split: str) -> list[str]:
+    """Preprocess's standardised texts of one split, in the order of its arrays."""
+    from lstmops import config as cfg
+    from lstmops.stages import require
+
+    path = require(cfg.processed_dir(dataset.name) / TEXTS_FILE, "preprocess", dataset)
+    table = pd.read_parquet(path)
+    return table.loc[table["split"] == split, "text"].tolist()
 
 
 # --- train --------------------------------------------------------------------------------------
@@ -161,7 +179,6 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
 def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
     """The model, and its training part and validation slice: a seeded share of the training
     split (texts have no time order)."""
-    import keras
 
     from lstmops import models, training
 
@@ -170,7 +187,7 @@ def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
     fit_part, val_part = training.shuffled_split(x, y, s.train.validation_fraction, s.train.seed)
     model = models.sentiment_model(s.preprocess.num_words, s.preprocess.maxlen, s.train)
     if s.preprocess.pretrained:
-        models.start_from(model, keras.saving.load_model(language_model(dataset)))
+        models.start_from(model, models.load(language_model(dataset)))
     return model, fit_part, val_part
 
 
@@ -200,13 +217,61 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
     if val_part is None:
         return {}
     x, labels = val_part
-    predicted = model.predict(x, verbose=0).reshape(-1) >= 0.5
+    from lstmops import training
+
+    predicted = training.predict(model, x) >= 0.5
     return {"accuracy": float(np.mean(predicted == labels))}
 
 
+def split_rows(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the training split that model_and_split trains on, and its validation rows."""
+    from lstmops import training
+
+    order = np.random.default_rng(seed).permutation(n)
+    (fit_rows, _), (val_rows, _) = training.tail_split(order, order, fraction)
+    return fit_rows, val_rows
+
+
 def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
-    """Nothing beside the model: its served form needs only preprocess's vocabulary."""
-    return {}
+    """For a hybrid (train.combine: linear), its n-gram part and the weights that stack it with
+    the LSTM, beside the model, and their validation scores; else nothing (the served LSTM needs
+    only preprocess's vocabulary).
+
+    The n-gram part is fitted on the rows the LSTM trained on, with the baseline's C, so that on
+    the validation slice both are scored on texts they never saw; the weights are fitted there.
+    """
+    from lstmops import config as cfg
+    from lstmops import ngrams, training
+    from lstmops.io import read_json, write_json
+
+    p = dataset.settings.train
+    if p.combine == "none":
+        return {}, {}
+    c = read_json(cfg.processed_dir(dataset.name) / NGRAMS_FILE)["C"]
+    x = ngrams.features(texts(dataset, "train"))
+    labels = arrays["y_train"]
+    fit_rows, val_rows = split_rows(len(labels), p.validation_fraction, p.seed)
+    part = ngrams.fit(x[fit_rows], labels[fit_rows], c)
+    lstm = training.predict(model, val_part[0])
+    logits = part.logits(x[val_rows])
+    combination, held_out = ngrams.fit_combination(lstm, logits, val_part[1])
+    part.save(out / NGRAM_MODEL_FILE)
+    write_json(out / COMBINATION_FILE, combination.as_dict())
+    ngram_accuracy = float(np.mean((logits >= 0) == val_part[1]))
+    scores = {
+        "accuracy": held_out,  # the served model's: the combination's, on folds it was not fitted on
+        "lstm.accuracy": float(np.mean((lstm >= 0.5) == val_part[1])),
+        "ngrams.accuracy": ngram_accuracy,
+        "combination.beats_ngrams": float(held_out > ngram_accuracy),
+        **{f"combination.{k}": v for k, v in combination.as_dict().items()},
+    }
+    if held_out <= ngram_accuracy:
+        print(
+            f"train {dataset.name}: the combination ({held_out:.4f}) does not beat its n-gram "
+            f"part alone ({ngram_accuracy:.4f}) on the validation slice: the LSTM adds nothing"
+        )
+    files = {"ngrams": str(out / NGRAM_MODEL_FILE), "combination": str(out / COMBINATION_FILE)}
+    return files, scores
 
 
 def no_change(dataset: Dataset, processed: Path) -> None:
@@ -241,10 +306,25 @@ def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Pat
 
 def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) -> dict:
     """Accuracy and friends beside the majority class; confusion matrix and ROC."""
+    from lstmops import config as cfg
     from lstmops import evaluation as ev
+    from lstmops import ngrams, training
+    from lstmops.io import read_json
 
-    probabilities = model.predict(arrays["x_test"], verbose=0).reshape(-1)
+    probabilities = training.predict(model, arrays["x_test"])
     labels = arrays["y_test"]
+    parts = {}
+    if dataset.settings.train.combine != "none":
+        folder = cfg.model_dir(dataset.name)
+        logits = ngrams.NgramModel.load(folder / NGRAM_MODEL_FILE).logits(
+            ngrams.features(texts(dataset, "test"))
+        )
+        combination = ngrams.Combination(**read_json(folder / COMBINATION_FILE))
+        parts = {
+            "lstm": {"accuracy": float(np.mean((probabilities >= 0.5) == labels))},
+            "ngrams": {"accuracy": float(np.mean((logits >= 0) == labels))},
+        }
+        probabilities = combination.probabilities(probabilities, logits)
     predicted = (probabilities >= 0.5).astype(int)
     pd.DataFrame({"actual": labels, "predicted": predicted}).to_csv(
         out / "confusion.csv", index=False
@@ -253,7 +333,10 @@ def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) 
     ev.plot_roc(labels, probabilities, dataset.name, out / "roc.png").to_csv(
         out / "roc.csv", index=False
     )
-    return ev.classification_metrics(labels, probabilities, arrays.get("linear_test"))
+    return {
+        **ev.classification_metrics(labels, probabilities, arrays.get("linear_test")),
+        **parts,
+    }
 
 
 def charts(dataset: Dataset) -> tuple[list, list[str]]:

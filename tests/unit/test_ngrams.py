@@ -1,0 +1,89 @@
+"""The NB-weighted n-gram model and the hybrid's combination: pure functions on small texts."""
+
+import numpy as np
+import pytest
+
+from lstmops import ngrams
+
+GOOD = ["a truly great film", "great acting and a great story", "loved it , great fun"]
+BAD = ["an awful film", "awful acting and an awful story", "hated it , awful mess"]
+TEXTS, LABELS = (GOOD + BAD) * 10, np.array([1, 1, 1, 0, 0, 0] * 10)
+
+
+def _slot(gram: str) -> int:
+    return int(ngrams.features([gram])[0, :].nonzero()[1][-1])  # the longest n-gram's slot
+
+
+def test_features_are_binary_word_1_to_3_grams():
+    x = ngrams.features(["great great film", "not a great film at all"])
+    assert x.shape == (2, 2**ngrams.BITS) and set(x.data) == {1.0}
+    assert x[0].nnz == 5  # great, film, great great, great film, great great film
+    assert x[1].nnz == 6 + 5 + 4  # uni-, bi- and trigrams of six words
+    assert x[1, _slot("not a great")] == 1 and x[0, _slot("not a great")] == 0
+
+
+def test_log_count_ratio_leans_to_the_label_an_ngram_appears_with():
+    x = ngrams.features(TEXTS)
+    r = ngrams.log_count_ratio(x, LABELS)
+    assert r[_slot("great")] > 0 > r[_slot("awful")]
+    assert r[_slot("film")] == pytest.approx(0, abs=0.05)  # as often in both
+
+
+def test_the_baseline_learns_words_from_the_training_texts_only():
+    test = ngrams.features(["great great", "awful awful", "film"])
+    probabilities, c = ngrams.baseline(ngrams.features(TEXTS), LABELS, test)
+    assert probabilities[0] > 0.5 > probabilities[1] and c in ngrams.C_GRID
+    assert probabilities[2] == pytest.approx(0.5, abs=0.1)  # "film": no evidence either way
+
+
+def test_the_folded_model_scores_as_the_regression_on_r_scaled_features(tmp_path):
+    """logit = x . (r * w) + b equals the logistic regression on x * r, and survives saving."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    x = ngrams.features(TEXTS)
+    model = ngrams.fit(x, LABELS, 1.0)
+    r = ngrams.log_count_ratio(x, LABELS)
+    regression = LogisticRegression(C=1.0, solver="liblinear").fit(x @ sparse.diags(r), LABELS)
+    expected = regression.decision_function(x @ sparse.diags(r))
+    np.testing.assert_allclose(model.logits(x), expected, rtol=1e-4, atol=1e-5)
+    model.save(tmp_path / "ngrams.npz")
+    again = ngrams.NgramModel.load(tmp_path / "ngrams.npz")
+    np.testing.assert_array_equal(again.logits(x), model.logits(x))
+
+
+def test_the_combination_weighs_the_model_that_knows_more():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 2000)
+    informed = np.where(labels == 1, 2.0, -2.0) + rng.normal(size=2000)  # mostly right
+    noise = rng.uniform(0.01, 0.99, size=2000)  # an LSTM that knows nothing
+    combination, held_out = ngrams.fit_combination(noise, informed, labels)
+    assert combination.ngrams > 1 and abs(combination.lstm) < 0.2
+    alone = float(np.mean((informed >= 0) == labels))
+    assert held_out == pytest.approx(alone, abs=0.02)
+    np.testing.assert_allclose(
+        combination.probabilities(noise, informed),
+        ngrams.sigmoid(
+            combination.lstm * ngrams.logit(noise)
+            + combination.ngrams * informed
+            + combination.bias
+        ),
+    )
+
+
+def test_two_half_informed_models_combine_into_a_better_one():
+    """Each model sees a different half of the evidence: the combination beats both."""
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 4000)
+    sign = np.where(labels == 1, 1.0, -1.0)
+    a, b = sign + rng.normal(scale=1.5, size=4000), sign + rng.normal(scale=1.5, size=4000)
+    combination, held_out = ngrams.fit_combination(ngrams.sigmoid(a), b, labels)
+    best_alone = max(np.mean((a >= 0) == labels), np.mean((b >= 0) == labels))
+    assert held_out > best_alone + 0.02
+    assert combination.lstm == pytest.approx(combination.ngrams, rel=0.2)
+
+
+def test_logit_inverts_sigmoid_and_stays_finite_at_saturated_probabilities():
+    z = np.array([-5.0, 0.0, 3.0])
+    np.testing.assert_allclose(ngrams.logit(ngrams.sigmoid(z)), z)
+    assert np.isfinite(ngrams.logit(np.array([0.0, 1.0]))).all()
