@@ -85,7 +85,8 @@ def load_keras(path: str):
     from lstmops import models
 
     model = models.load(path, compile=False)
-    model.predict_on_batch(np.zeros((1, *model.input_shape[1:]), dtype=model.inputs[0].dtype))
+    shape = [size or 1 for size in model.input_shape[1:]]  # ids of any length: one
+    model.predict_on_batch(np.zeros((1, *shape), dtype=model.inputs[0].dtype))
     return model
 
 

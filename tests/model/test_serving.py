@@ -41,16 +41,15 @@ def test_the_served_model_equals_keras_predict_for_any_number_of_rows(tmp_path):
 
 
 def test_the_served_hybrid_stacks_the_lstm_and_the_ngram_model_as_evaluate_does(tmp_path):
-    """Raw text in: the LSTM's probability and the n-gram logit of the same standardised text,
-    combined by the saved weights."""
+    """Raw text in: the LSTM's probability (a bucketing one: ids of any length) and the n-gram
+    logit of the same standardised text, combined by the saved weights."""
     from lstmops import ngrams
 
     words = ["good", "bad", "film", "plot"]
     vocabulary = ["", "[UNK]", *words]
     (tmp_path / "vocabulary.json").write_text(json.dumps(vocabulary))
-    model = models.sentiment_model(
-        len(vocabulary), MAXLEN, SentimentTrain(units=4, embedding_dim=4)
-    )
+    params = SentimentTrain(units=4, embedding_dim=4, bucketing=True)
+    model = models.sentiment_model(len(vocabulary), MAXLEN, params)
     model.save(tmp_path / "model.keras")
     texts = ["a good film", "a bad plot, truly bad", "good good good", "bad film"] * 5
     standardized = f.standardize(texts)
