@@ -107,19 +107,38 @@ class Reporter:
             raise optuna.TrialPruned(f"step {step}: {value:.6g}")
 
 
+SCHEMA_TRIES = 5  # workers started together race to create a new storage's tables
+
+
+def _storage(settings: cfg.Tune):
+    """The Optuna storage, its tables created if it has none. Two workers started at once on a new
+    database both create them; the one that loses that race (a duplicate-key error) tries again,
+    and then finds them."""
+    import optuna
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(SCHEMA_TRIES):
+        try:
+            return optuna.storages.RDBStorage(
+                storage_url(),
+                heartbeat_interval=settings.heartbeat_seconds,
+                # a trial whose worker died is marked failed and queued once more with its values
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=1
+                ),
+            )
+        except (IntegrityError, ProgrammingError):
+            if attempt == SCHEMA_TRIES - 1:
+                raise
+            time.sleep(1 + attempt)
+
+
 def _study(name: str, direction: str, settings: cfg.Tune, dataset: Dataset, tags: dict):
     """The study `name` in the storage, created (with its MLflow run) by the first worker."""
     import mlflow
     import optuna
 
-    storage = optuna.storages.RDBStorage(
-        storage_url(),
-        heartbeat_interval=settings.heartbeat_seconds,
-        # a trial whose worker died is marked failed and queued once more with the same values
-        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-            max_retry=1
-        ),
-    )
+    storage = _storage(settings)
     sampler = optuna.samplers.TPESampler(
         seed=settings.seed, n_startup_trials=settings.startup_trials
     )
