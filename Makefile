@@ -43,6 +43,7 @@ lock: setup  ## resolve requirements/cpu.txt and gpu.txt from pyproject.toml, ke
 
 repro: setup  ## run the whole pipeline (both datasets) with DVC
 	$(PY) -m lstmops check
+	$(PY) -m lstmops dvc-yaml
 	dvc repro
 
 # benchmarks/gpu.sh on the lent GPU machine: its image has JAX, NumPy, pandas, scikit-learn and PyYAML
@@ -123,3 +124,4 @@ clean:  ## remove pipeline outputs (DVC's cache and the MLflow store are kept)
 bench: setup  ## benchmarks: pipeline vs plain Keras throughput, overhead, no-op repro, FLOPs
 	dvc repro
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+	$(PY) benchmarks/panel_bench.py $(PANEL_ARGS)

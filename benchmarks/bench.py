@@ -291,7 +291,7 @@ def pipeline_overhead(mirror: Path) -> dict:
             capture_output=True,
         )
         pipeline = time.perf_counter() - start
-        stages = {}  # the same stages again, each by itself: where the time goes
+        stages, imports = {}, {}  # the same stages again, each by itself: where the time goes
         for stage in ("ingest", "validate", "preprocess", "train", "evaluate"):
             start = time.perf_counter()
             subprocess.run(
@@ -302,6 +302,15 @@ def pipeline_overhead(mirror: Path) -> dict:
                 capture_output=True,
             )
             stages[stage] = time.perf_counter() - start
+            traced = subprocess.run(
+                [sys.executable, "-X", "importtime", "-m", "lstmops", stage, "stock"],
+                cwd=proj,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            imports[stage] = import_seconds(traced.stderr)
     start = time.perf_counter()
     csv = mirror / "stock" / "data-02-stock_daily.csv"
     subprocess.run(
@@ -315,7 +324,20 @@ def pipeline_overhead(mirror: Path) -> dict:
         "plain_s": plain,
         "overhead": pipeline / plain - 1,
         "stage_s": stages,
+        "stage_imports_s": imports,
     }
+
+
+def import_seconds(importtime: str) -> float:
+    """The seconds a process spent importing modules: the cumulative times of its top-level
+    imports in `python -X importtime`'s report (start-up, before any work)."""
+    total = 0
+    for line in importtime.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            _, cumulative, name = line.split("|")
+            if not name[1:].startswith(" ") and cumulative.strip().isdigit():
+                total += int(cumulative)
+    return total / 1e6
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 20) -> float:
@@ -399,7 +421,12 @@ def main() -> None:
             f"whole stock pipeline {r['pipeline_s']:.1f} s vs plain script {r['plain_s']:.1f} s: "
             f"overhead {100 * r['overhead']:.0f}%"
         )
-        print("  stage by stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stage_s"].items()))
+        print(
+            "  stage by stage (of it imports): "
+            + ", ".join(
+                f"{k} {v:.1f} s ({r['stage_imports_s'][k]:.1f})" for k, v in r["stage_s"].items()
+            )
+        )
     if "serving" in results and "error" not in results["serving"]:
         r, goal = results["serving"], SERVING_GOALS
         print(

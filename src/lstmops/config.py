@@ -27,7 +27,20 @@ MIRROR_ENV = "LSTMOPS_MIRROR"
 PARAMS_FILE = "params.yaml"
 EXTERNAL_DIR = "data/external"  # where a user's own source files live (a DVC dependency)
 PRICE_COLUMNS = ("Open", "High", "Low", "Volume", "Close")
+# A price table of many series (a panel) names each row's series in a column: `source.series`, or
+# the first of these names (any case). The raw table keeps it as SERIES.
+SERIES_NAMES = ("ticker", "symbol", "series", "id")
+SERIES = "Series"
 DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def series_column(columns: list[str], declared: str | None = None) -> str | None:
+    """The column of `columns` that names each row's series: `declared`, else the first whose name
+    SERIES_NAMES holds (any case); None for a table of one series."""
+    if declared is not None:
+        return declared if declared in columns else None
+    by_name = {str(c).strip().lower(): c for c in columns}
+    return next((by_name[n] for n in SERIES_NAMES if n in by_name), None)
 
 
 class LstmopsError(Exception):
@@ -56,6 +69,7 @@ class Source(_Strict):
     )
     mirror: str | None = None  # a mirror directory; the LSTMOPS_MIRROR environment variable wins
     format: str | None = None  # the task's formats; by default read from the file's name
+    series: str | None = None  # prices: the column naming each row's series (many series)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
@@ -74,6 +88,24 @@ class Source(_Strict):
                     "DVC tracks for the ingest stage: move (or link) the file there"
                 )
         return self
+
+    def many_series(self) -> bool:
+        """Whether the source holds many price series: a folder of CSVs, a declared `series`
+        column, or a local CSV whose header has a column SERIES_NAMES names (read here, so
+        that the dataset's settings can follow: a panel gets `prices.panel_preset`)."""
+        if self.series is not None:
+            return True
+        if self.path is None:
+            return False
+        path = workspace_root() / self.path
+        if path.is_dir():
+            return True
+        try:
+            with path.open(encoding="utf-8-sig") as f:
+                header = f.readline()
+        except (OSError, UnicodeDecodeError):
+            return False  # ingest says what is wrong with the file
+        return series_column([c.strip() for c in header.split(",")]) is not None
 
     @property
     def local_name(self) -> str:
@@ -228,6 +260,7 @@ class PricesSettings(_Strict):
     """A price series' settings: the `prices` section, its preset and the dataset's overrides."""
 
     preset: str = "lecture"
+    panel_preset: str = "panel"  # the preset of a dataset holding many series
     preprocess: PricesPreprocess = PricesPreprocess()
     train: PricesTrain = PricesTrain()
     walk_forward: WalkForward = WalkForward()
@@ -436,6 +469,7 @@ class Dataset:
     task: str
     source: Source
     settings: PricesSettings | SentimentSettings
+    panel: bool = False  # many price series, one model (Source.many_series)
 
 
 class Params(_Strict):
@@ -523,12 +557,16 @@ def resolve(name: str, task: str, entry: object, params: Params) -> Dataset:
             f"{where} needs a source, e.g. {{source: {{path: {EXTERNAL_DIR}/x.csv}}}}."
         )
     overrides = {k: v for k, v in entry.items() if k != "source"}
+    source = _check(Source, entry["source"], f"{where}.source")
+    panel = task == "prices" and source.many_series()
     section = getattr(params, task) or {}
-    preset_name = overrides.get("preset", section.get("preset", "lecture"))
+    default = section.get("panel_preset", "panel") if panel else section.get("preset", "lecture")
+    preset_name = overrides.get("preset", default)
     presets = params.presets.get(task) or {"lecture": {}}
     if preset_name not in presets:
         raise LstmopsError(
-            f"{task}.preset (or {where}.preset) is {preset_name!r}, which is not one of "
+            f"{task}.{'panel_preset' if panel else 'preset'} (or {where}.preset) is "
+            f"{preset_name!r}, which is not one of "
             f"presets.{task}: {', '.join(presets)}. Pick one of those or add it under presets.{task}."
         )
     preset = presets[preset_name] or {}
@@ -536,9 +574,9 @@ def resolve(name: str, task: str, entry: object, params: Params) -> Dataset:
         raise LstmopsError(
             f"presets.{task}.{preset_name} may only set {' and '.join(sorted(PRESET_SECTIONS))} values."
         )
-    merged = merge(merge(section, preset), overrides)
+    merged = {**merge(merge(section, preset), overrides), "preset": preset_name}  # the one used
     settings = _check(SETTINGS[task], merged, task, {**overrides, "__name__": name})
-    return Dataset(name, task, _check(Source, entry["source"], f"{where}.source"), settings)
+    return Dataset(name, task, source, settings, panel)
 
 
 def parse_params(raw: object, path: Path = Path(PARAMS_FILE)) -> Params:

@@ -71,6 +71,48 @@ def price_metrics(
     }
 
 
+def panel_summary(per_series: list[dict], significance: float) -> dict:
+    """Many series' price_metrics in a few numbers: how many, their RMSE ratio to persistence
+    (mean and median), the shares whose ratio is below 1 and whose Diebold-Mariano test favours
+    the model at `significance`, and their mean MASE."""
+    ratios = np.array([m["rmse_ratio"] for m in per_series])
+    better = [
+        m["diebold_mariano"]["statistic"] < 0 and m["diebold_mariano"]["p_value"] < significance
+        for m in per_series
+    ]
+    return {
+        "count": len(per_series),
+        "mean_rmse_ratio": float(ratios.mean()),
+        "median_rmse_ratio": float(np.median(ratios)),
+        "beating_persistence": float(np.mean(ratios < 1)),
+        "significantly_better": float(np.mean(better)),
+        "significance": significance,
+        "mean_mase": float(np.mean([m["model"]["mase"] for m in per_series])),
+        "persistence_mean_mase": float(np.mean([m["persistence"]["mase"] for m in per_series])),
+    }
+
+
+def series_table(per_series: dict[str, dict]) -> pd.DataFrame:
+    """One row per series of its test metrics, model beside persistence."""
+    return pd.DataFrame(
+        [
+            {
+                "series": name,
+                "test_windows": m["test_windows"],
+                "model_rmse": m["model"]["rmse"],
+                "persistence_rmse": m["persistence"]["rmse"],
+                "rmse_ratio": m["rmse_ratio"],
+                "model_mase": m["model"]["mase"],
+                "persistence_mase": m["persistence"]["mase"],
+                "directional_accuracy": m["model"]["directional_accuracy"],
+                "dm_statistic": m["diebold_mariano"]["statistic"],
+                "dm_p_value": m["diebold_mariano"]["p_value"],
+            }
+            for name, m in per_series.items()
+        ]
+    )
+
+
 # --- prices: prediction intervals ------------------------------------------------------------
 
 

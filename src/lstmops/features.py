@@ -9,11 +9,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler
 
 from lstmops.config import PricesPreprocess
+
+if TYPE_CHECKING:  # scikit-learn costs ingest, which only counts windows, 0.7 s to import
+    from sklearn.preprocessing import MinMaxScaler
 
 # --- prices -----------------------------------------------------------------------------------
 
@@ -78,6 +81,8 @@ def training_rows(n_train_windows: int, seq_length: int) -> int:
 
 
 def fit_scaler(rows: np.ndarray) -> MinMaxScaler:
+    from sklearn.preprocessing import MinMaxScaler
+
     return MinMaxScaler().fit(rows)
 
 
@@ -138,12 +143,56 @@ class StockScaling:
         """The model output that means tomorrow = today (persistence), for a change or return."""
         return float(self.target_scaler.transform([[0.0]])[0, 0])
 
-    def prices(self, outputs: np.ndarray, previous: np.ndarray) -> np.ndarray:
-        """Model outputs -> tomorrow's close in dollars, given today's close (the window's last)."""
+    def prices(
+        self, outputs: np.ndarray, previous: np.ndarray, series: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Model outputs -> tomorrow's close in dollars, given today's close (the window's last);
+        `series` is PanelScaling's (one series: every row is its own)."""
         target = self.target_scaler.inverse_transform(
             np.asarray(outputs, dtype=np.float64).reshape(-1, 1)
         ).reshape(-1)
         return to_price(target, previous, self.predict)
+
+
+@dataclass(frozen=True)
+class PanelScaling:
+    """Many series' scalings, each fitted on its own series' training rows, so that one global
+    model sees every series in the same range whatever its price level."""
+
+    names: tuple[str, ...]
+    scalings: tuple[StockScaling, ...]
+
+    @property
+    def target_index(self) -> int:
+        return self.scalings[0].target_index
+
+    def of(self, name: str) -> StockScaling:
+        return self.scalings[self.names.index(name)]
+
+    def prices(self, outputs: np.ndarray, previous: np.ndarray, series: np.ndarray) -> np.ndarray:
+        """Model outputs -> tomorrow's close in dollars; `series` is each row's series index."""
+        outputs, dollars = np.asarray(outputs).reshape(-1), np.empty(len(previous))
+        for i, scaling in enumerate(self.scalings):
+            rows = series == i
+            dollars[rows] = scaling.prices(outputs[rows], previous[rows])
+        return dollars
+
+
+def panel_arrays(
+    panel: Sequence[np.ndarray], n_trains: Sequence[int], names: Sequence[str], p: PricesPreprocess
+) -> tuple[dict[str, np.ndarray], PanelScaling]:
+    """price_arrays of each series (its own split and scaling) end to end, with series_train and
+    series_test: each window's series, as an index into `names`."""
+    parts, scalings = [], []
+    for values, n_train in zip(panel, n_trains, strict=True):
+        arrays, scaling = price_arrays(values, n_train, p)
+        parts.append(arrays)
+        scalings.append(scaling)
+    arrays = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    for split in ("train", "test"):
+        counts = [len(part[f"y_{split}"]) for part in parts]
+        arrays[f"series_{split}"] = np.repeat(np.arange(len(parts)), counts)
+    return arrays, PanelScaling(tuple(names), tuple(scalings))
 
 
 def shrink_factor(actual: np.ndarray, predicted: np.ndarray, center: float) -> float:
@@ -296,6 +345,12 @@ def length_batches(
 def batch_width(row_lengths: np.ndarray) -> int:
     """The columns a batch keeps: its longest row's tokens, rounded up to WIDTH_STEP."""
     return max(1, -(-int(row_lengths.max(initial=1)) // WIDTH_STEP) * WIDTH_STEP)
+
+
+def trim_padding(ids: np.ndarray, row_lengths: np.ndarray | None = None) -> np.ndarray:
+    """A batch of front-padded ids cut to its batch_width (`row_lengths`: its rows', if known)."""
+    width = batch_width(lengths(ids) if row_lengths is None else row_lengths)
+    return ids[:, -min(width, ids.shape[1]) :]
 
 
 def language_model_pieces(

@@ -30,6 +30,11 @@ def _compiled(inputs, member, params: Train, name: str, loss: str, metric) -> ke
     return model
 
 
+def any_length(model: keras.Model) -> bool:
+    """Whether the model takes ids of any length (train.bucketing), not one fixed width."""
+    return model.input_shape[1] is None
+
+
 def for_prediction(model: keras.Model) -> keras.Model:
     """The model that predicts: an ensemble's members averaged into one column; else `model` itself.
 

@@ -77,8 +77,9 @@ def fit(x: sparse.csr_matrix, labels: np.ndarray, c: float) -> NgramModel:
     return NgramModel(weights, float(regression.intercept_[0]))
 
 
-def accuracy(model: NgramModel, x: sparse.csr_matrix, labels: np.ndarray) -> float:
-    return float(np.mean((model.logits(x) >= 0) == np.asarray(labels)))
+def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The share of `labels` that logits (positive: label 1) get right."""
+    return float(np.mean((np.asarray(logits) >= 0) == np.asarray(labels)))
 
 
 def choose_c(x: sparse.csr_matrix, labels: np.ndarray, seed: int = 0) -> float:
@@ -87,7 +88,9 @@ def choose_c(x: sparse.csr_matrix, labels: np.ndarray, seed: int = 0) -> float:
     labels = np.asarray(labels)
     order = np.random.default_rng(seed).permutation(len(labels))
     held, kept = order[: int(len(order) * HELD_OUT)], order[int(len(order) * HELD_OUT) :]
-    scores = {c: accuracy(fit(x[kept], labels[kept], c), x[held], labels[held]) for c in C_GRID}
+    scores = {
+        c: accuracy(fit(x[kept], labels[kept], c).logits(x[held]), labels[held]) for c in C_GRID
+    }
     return max(C_GRID, key=lambda c: (scores[c], -c))
 
 

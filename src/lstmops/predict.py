@@ -94,14 +94,13 @@ def review_scores(model, table: pd.DataFrame, name: str) -> pd.DataFrame:
     return pd.concat([kept, scores], axis=1)
 
 
-def price_windows(path: Path, dataset: Dataset) -> tuple[np.ndarray, pd.DataFrame]:
-    """Every window of the price file in dollars, and each window's last row number, date (where
-    the file has dates) and close (the file is read whole: the served model computes in slices)."""
+def price_table(path: Path, dataset: Dataset) -> pd.DataFrame:
+    """The price file parsed as ingest parses it: a single series, or (for a dataset of many
+    series) a panel with a Series column."""
+    from lstmops.config import SERIES
     from lstmops.data import prices
     from lstmops.data.fetch import read_text
-    from lstmops.tasks import prices as task
 
-    p = dataset.settings.preprocess
     if path.suffix.lower() != ".csv":
         raise LstmopsError(
             f"{path}: a price file is a CSV, with a header and dates or in the lecture's format."
@@ -109,9 +108,33 @@ def price_windows(path: Path, dataset: Dataset) -> tuple[np.ndarray, pd.DataFram
     kind = "lecture" if _headerless(path) else "csv"
     try:
         text = read_text(path)
-        table = prices.parse_lecture(text) if kind == "lecture" else prices.parse_csv(text)
+        table = (
+            prices.parse_lecture(text)
+            if kind == "lecture"
+            else prices.parse_csv(text, dataset.source.series)
+        )
     except (ValueError, LstmopsError) as err:
         raise LstmopsError(f"{path} is not a price file ingest reads: {err}") from None
+    if (SERIES in table) != dataset.panel:
+        raise LstmopsError(
+            f"{path} holds many series, and {dataset.name}'s model forecasts one: give it one "
+            "series' rows."
+            if SERIES in table
+            else f"{dataset.name}'s model forecasts many series: name each row's series in a "
+            f"column of {path} (as in its source: Ticker, Symbol, Series or id)."
+        )
+    return table
+
+
+def price_windows(
+    table: pd.DataFrame, path: Path, dataset: Dataset
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Every window of one series' rows in dollars, and each window's last row number, date
+    (where the file has dates) and close (read whole: the served model computes in slices)."""
+    from lstmops.data import prices
+    from lstmops.tasks import prices as task
+
+    p = dataset.settings.preprocess
     missing = [c for c in p.features if c not in table]
     if missing:
         raise LstmopsError(
@@ -139,16 +162,25 @@ def price_windows(path: Path, dataset: Dataset) -> tuple[np.ndarray, pd.DataFram
 def price_forecasts(model, path: Path, dataset: Dataset, bar) -> pd.DataFrame:
     """Every day's next-day forecast, with its interval calibrated on the model's errors over the
     forecast.window days before (as evaluate's); blank bounds where fewer days are known than the
-    coverage needs."""
+    coverage needs. A panel's: each series' (rows count within their series), named."""
+    from lstmops.config import SERIES
     from lstmops.tasks import prices as task
 
-    windows, table = price_windows(path, dataset)
-    table["forecast"] = model.predict(windows)["forecast"].to_numpy()
-    bar.update(len(table))
-    close, forecast = table["close"].to_numpy(), table["forecast"].to_numpy()
-    following = np.append(close[1:], np.nan)  # the last day's outcome is not known yet
-    table["lower"], table["upper"] = task.rolling_bounds(forecast, close, following, [], dataset)
-    return table
+    table = price_table(path, dataset)
+    one = [(None, table)] if SERIES not in table else table.groupby(SERIES, sort=False)
+    parts = []
+    for name, rows in one:
+        windows, part = price_windows(rows.reset_index(drop=True), path, dataset)
+        params = None if name is None else {"series": name}
+        part["forecast"] = model.predict(windows, params=params)["forecast"].to_numpy()
+        close, forecast = part["close"].to_numpy(), part["forecast"].to_numpy()
+        following = np.append(close[1:], np.nan)  # the last day's outcome is not known yet
+        part["lower"], part["upper"] = task.rolling_bounds(forecast, close, following, [], dataset)
+        if name is not None:
+            part.insert(0, "series", name)
+        parts.append(part)
+        bar.update(len(part))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _headerless(path: Path) -> bool:

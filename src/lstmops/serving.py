@@ -95,14 +95,13 @@ def model_outputs(model, x: np.ndarray) -> np.ndarray:
     slices of PREDICT_BATCH rows: `model.predict` sets up a data pipeline on every call, which
     cost a one-review request ~70 ms. A model of ids of any length (train.bucketing) reads each
     slice only as wide as its longest review."""
-    from lstmops.features import batch_width, lengths
+    from lstmops.features import trim_padding
+    from lstmops.models import any_length
 
     parts = []
     for i in range(0, len(x), PREDICT_BATCH):
         part = x[i : i + PREDICT_BATCH]
-        if model.input_shape[1] is None:
-            part = part[:, -min(batch_width(lengths(part)), part.shape[1]) :]
-        parts.append(model.predict_on_batch(part))
+        parts.append(model.predict_on_batch(trim_padding(part) if any_length(model) else part))
     return np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
 
 
@@ -120,7 +119,8 @@ def forecast_table(model, scaling, windows: np.ndarray, share: float) -> pd.Data
 
 class PriceModel(mlflow.pyfunc.PythonModel):
     """Windows of raw daily rows (windows, seq_length, features) in dollars -> each next Close in
-    dollars, with the split-conformal interval at `coverage` (a request may ask for another)."""
+    dollars, with the split-conformal interval at `coverage` (a request may ask for another). A
+    panel's model takes the windows' `series` as a param: its scaling and its errors."""
 
     def __init__(self, seq_length: int, n_features: int, coverage: float) -> None:
         self.shape = (seq_length, n_features)
@@ -145,15 +145,23 @@ class PriceModel(mlflow.pyfunc.PythonModel):
         coverage = (params or {}).get("coverage", self.coverage)
         if not isinstance(coverage, int | float) or not 0 < coverage < 1:
             raise InvalidInput(f"coverage must be a number between 0 and 1, got {coverage!r}")
-        share = conformal_share(self.errors, coverage)
+        scaling, errors = self.scaling, self.errors
+        if isinstance(errors, dict):  # a panel's model: the series' own
+            series = (params or {}).get("series") or ""
+            if series not in errors:
+                names = list(errors)
+                raise InvalidInput(
+                    f"this model forecasts {len(names)} series: name the windows' series in the "
+                    f'request\'s params, e.g. {{"series": "{names[0]}"}} (got {series!r})'
+                )
+            scaling, errors = scaling.of(series), errors[series]
+        share = conformal_share(errors, coverage)
         if not np.isfinite(share):
             raise InvalidInput(
-                f"coverage {coverage} needs more than the {len(self.errors)} days of errors "
+                f"coverage {coverage} needs more than the {len(errors)} days of errors "
                 "this model's interval was calibrated on; ask for a lower coverage"
             )
-        return forecast_table(
-            self.model, self.scaling, price_windows(model_input, self.shape), share
-        )
+        return forecast_table(self.model, scaling, price_windows(model_input, self.shape), share)
 
 
 class SentimentModel(mlflow.pyfunc.PythonModel):

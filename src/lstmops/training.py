@@ -140,27 +140,44 @@ def seed_everything(seed: int) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def tail_split(x: np.ndarray, y: np.ndarray, fraction: float) -> tuple[tuple, tuple | None]:
-    """Hold out the last `fraction` of the rows (the end of the training period for a time series)."""
-    n_val = int(len(x) * fraction)
+def tail_split(
+    x: np.ndarray, y: np.ndarray, fraction: float, groups: np.ndarray | None = None
+) -> tuple[tuple, tuple | None]:
+    """Hold out the last `fraction` of the rows (the end of the training period for a time
+    series); with `groups` (each row's series, each series' rows in time order), the last
+    `fraction` of every group's rows."""
     if fraction == 0:
         return (x, y), None
-    if n_val == 0 or n_val == len(x):
-        raise LstmopsError(
-            f"train.validation_fraction={fraction} of {len(x)} training rows leaves "
-            f"{n_val} for validation and {len(x) - n_val} to train on; both need at least one. "
-            "Change validation_fraction, or give the training period more rows (a longer series, "
-            "or a smaller preprocess.seq_length or larger train_fraction)."
-        )
-    return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
+    groups = np.zeros(len(x), dtype=int) if groups is None else np.asarray(groups)
+    held = np.zeros(len(x), dtype=bool)
+    for group in np.unique(groups):
+        (rows,) = np.nonzero(groups == group)
+        n_val = int(len(rows) * fraction)
+        if n_val == 0 or n_val == len(rows):
+            raise LstmopsError(
+                f"train.validation_fraction={fraction} of {len(rows)} training rows leaves "
+                f"{n_val} for validation and {len(rows) - n_val} to train on; both need at least "
+                "one. Change validation_fraction, or give the training period more rows (a longer "
+                "series, or a smaller preprocess.seq_length or larger train_fraction)."
+            )
+        held[rows[len(rows) - n_val :]] = True
+    return (x[~held], y[~held]), (x[held], y[held])
+
+
+def shuffled_rows(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The indices of `n` rows that train and those held out: a seeded random `fraction` (for
+    data with no time order, sorted by label)."""
+    order = np.random.default_rng(seed).permutation(n)
+    (fit_rows, _), held = tail_split(order, order, fraction)
+    return fit_rows, order[:0] if held is None else held[0]
 
 
 def shuffled_split(
     x: np.ndarray, y: np.ndarray, fraction: float, seed: int
 ) -> tuple[tuple, tuple | None]:
-    """Hold out a seeded random `fraction` of the rows (for data with no time order, sorted by label)."""
-    order = np.random.default_rng(seed).permutation(len(x))
-    return tail_split(x[order], y[order], fraction)
+    """Hold out a seeded random `fraction` of the rows (shuffled_rows), each part shuffled."""
+    fit_rows, val_rows = shuffled_rows(len(x), fraction, seed)
+    return (x[fit_rows], y[fit_rows]), (x[val_rows], y[val_rows]) if fraction else None
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -325,8 +342,7 @@ class LengthBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         rows = self.order[index]
-        width = min(features.batch_width(self.row_lengths[rows]), self.x.shape[1])
-        return self.x[rows, -width:], self.y[rows]
+        return features.trim_padding(self.x[rows], self.row_lengths[rows]), self.y[rows]
 
     def on_epoch_end(self) -> None:
         if self.seed is not None:
@@ -339,7 +355,7 @@ class LengthBatches(keras.utils.PyDataset):
 def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """A one-column model's outputs for `x`, (rows,); a model of ids of any length
     (train.bucketing) reads them in batches of similar length, each only as wide as it needs."""
-    if model.input_shape[1] is not None:
+    if not models.any_length(model):
         return model.predict(x, verbose=0).reshape(-1)
     data = LengthBatches(x, np.zeros(len(x), dtype=np.float32), PREDICT_BATCH, None)
     out = np.empty(len(x), dtype=np.float32)
@@ -391,7 +407,7 @@ def fit(
         return _fit_multi_worker(
             model, train, validation, epochs, batch_size, callbacks, seed, strategy
         )
-    if model.input_shape[1] is None:  # ids of any length: batches of similar length
+    if models.any_length(model):  # batches of similar length
         return _fit(
             model,
             LengthBatches(*train, batch_size, seed, initial_epoch),

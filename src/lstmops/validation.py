@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -56,16 +57,18 @@ ORDER_COLUMN = "open_nearer_previous_close"
 MIN_ORDERLY_SHARE = 0.5  # the lecture file: 0.77; the same rows reversed in time: 0.23
 
 
-def price_expectations(date: str | None = None) -> list[gxe.Expectation]:
-    """The price columns' values; `date`, the date column where the table has one, never null."""
+def price_expectations(date: str | None = None, series: str | None = None) -> list[gxe.Expectation]:
+    """The price columns' values; `date`, the date column where the table has one, never null;
+    `series`, a panel's series column, too (and a row repeated only within its series counts)."""
     suite: list[gxe.Expectation] = []
     # The five price columns; a date and other columns (an Adj Close) may stand beside them.
     suite.append(
         gxe.ExpectTableColumnsToMatchSet(column_set=list(PRICE_COLUMNS), exact_match=False)
     )
     suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=MIN_PRICE_ROWS))
-    if date is not None:
-        suite.append(gxe.ExpectColumnValuesToNotBeNull(column=date))
+    for column in (date, series):
+        if column is not None:
+            suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
     for column in PRICE_COLUMNS:
         suite.append(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
         suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
@@ -83,7 +86,8 @@ def price_expectations(date: str | None = None) -> list[gxe.Expectation]:
         suite.append(
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=high, column_B=low, or_equal=True)
         )
-    suite.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(PRICE_COLUMNS)))
+    within = [series] if series else []
+    suite.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=[*within, *PRICE_COLUMNS]))
     return suite
 
 
@@ -165,13 +169,16 @@ def _plain(value: object) -> object:
     return str(value) if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def _detail(result: dict) -> str:
+def _detail(result: dict, locate: Callable[[list[int]], str] | None = None) -> str:
     if result.get("exception_info", {}).get("raised_exception"):
         return f"could not be evaluated: {result['exception_info']['exception_message']}"
     res = result.get("result", {})
     if "unexpected_count" in res:
         sample = _plain(res.get("partial_unexpected_list", [])[:5])
         text = f"{res['unexpected_count']} unexpected value(s)"
+        rows = res.get("partial_unexpected_index_list") or []
+        if locate is not None and rows and not result["success"]:
+            text += f", {locate(rows)}"
         return text + (f", e.g. {sample}" if sample and not result["success"] else "")
     if "observed_value" in res:
         return f"observed {res['observed_value']}"
@@ -181,9 +188,13 @@ def _detail(result: dict) -> str:
 
 
 def run_suite(
-    table: pd.DataFrame, expectations: list[gxe.Expectation], table_name: str
+    table: pd.DataFrame,
+    expectations: list[gxe.Expectation],
+    table_name: str,
+    locate: Callable[[list[int]], str] | None = None,
 ) -> list[Check]:
-    """Validate `table` with an ephemeral Great Expectations context; one Check per expectation."""
+    """Validate `table` with an ephemeral Great Expectations context; one Check per expectation.
+    `locate` says where the failing rows are (given their index), for a table of many series."""
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # one table: no bars
     suite = gx.ExpectationSuite(name=table_name, expectations=expectations)
@@ -203,7 +214,9 @@ def run_suite(
         if isinstance(kwargs.get("row_condition"), dict):  # GX's wrapped form -> the condition text
             kwargs["row_condition"] = kwargs["row_condition"].get("pass_through_filter")
         checks.append(
-            Check(table_name, config["type"], kwargs, bool(result["success"]), _detail(result))
+            Check(
+                table_name, config["type"], kwargs, bool(result["success"]), _detail(result, locate)
+            )
         )
     return checks
 

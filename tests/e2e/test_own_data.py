@@ -22,11 +22,18 @@ from lstmops.config import PRICE_COLUMNS
 from lstmops.data.prices import parse_lecture
 from lstmops.data.reviews import read_archive
 
-from ..conftest import IMDB_ARCHIVE, STOCK_CSV
+from ..conftest import IMDB_ARCHIVE, ROOT, STOCK_CSV
 from .workdir import GIT_ID, copy_project, run
 
 pytestmark = pytest.mark.e2e
 REVIEWS = 400  # per label
+PANEL_SERIES = 3
+TARGETS = [  # what the project runs of its own datasets
+    "prices-evaluate@acme",
+    "sentiment-evaluate@reviews",
+    "prices-evaluate@panel",
+    "prices-forecast@panel",
+]
 ACME_TUNE = {  # the acme entry's own search, added to prices.tune.space: a trial takes seconds
     "trials": 3,
     "startup_trials": 1,
@@ -53,9 +60,21 @@ def reviews_csv() -> str:
     return train[["text", "label"]].to_csv(index=False)
 
 
+def panel_csv() -> str:
+    """A small panel as benchmarks/panel.py makes the 300-series one: Ticker, Date, OHLCV."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from panel import panel
+
+    return panel(PANEL_SERIES, 260, seed=1).to_csv(index=False)
+
+
 def _declare(params: dict) -> None:
-    """The lines README shows: two datasets of one's own."""
+    """The lines README shows: three datasets of one's own, one of them many series."""
     params["datasets"]["prices"]["acme"] = {"source": {"path": "data/external/acme.csv"}}
+    params["datasets"]["prices"]["panel"] = {
+        "source": {"path": "data/external/panel.csv"},
+        "train": {"epochs": 2},
+    }
     params["datasets"]["sentiment"]["reviews"] = {
         "source": {"path": "data/external/reviews.csv"},
         "train": {"epochs": 2},
@@ -74,7 +93,8 @@ def project(tmp_path_factory, env) -> Path:
     proj = copy_project(tmp_path_factory.mktemp("own") / "proj", env, _declare)
     (proj / "data/external/acme.csv").write_text(finance_csv())
     (proj / "data/external/reviews.csv").write_text(reviews_csv())
-    run(["dvc", "repro", "prices-evaluate@acme", "sentiment-evaluate@reviews"], proj, env)
+    (proj / "data/external/panel.csv").write_text(panel_csv())
+    run(["dvc", "repro", *TARGETS], proj, env)
     return proj
 
 
@@ -98,6 +118,97 @@ def test_a_reviews_csv_is_split_and_classified(project):
     assert reviews["test_reviews"] == 2 * REVIEWS * 0.2  # a seeded, stratified fifth tests
     assert reviews["majority_class"]["accuracy"] == 0.5
     assert 0 <= reviews["model"]["accuracy"] <= 1
+
+
+def test_a_panel_is_one_model_with_each_series_and_the_pooled_figures(project, env):
+    metrics = _metrics(project, "panel")
+    per_series = metrics["per_series"]
+    assert sorted(per_series) == [f"S{i:04d}" for i in range(PANEL_SERIES)]
+    assert metrics["series"]["count"] == PANEL_SERIES
+    ratios = [m["rmse_ratio"] for m in per_series.values()]
+    assert metrics["series"]["mean_rmse_ratio"] == pytest.approx(np.mean(ratios))
+    assert metrics["series"]["beating_persistence"] == np.mean(np.array(ratios) < 1)
+    assert all(
+        "mase" in m["model"] and "p_value" in m["diebold_mariano"] for m in per_series.values()
+    )
+    assert metrics["test_windows"] == sum(m["test_windows"] for m in per_series.values())
+    table = pd.read_csv(project / "plots/panel/series.csv")
+    assert table["series"].tolist() == sorted(per_series)
+    assert table["rmse_ratio"].tolist() == pytest.approx(ratios)
+    forecast = json.loads((project / "forecasts/panel.json").read_text())
+    assert sorted(forecast["per_series"]) == sorted(per_series)
+    for day in forecast["per_series"].values():
+        assert day["model"]["lower"] < day["model"]["forecast"] < day["model"]["upper"]
+
+
+def test_the_panels_logged_model_forecasts_the_series_its_request_names(project):
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+    try:
+        run = json.loads((project / "models/panel/run.json").read_text())
+        params = mlflow.MlflowClient().get_run(run["run_id"]).data.params
+        assert params["preset"] == "panel" and params["train.batch_size"] == "256"
+        assert params["train.epochs"] == "2"  # the entry's own setting wins over the preset
+        model = mlflow.pyfunc.load_model(f"runs:/{run['run_id']}/model")
+    finally:
+        mlflow.set_tracking_uri(None)
+    data = np.load(project / "data/processed/panel/arrays.npz")
+    table = pd.read_csv(project / "plots/panel/predictions.csv")
+    for i, name in enumerate(sorted(_metrics(project, "panel")["per_series"])):
+        rows = data["series_test"] == i
+        served = model.predict(data["windows_test"][rows], params={"series": name})
+        np.testing.assert_allclose(
+            served["forecast"], table[table["series"] == name]["predicted"], rtol=1e-4
+        )
+    with pytest.raises(Exception, match="name the windows' series"):
+        model.predict(data["windows_test"][:2], params={"series": "NOPE"})
+
+
+def test_predict_forecasts_each_series_of_a_panel_file_as_evaluate_did(project, env, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "lstmops", "predict", "panel", "data/external/panel.csv",
+         str(tmp_path / "forecasts.csv")],
+        cwd=project, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    scored = pd.read_csv(tmp_path / "forecasts.csv")
+    evaluated = pd.read_csv(project / "plots/panel/predictions.csv")
+    # a window's forecast is for the day after its last: evaluate's rows by the day before
+    scored["next"] = scored.groupby("series")["date"].shift(-1)
+    both = evaluated.merge(scored, left_on=["series", "date"], right_on=["series", "next"])
+    assert len(both) == len(evaluated)
+    np.testing.assert_allclose(both["forecast"], both["predicted"], rtol=1e-4)
+    single = tmp_path / "one.csv"  # one series' rows without its name: refused
+    panel = pd.read_csv(project / "data/external/panel.csv")
+    panel.drop(columns="Ticker").head(50).to_csv(single, index=False)
+    refused = subprocess.run(
+        [sys.executable, "-m", "lstmops", "predict", "panel", str(single), str(tmp_path / "x.csv")],
+        cwd=project, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "name each row's series in a column" in refused.stderr, refused.stderr[-2000:]
+
+
+def test_editing_an_own_file_reruns_only_its_dataset_and_adding_one_nothing(project, env):
+    path = project / "data/external/panel.csv"
+    original = path.read_text()
+    try:
+        before = run(["dvc", "status", "--with-deps", *TARGETS], project, env).stdout
+        (project / "data/external/unrelated.csv").write_text(original)
+        assert (
+            run(["dvc", "status", "--with-deps", *TARGETS], project, env).stdout == before
+        )  # none names it
+        path.write_text(original.replace("S0001,", "S0009,", 1))  # one row of the panel
+        status = run(["dvc", "status", "--with-deps", *TARGETS], project, env).stdout
+        assert (
+            "prices-ingest@panel" in status
+            and "modified:           data/external/panel.csv" in status
+        )
+        assert "@acme" not in status and "@reviews" not in status and "@stock" not in status
+    finally:
+        path.write_text(original)
+        (project / "data/external/unrelated.csv").unlink()
 
 
 def test_the_same_file_shuffled_changes_nothing(project, env):
@@ -131,6 +242,18 @@ def _blank(column: str, rows: tuple[int, ...] = (3, 7)):
     return edit
 
 
+def _high_below_low(series: str, day: int):
+    """An edit that puts one day's High of a panel's `series` below its Low."""
+
+    def edit(text: str) -> str:
+        table = pd.read_csv(io.StringIO(text))
+        row = table.index[table["Ticker"] == series][day]
+        table.loc[row, "High"] = table.loc[row, "Low"] / 2
+        return table.to_csv(index=False)
+
+    return edit
+
+
 # A blank in each column a task requires stops in ingest, as do broken files.
 BROKEN = [
     ("acme", lambda t: t.replace("2014-03-28", "2014-03-27", 1), {}, "have the same date 2014-03-27"),
@@ -140,6 +263,7 @@ BROKEN = [
     *[("acme", _blank(c), {}, f"expect_column_values_to_not_be_null(column={c}) — 2 unexpected") for c in PRICE_COLUMNS],
     ("reviews", _blank("label"), {}, "expect_column_values_to_not_be_null(column=label) — 2 unexpected"),
     ("reviews", _blank("text"), {}, "expect_column_values_to_not_be_null(column=text) — 2 unexpected"),
+    ("panel", _high_below_low("S0001", 50), {}, "1 unexpected value(s), first in series S0001 on "),
 ]  # fmt: skip
 
 
@@ -154,13 +278,14 @@ BROKEN = [
         *[f"blank {c}" for c in PRICE_COLUMNS],
         "blank labels",
         "blank texts",
+        "one bad series in a panel",
     ],
 )
 def test_a_broken_file_fails_in_ingest_and_keeps_earlier_outputs(
     project, env, dataset, edit, source, message
 ):
-    task = "prices" if dataset == "acme" else "sentiment"
-    file = project / "data/external" / ("acme.csv" if dataset == "acme" else "reviews.csv")
+    task = "sentiment" if dataset == "reviews" else "prices"
+    file = project / "data/external" / f"{dataset}.csv"
     params = project / "params.yaml"
     original, original_params = file.read_text(), params.read_text()
     outputs = [project / f"metrics/{dataset}.json", *(project / "data/raw" / dataset).iterdir()]

@@ -97,6 +97,7 @@ def copy_project(dest: Path, env: dict, edit_params) -> Path:
     edit_params(params)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (dest / "dvc.lock").unlink(missing_ok=True)
+    run([sys.executable, "-m", "lstmops", "dvc-yaml"], dest, env)  # its datasets' stages
     run(["git", "init", "-q"], dest, env)
     run(["git", "add", "-A"], dest, env)
     run(["git", *GIT_ID, "commit", "-qm", "copy"], dest, env)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstmops.config import PRICE_COLUMNS, LstmopsError
+from lstmops.config import PRICE_COLUMNS, SERIES, SERIES_NAMES, LstmopsError, series_column
 
 RAW_FILE = "prices.csv"
 DATE = "Date"  # the raw table's date column, where the source has dates
@@ -60,12 +60,14 @@ def parse_lecture(text: str) -> pd.DataFrame:
     return table.apply(_to_number).iloc[::-1].reset_index(drop=True)
 
 
-def parse_csv(text: str) -> pd.DataFrame:
+def parse_csv(text: str, series: str | None = None) -> pd.DataFrame:
     """A CSV with a header row, as finance sites export it: a date column (Date, timestamp, …),
     Open, High, Low, Close and Volume matched by name whatever their case, other columns kept (an
-    `Adj Close` is used only if named in `features`), rows in either time order.
+    `Adj Close` is used only if named in `features`), rows in either time order. A column naming
+    each row's series (`series`, or one config.SERIES_NAMES names) makes it a panel.
 
-    Returned in date order, the date column as `Date` (ISO), the price columns named as above.
+    Returned in date order (a panel: by series, then date), the date column as `Date` (ISO), a
+    panel's series column as `Series`, the price columns named as above.
     """
     try:
         table = pd.read_csv(
@@ -90,18 +92,63 @@ def parse_csv(text: str) -> pd.DataFrame:
             f"columns: {', '.join(map(str, table.columns))}). Without dates, declare the source "
             "with `format: lecture` (no header, newest first)."
         )
+    names = series_column(list(table.columns), series)
+    if series is not None and names is None:
+        raise LstmopsError(
+            f"the price source declares `series: {series}`, but the file has no such column (its "
+            f"columns: {', '.join(map(str, table.columns))}). Name the column that holds each "
+            "row's series."
+        )
     renamed = {by_name[c.lower()]: c for c in PRICE_COLUMNS}
-    others = [c for c in table.columns if c not in renamed and c != dates]
+    others = [c for c in table.columns if c not in renamed and c not in (dates, names)]
     out = table[others].apply(_to_number)
     for original, name in renamed.items():
         out[name] = _to_number(table[original])
-    out.insert(0, DATE, _dates(table[dates]))
-    out = out[[DATE, *PRICE_COLUMNS, *others]]
-    return out.sort_values(DATE, kind="stable").reset_index(drop=True)
+    keys = [DATE]
+    if names is not None:
+        labels = table[names].str.strip()
+        if (labels == "").any():
+            row = int((labels == "").idxmax())
+            raise LstmopsError(
+                f"row {row + 2} of the price file has no series in its {names} column: each row "
+                "names its series. Fill it in or remove the row."
+            )
+        out.insert(0, SERIES, labels)
+        keys = [SERIES, DATE]
+    out.insert(len(keys) - 1, DATE, _dates(table[dates], out.get(SERIES)))
+    out = out[[*keys, *PRICE_COLUMNS, *others]]
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def _dates(column: pd.Series) -> pd.Series:
-    """ISO dates; an unparsable or repeated date is an error naming its first row."""
+def parse_folder(folder: Path) -> pd.DataFrame:
+    """A folder of CSVs, one series each, named by its file (AAPL.csv is AAPL): one panel."""
+    from lstmops.data.fetch import read_text
+
+    files = sorted(folder.glob("*.csv"))
+    if not files:
+        raise LstmopsError(
+            f"{folder} holds no .csv files: a folder source holds one CSV per series."
+        )
+    tables = []
+    for file in files:
+        try:
+            table = parse_csv(read_text(file))
+        except LstmopsError as err:
+            raise LstmopsError(f"{file.name}: {err}") from None
+        if SERIES in table:
+            raise LstmopsError(
+                f"{file.name} has a series column ({', '.join(SERIES_NAMES)}): in a folder "
+                "source each file is one series, named by the file. Split it, or declare the file "
+                "itself as the source."
+            )
+        table.insert(0, SERIES, file.stem)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+def _dates(column: pd.Series, series: pd.Series | None = None) -> pd.Series:
+    """ISO dates; an unparsable date, or one repeated (within a series), is an error naming its
+    first row."""
     parsed = pd.to_datetime(column.str.strip(), errors="coerce", format="mixed")
     bad = parsed.isna()
     if bad.any():
@@ -110,12 +157,14 @@ def _dates(column: pd.Series) -> pd.Series:
             f"row {row + 2} of the price file has the date {column[row]!r}, which does not parse "
             "as a date (e.g. 2016-01-04). Fix or remove the row."
         )
-    repeated = parsed.duplicated(keep=False)
+    keys = parsed.to_frame() if series is None else pd.DataFrame({"s": series, "d": parsed})
+    repeated = keys.duplicated(keep=False)
     if repeated.any():
         rows = [int(i) + 2 for i in parsed.index[repeated][:2]]
+        within = "" if series is None else f" for series {series[rows[0] - 2]}"
         raise LstmopsError(
             f"rows {rows[0]} and {rows[1]} of the price file have the same date "
-            f"{parsed[rows[0] - 2].date()}: each day may appear once. Remove the duplicate."
+            f"{parsed[rows[0] - 2].date()}{within}: each day may appear once. Remove the duplicate."
         )
     return parsed.dt.strftime("%Y-%m-%d")
 
@@ -132,4 +181,4 @@ def read_prices(path: Path) -> pd.DataFrame:
 
     Only empty cells are missing; text such as "n/a" stays text, for validation to name as non-numeric.
     """
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={DATE: str})
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={DATE: str, SERIES: str})

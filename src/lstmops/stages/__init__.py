@@ -17,6 +17,7 @@ ARRAYS = "arrays.npz"
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.json"
 RUN_FILE = "run.json"
+PER_SERIES = "per_series"  # a panel's metrics of each series: in its metrics file, not in MLflow
 CHECKPOINT_DIR = Path("checkpoints")  # state of unfinished runs (not a DVC output)
 
 

@@ -11,7 +11,15 @@ from lstmops import config as cfg
 from lstmops import tasks
 from lstmops.config import Dataset
 from lstmops.io import atomic_path, read_json, write_json
-from lstmops.stages import HISTORY_FILE, MODEL_FILE, RUN_FILE, flat, load_arrays, require
+from lstmops.stages import (
+    HISTORY_FILE,
+    MODEL_FILE,
+    PER_SERIES,
+    RUN_FILE,
+    flat,
+    load_arrays,
+    require,
+)
 
 
 def evaluate(dataset: Dataset) -> None:
@@ -40,7 +48,8 @@ def evaluate(dataset: Dataset) -> None:
     run_id = read_json(model_dir / RUN_FILE)["run_id"]
     tracking.use_store(dataset.name)  # train created it, with its description
     with mlflow.start_run(run_id=run_id):
-        mlflow.log_metrics({f"test.{k}": v for k, v in flat(metrics).items()})
+        logged = {k: v for k, v in flat(metrics).items() if not k.startswith(f"{PER_SERIES}.")}
+        mlflow.log_metrics({f"test.{k}": v for k, v in logged.items()})  # a panel's: series.csv
         mlflow.log_artifacts(str(plots), artifact_path="plots")
         mlflow.log_artifact(str(cfg.metrics_file(dataset.name)))
         mlflow.log_metric("evaluate_seconds", time.perf_counter() - start)

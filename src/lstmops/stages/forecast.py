@@ -8,7 +8,7 @@ from lstmops import config as cfg
 from lstmops import tasks
 from lstmops.config import Dataset
 from lstmops.io import atomic_path, read_json, write_json
-from lstmops.stages import MODEL_FILE, RUN_FILE, flat, require
+from lstmops.stages import MODEL_FILE, PER_SERIES, RUN_FILE, flat, require
 
 
 def forecast(dataset: Dataset) -> None:
@@ -28,12 +28,22 @@ def forecast(dataset: Dataset) -> None:
     with atomic_path(plots) as out:
         out.mkdir()
         table.to_csv(out / cfg.FORECAST_TABLE, index=False)
-        ev.plot_next_day(table, dataset.name, out / "forecast.png")
+        if "series" in table:  # a panel's chart: its first series
+            first = table["series"].iloc[0]
+            ev.plot_next_day(
+                table[table["series"] == first], f"{dataset.name} {first}", out / "forecast.png"
+            )
+        else:
+            ev.plot_next_day(table, dataset.name, out / "forecast.png")
 
     run_id = read_json(model_dir / RUN_FILE)["run_id"]
     tracking.use_store(dataset.name)
     with mlflow.start_run(run_id=run_id):
-        numbers = {k: v for k, v in flat(result).items() if isinstance(v, float)}
+        numbers = {
+            k: v
+            for k, v in flat(result).items()
+            if isinstance(v, float) and not k.startswith(f"{PER_SERIES}.")
+        }
         mlflow.log_metrics({f"forecast.{k}": v for k, v in numbers.items()})
         mlflow.set_tags({"forecast.date": str(result["date"])})
         mlflow.log_artifact(str(path))

@@ -26,8 +26,8 @@ def walkforward(dataset: Dataset) -> None:
     from lstmops import tracking
 
     w = dataset.settings.walk_forward
-    values, _ = task.series(task.read_raw(cfg.raw_dir(dataset.name), dataset), dataset)
-    metrics, rows = task.score_folds(values, dataset)
+    panel = task.series(task.read_raw(cfg.raw_dir(dataset.name), dataset), dataset)
+    metrics, rows = task.score_folds(panel, dataset)
     path, plots = cfg.walkforward_files(dataset.name)
     write_json(path, metrics)
     with atomic_path(plots) as out:

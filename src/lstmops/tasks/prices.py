@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from lstmops.config import Dataset, LstmopsError
+from lstmops.config import SERIES, Dataset, LstmopsError
 from lstmops.data import prices as data
 
 NAME = "prices"
@@ -48,15 +49,27 @@ CHAMPION_METRIC = ("validation.rmse", True)
 TUNE_OBJECTIVE = ("walk_forward.rmse_ratio", True)
 SCALING_FILE = "scaling.joblib"
 CALIBRATION_FILE = "calibration.json"  # beside the model: its errors on the validation slice
+SERIES_TABLE = "series.csv"  # a panel's test metrics, one row per series, in its plots folder
+SIGNIFICANCE = 0.05  # a panel's share of series whose Diebold-Mariano test favours the model
 
 
 # --- ingest and validate ------------------------------------------------------------------------
 
 
 def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
-    """The source as one time-ordered table, whatever its format."""
+    """The source as one time-ordered table, whatever its format (a panel: by series, then date)."""
     table = _parse_source(dataset)
-    long_enough(len(table), dataset)
+    if SERIES in table and not dataset.panel:
+        raise LstmopsError(
+            f"datasets.prices.{dataset.name}'s file holds {table[SERIES].nunique()} series in a "
+            "series column: declare it with `series: <column>` in its source, so that it gets the "
+            "settings of many series (prices.panel_preset)."
+        )
+    if SERIES in table:
+        for name, rows in table.groupby(SERIES, sort=False):
+            long_enough(len(rows), dataset, f"series {name} ({len(rows)} rows): ")
+    else:
+        long_enough(len(table), dataset)
     return {dataset.name: table}
 
 
@@ -69,6 +82,8 @@ def _parse_source(dataset: Dataset) -> pd.DataFrame:
     from lstmops.data.fetch import fetch, read_text
 
     path = fetch(source)
+    if path.is_dir():
+        return data.parse_folder(path)
     kind = source.format or ("lecture" if source.url else "csv")
     if kind not in FORMATS:
         raise LstmopsError(
@@ -76,18 +91,19 @@ def _parse_source(dataset: Dataset) -> pd.DataFrame:
             f"{', '.join(FORMATS)} (csv: a header row with a date column)."
         )
     text = read_text(path)
-    return data.parse_lecture(text) if kind == "lecture" else data.parse_csv(text)
+    return data.parse_lecture(text) if kind == "lecture" else data.parse_csv(text, source.series)
 
 
-def long_enough(n_rows: int, dataset: Dataset) -> None:
-    """An error, preprocess's, when the settings leave too few windows in a series of `n_rows`:
-    ingest asks before the series may replace the last good raw data, which the settings can use."""
+def long_enough(n_rows: int, dataset: Dataset, which: str = "") -> None:
+    """An error, preprocess's, when the settings leave too few windows in a series of `n_rows`
+    (`which` names it in a panel): ingest asks before the series may replace the last good raw
+    data, which the settings can use."""
     from lstmops import features as f
 
     try:
         f.split_windows(n_rows, dataset.settings.preprocess)
     except ValueError as err:
-        raise LstmopsError(f"prices.preprocess: {err}") from None
+        raise LstmopsError(f"prices.preprocess: {which}{err}") from None
 
 
 def write_raw(tables: dict[str, pd.DataFrame], out: Path) -> None:
@@ -107,6 +123,13 @@ def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
 
     (table,) = tables.values()
     date = data.DATE if data.DATE in table else None
+    if SERIES in table:  # a panel: each failure names the first series and day it holds
+        labels, days = table[SERIES].to_numpy(), table[data.DATE].to_numpy()
+
+        def locate(rows: list[int]) -> str:
+            return f"first in series {labels[rows[0]]} on {days[rows[0]]}"
+
+        return v.run_suite(table, v.price_expectations(date, SERIES), dataset.name, locate)
     checks = v.run_suite(table, v.price_expectations(date), dataset.name)
     order = None if date else v.time_order(table)
     if order is not None:
@@ -125,12 +148,30 @@ def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
 # --- preprocess ---------------------------------------------------------------------------------
 
 
-def series(tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """The validated raw table's feature columns (time order) and its dates (empty without),
-    checked against the preprocess settings."""
+class Series(NamedTuple):
+    """One price series of a dataset: its name, feature rows in time order, dates (or none)."""
 
-    p = dataset.settings.preprocess
+    name: str
+    values: np.ndarray
+    dates: np.ndarray
+
+
+def series(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list[Series]:
+    """The validated raw table's series (a single one is named as its dataset): each one's
+    feature columns and dates, checked against the preprocess settings."""
     (table,) = tables.values()
+    if SERIES not in table:
+        return [Series(dataset.name, *_features(table, dataset))]
+    return [
+        Series(str(name), *_features(rows, dataset, f"series {name}: "))
+        for name, rows in table.groupby(SERIES, sort=False)
+    ]
+
+
+def _features(table: pd.DataFrame, dataset: Dataset, which: str = "") -> tuple:
+    """One series' feature rows and dates; an error naming the series (`which`) where they do
+    not fit the settings."""
+    p = dataset.settings.preprocess
     where = f"datasets.prices.{dataset.name}"
     unknown = [c for c in p.features if c not in table.columns]
     if unknown:
@@ -142,12 +183,12 @@ def series(tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[np.ndarra
         values = table[list(p.features)].to_numpy(dtype=np.float64)
     except ValueError as err:
         raise LstmopsError(f"{where}: a feature column is not numeric ({err}).") from None
-    long_enough(len(values), dataset)
+    long_enough(len(values), dataset, which)
     if p.inputs == "return" and (values <= 0).any():
         columns = [c for c, bad in zip(p.features, (values <= 0).any(axis=0), strict=True) if bad]
         raise LstmopsError(
-            f"prices.preprocess.inputs is 'return' but {', '.join(columns)} has zero values, whose "
-            "day-over-day return is undefined. Drop the column from prices.preprocess.features or "
+            f"prices.preprocess.inputs is 'return' but {which}{', '.join(columns)} has zero "
+            "values, whose day-over-day return is undefined. Drop the column from prices.preprocess.features or "
             "set inputs to 'level'."
         )
     dates = table[data.DATE].to_numpy(dtype=str) if data.DATE in table else np.array([], dtype=str)
@@ -162,14 +203,23 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     from lstmops.stages import ARRAYS
 
     p = dataset.settings.preprocess
-    values, dates = series(tables, dataset)
-    n_train, n_test = f.split_windows(len(values), p)
-    arrays, scaling = f.price_arrays(values, n_train, p)
-    if len(dates):
-        arrays["dates_test"] = dates[-n_test:]  # the day each test forecast is for
+    panel = series(tables, dataset)
+    splits = [f.split_windows(len(s.values), p) for s in panel]
+    if dataset.panel:  # each series split and scaled on its own training rows
+        arrays, scaling = f.panel_arrays(
+            [s.values for s in panel], [n for n, _ in splits], [s.name for s in panel], p
+        )
+    else:
+        arrays, scaling = f.price_arrays(panel[0].values, splits[0][0], p)
+    if len(panel[0].dates):  # the day each test forecast is for
+        arrays["dates_test"] = np.concatenate(
+            [s.dates[-n_test:] for s, (_, n_test) in zip(panel, splits, strict=True)]
+        )
     np.savez(out / ARRAYS, **arrays)
     joblib.dump(scaling, out / SCALING_FILE)
-    return f"{n_train} train and {n_test} test windows"
+    n_train, n_test = (sum(part) for part in zip(*splits, strict=True))
+    many = f" in {len(panel)} series" if dataset.panel else ""
+    return f"{n_train} train and {n_test} test windows{many}"
 
 
 def load_scaling(processed: Path):
@@ -188,7 +238,9 @@ def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
 
     p = dataset.settings.train
     x, y = arrays["x_train"], arrays["y_train"]
-    fit_part, val_part = training.tail_split(x, y, p.validation_fraction)
+    fit_part, val_part = training.tail_split(
+        x, y, p.validation_fraction, arrays.get("series_train")
+    )
     return models.price_model(x.shape[1], x.shape[2], p), fit_part, val_part
 
 
@@ -197,12 +249,19 @@ def lineage(dataset: Dataset) -> dict[str, str]:
     return {}
 
 
-def _dollars(model, x: np.ndarray, previous: np.ndarray, dataset: Dataset) -> np.ndarray:
-    """The model's forecasts in dollars for model inputs `x`, given each one's last close."""
+def _dollars(model, x: np.ndarray, previous: np.ndarray, dataset: Dataset, series=None):
+    """The model's forecasts in dollars for model inputs `x`, given each one's last close (and,
+    in a panel, its series)."""
     from lstmops import config as cfg
 
     outputs = model.predict(x, verbose=0).reshape(-1)
-    return load_scaling(cfg.processed_dir(dataset.name)).prices(outputs, previous)
+    return load_scaling(cfg.processed_dir(dataset.name)).prices(outputs, previous, series)
+
+
+def _each_series(groups: np.ndarray | None, n: int) -> list[np.ndarray]:
+    """The row indices of each series among `n` rows (`groups`: each row's series; None: one)."""
+    rows = np.arange(n)
+    return [rows] if groups is None else np.split(rows, np.flatnonzero(np.diff(groups)) + 1)
 
 
 def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
@@ -213,11 +272,13 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
 
     if val_part is None:
         return {}
-    fraction = dataset.settings.train.validation_fraction
+    fraction, groups = dataset.settings.train.validation_fraction, arrays.get("series_train")
     _, (previous, actual) = training.tail_split(
-        arrays["previous_train"], arrays["actual_train"], fraction
+        arrays["previous_train"], arrays["actual_train"], fraction, groups
     )
-    dollars = _dollars(model, val_part[0], previous, dataset)
+    if groups is not None:
+        _, (groups, _) = training.tail_split(groups, groups, fraction, groups)
+    dollars = _dollars(model, val_part[0], previous, dataset, groups)
     return {"rmse": ev.regression_metrics(actual, dollars)["rmse"]}
 
 
@@ -226,19 +287,38 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
     training period's last forecast.window days, as shares of the last close. The served model,
     which sees only the windows it is sent, calibrates on these; evaluate starts from them and
     rolls on. Returned as the served model's artifacts (and no validation scores)."""
+    from lstmops import config as cfg
     from lstmops import evaluation as ev
     from lstmops.io import write_json
 
-    days = dataset.settings.forecast.window
-    previous, actual = arrays["previous_train"][-days:], arrays["actual_train"][-days:]
-    dollars = _dollars(model, arrays["x_train"][-days:], previous, dataset)
+    days, groups = dataset.settings.forecast.window, arrays.get("series_train")
+    parts = [rows[-days:] for rows in _each_series(groups, len(arrays["x_train"]))]
+    rows = np.concatenate(parts)
+    previous, actual = arrays["previous_train"][rows], arrays["actual_train"][rows]
+    dollars = _dollars(
+        model, arrays["x_train"][rows], previous, dataset, None if groups is None else groups[rows]
+    )
+    errors = {
+        "model": ev.relative_errors(previous, actual, dollars),
+        "persistence": ev.relative_errors(previous, actual, previous),
+    }
+    if groups is None:
+        errors = {who: e.tolist() for who, e in errors.items()}
+    else:  # a panel: each series' own, by name
+        names, cuts = (
+            load_scaling(cfg.processed_dir(dataset.name)).names,
+            np.cumsum([len(p) for p in parts])[:-1],
+        )
+        errors = {
+            who: {n: part.tolist() for n, part in zip(names, np.split(e, cuts), strict=True)}
+            for who, e in errors.items()
+        }
     write_json(
         out / CALIBRATION_FILE,
         {
             "errors": "(actual - forecast) / last close, on the training period's last days",
-            "days": len(actual),
-            "model": ev.relative_errors(previous, actual, dollars).tolist(),
-            "persistence": ev.relative_errors(previous, actual, previous).tolist(),
+            "days": len(parts[0]),
+            **errors,
         },
     )
     return {"calibration": str(out / CALIBRATION_FILE)}, {}
@@ -270,7 +350,14 @@ def rolling_bounds(
 
 def no_change(dataset: Dataset, processed: Path) -> float | None:
     """The model output that means persistence, where train.shrink pulls the forecast toward it."""
-    return load_scaling(processed).no_change() if dataset.settings.train.shrink else None
+    if not dataset.settings.train.shrink:
+        return None
+    if dataset.panel:
+        raise LstmopsError(
+            f"{dataset.name} holds many series, whose outputs for 'no change' differ: "
+            "train.shrink works on one series. Set it to false for this dataset."
+        )
+    return load_scaling(processed).no_change()
 
 
 def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Path):
@@ -282,10 +369,13 @@ def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Pat
     example = arrays["windows_test"][:2]
     coverage = dataset.settings.forecast.coverage
     output = pd.DataFrame({column: np.zeros(len(example)) for column in serving.PRICE_OUTPUTS})
+    params = {"coverage": coverage}
+    if dataset.panel:  # the series of the windows sent, by default the first
+        params["series"] = load_scaling(processed).names[0]
     return (
         serving.PriceModel(*example.shape[1:], coverage),
         {"scaling": str(processed / SCALING_FILE)},
-        infer_signature(example, output, params={"coverage": coverage}),
+        infer_signature(example, output, params=params),
         example,
     )
 
@@ -295,19 +385,46 @@ def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Pat
 
 def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) -> dict:
     """Forecasts in dollars on the test period: the model's and persistence's errors, and how
-    often each one's interval held the actual close; plots."""
+    often each one's interval held the actual close; plots. A panel's are pooled over its test
+    days, with each series' own (`per_series` and series.csv) and the shares of series that beat
+    persistence, and significantly so."""
     from lstmops import config as cfg
     from lstmops import evaluation as ev
+    from lstmops.stages import PER_SERIES
 
     predicted = model.predict(arrays["x_test"], verbose=0).reshape(-1)
     scaling = load_scaling(cfg.processed_dir(dataset.name))
+    groups = arrays.get("series_test")
     previous, actual = arrays["previous_test"], arrays["actual_test"]
-    dollars = scaling.prices(predicted, previous)
-    scale = ev.naive_mae(arrays["previous_train"], arrays["actual_train"])  # MASE's denominator
-    metrics = ev.price_metrics(previous, actual, dollars, scale)
+    dollars = scaling.prices(predicted, previous, groups)
     errors = calibration(dataset)
-    lower, upper = rolling_bounds(dollars, previous, actual, errors["model"], dataset)
-    steady = rolling_bounds(previous, previous, actual, errors["persistence"], dataset)
+    names = scaling.names if groups is not None else [dataset.name]
+    tests = _each_series(groups, len(actual))
+    trains = _each_series(arrays.get("series_train"), len(arrays["actual_train"]))
+    around, steady, per_series = [], [], {}  # each series' intervals, model's and persistence's
+    for name, test, train in zip(names, tests, trains, strict=True):
+        before = {
+            who: errors[who] if groups is None else errors[who][name]
+            for who in ("model", "persistence")
+        }
+        around.append(
+            rolling_bounds(dollars[test], previous[test], actual[test], before["model"], dataset)
+        )
+        steady.append(
+            rolling_bounds(
+                previous[test], previous[test], actual[test], before["persistence"], dataset
+            )
+        )
+        scale = ev.naive_mae(arrays["previous_train"][train], arrays["actual_train"][train])
+        per_series[name] = ev.price_metrics(previous[test], actual[test], dollars[test], scale)
+    (lower, upper), steady = (
+        [np.concatenate(b) for b in zip(*x, strict=True)] for x in (around, steady)
+    )
+    if groups is None:
+        metrics = per_series[dataset.name]
+    else:
+        metrics = ev.price_metrics(previous, actual, dollars)
+        metrics["series"] = ev.panel_summary(list(per_series.values()), SIGNIFICANCE)
     metrics["interval"] = {
         "nominal": dataset.settings.forecast.coverage,
         "window": dataset.settings.forecast.window,
@@ -316,7 +433,7 @@ def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) 
     }
     table = pd.DataFrame(
         {
-            "day": range(1, len(dollars) + 1),
+            "day": np.concatenate([np.arange(1, len(t) + 1) for t in tests]),
             "actual": actual,
             "predicted": dollars,
             "persistence": previous,
@@ -326,8 +443,17 @@ def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) 
     )
     if "dates_test" in arrays:
         table.insert(1, "date", arrays["dates_test"])
+    if groups is not None:
+        table.insert(0, "series", np.asarray(names)[groups])
+        metrics[PER_SERIES] = per_series
+        ev.series_table(per_series).to_csv(out / SERIES_TABLE, index=False)
     table.to_csv(out / "predictions.csv", index=False)
-    ev.plot_predictions(table, dataset.name, out / "predictions.png")
+    first = table if groups is None else table[table["series"] == names[0]]
+    ev.plot_predictions(
+        first,
+        dataset.name if groups is None else f"{dataset.name} {names[0]}",
+        out / "predictions.png",
+    )
     return metrics
 
 
@@ -342,14 +468,32 @@ def windows_ending(values: np.ndarray, ends: np.ndarray, seq_length: int) -> np.
 def next_day(model, tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[dict, pd.DataFrame]:
     """The close of the business day after the raw data's last row, the model's and persistence's,
     each with its interval from its errors on the last forecast.window days; and the chart's
-    table: the last days' closes, then the forecast."""
+    table: the last days' closes, then the forecast. A panel's: each series' (`per_series`, and
+    the table's `series` column)."""
+    from lstmops import config as cfg
+    from lstmops.stages import PER_SERIES
+
+    scaling = load_scaling(cfg.processed_dir(dataset.name))
+    panel = series(tables, dataset)
+    if not dataset.panel:
+        return _next_day(model, panel[0], scaling, dataset)
+    results = {s.name: _next_day(model, s, scaling.of(s.name), dataset) for s in panel}
+    result = {
+        "date": max(r["date"] for r, _ in results.values()),
+        "series": len(results),
+        PER_SERIES: {name: r for name, (r, _) in results.items()},
+    }
+    table = pd.concat([t.assign(series=name) for name, (_, t) in results.items()])
+    return result, table[["series", *table.columns[:-1]]]
+
+
+def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.DataFrame]:
     from lstmops import config as cfg
     from lstmops import evaluation as ev
     from lstmops import serving
 
     p, settings = dataset.settings.preprocess, dataset.settings.forecast
-    values, dates = series(tables, dataset)
-    scaling = load_scaling(cfg.processed_dir(dataset.name))
+    values, dates = one.values, one.dates
     close = values[:, scaling.target_index]
     ends = np.arange(max(p.seq_length - 1, len(values) - settings.window - 1), len(values))
     windows = windows_ending(values, ends, p.seq_length)
@@ -361,7 +505,7 @@ def next_day(model, tables: dict[str, pd.DataFrame], dataset: Dataset) -> tuple[
     ]
     if not np.isfinite(shares).all():
         raise LstmopsError(
-            f"{dataset.name} has {len(seen)} days to calibrate the interval on; a coverage of "
+            f"{one.name} has {len(seen)} days to calibrate the interval on; a coverage of "
             f"{settings.coverage} needs {cfg.fewest_errors(settings.coverage)}."
         )
     last = float(close[-1])
@@ -431,39 +575,58 @@ def _fit(arrays: dict[str, np.ndarray], scaling, dataset: Dataset, watchers=()):
     return training.predicting_model(model, val_part, scaling.no_change() if p.shrink else None)[0]
 
 
-def score_folds(values: np.ndarray, dataset: Dataset, reporter=None) -> tuple[dict, list[dict]]:
-    """Time-ordered raw rows -> pooled metrics over every fold's block, and one row per fold; a
-    tuning trial's `reporter` gets each fold's curves and the pooled ratio so far."""
+def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[dict, list[dict]]:
+    """A dataset's series -> pooled metrics over every fold's block, and one row per fold; a
+    tuning trial's `reporter` gets each fold's curves and the pooled ratio so far. A panel's folds
+    cut each series at the same shares of its period, and one model learns from every series."""
     from lstmops import evaluation as ev
     from lstmops import features as f
 
     p, w = dataset.settings.preprocess, dataset.settings.walk_forward
-    n_train, n_test = f.split_windows(len(values), p)
-    period = n_train if w.period == "train" else n_train + n_test
     try:
-        bounds = f.fold_bounds(period, w.initial_fraction, w.folds)
+        bounds = []  # per series: (train_end, test_end) of each fold
+        for one in panel:
+            n_train, n_test = f.split_windows(len(one.values), p)
+            period = n_train if w.period == "train" else n_train + n_test
+            bounds.append(f.fold_bounds(period, w.initial_fraction, w.folds))
     except ValueError as err:
         raise LstmopsError(
             f"prices.walk_forward: {err}. Lower prices.walk_forward.folds or initial_fraction."
         ) from None
     rows, predictions = [], []
-    for fold, (train_end, test_end) in enumerate(bounds, start=1):
+    for fold in range(1, w.folds + 1):
+        ends = [b[fold - 1] for b in bounds]
         if w.retrain or fold == 1:
             # Arrays reach to this block's end (retrain) or the period's end (one model for all).
-            end = test_end if w.retrain else bounds[-1][1]
-            arrays, scaling = f.price_arrays(values[: end + p.seq_length], train_end, p)
+            reach = [
+                test_end if w.retrain else b[-1][1]
+                for (_, test_end), b in zip(ends, bounds, strict=True)
+            ]
+            cut = [one.values[: r + p.seq_length] for one, r in zip(panel, reach, strict=True)]
+            firsts = [train_end for train_end, _ in ends]
+            if dataset.panel:
+                arrays, scaling = f.panel_arrays(cut, firsts, [one.name for one in panel], p)
+            else:
+                arrays, scaling = f.price_arrays(cut[0], firsts[0], p)
             watchers = reporter.callbacks(f"fold{fold}.") if reporter else ()
-            model, first = _fit(arrays, scaling, dataset, watchers), train_end
-        block = slice(train_end - first, test_end - first)
+            model = _fit(arrays, scaling, dataset, watchers)
+            tests = _each_series(arrays.get("series_test"), len(arrays["y_test"]))
+        block = np.concatenate(
+            [
+                test[train_end - first : test_end - first]
+                for test, (train_end, test_end), first in zip(tests, ends, firsts, strict=True)
+            ]
+        )
         previous, actual = arrays["previous_test"][block], arrays["actual_test"][block]
+        groups = arrays["series_test"][block] if dataset.panel else None
         outputs = model.predict(arrays["x_test"][block], verbose=0).reshape(-1)
-        predicted = scaling.prices(outputs, previous)
+        predicted = scaling.prices(outputs, previous, groups)
         m = ev.price_metrics(previous, actual, predicted)
         rows.append(
             {
                 "fold": fold,
-                "train_windows": train_end,
-                "test_windows": test_end - train_end,
+                "train_windows": sum(train_end for train_end, _ in ends),
+                "test_windows": len(block),
                 "model_rmse": m["model"]["rmse"],
                 "persistence_rmse": m["persistence"]["rmse"],
                 "rmse_ratio": m["rmse_ratio"],
@@ -496,5 +659,5 @@ def tune_score(dataset: Dataset, reporter) -> float:
     after each fold goes to the reporter, which prunes a trial clearly worse than the others."""
     from lstmops import config as cfg
 
-    values, _ = series(read_raw(cfg.raw_dir(dataset.name), dataset), dataset)
-    return score_folds(values, dataset, reporter)[0]["rmse_ratio"]
+    panel = series(read_raw(cfg.raw_dir(dataset.name), dataset), dataset)
+    return score_folds(panel, dataset, reporter)[0]["rmse_ratio"]

@@ -223,15 +223,6 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
     return {"accuracy": float(np.mean(predicted == labels))}
 
 
-def split_rows(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of the training split that model_and_split trains on, and its validation rows."""
-    from lstmops import training
-
-    order = np.random.default_rng(seed).permutation(n)
-    (fit_rows, _), (val_rows, _) = training.tail_split(order, order, fraction)
-    return fit_rows, val_rows
-
-
 def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
     """For a hybrid (train.combine: linear), its n-gram part and the weights that stack it with
     the LSTM, beside the model, and their validation scores; else nothing (the served LSTM needs
@@ -250,14 +241,14 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
     c = read_json(cfg.processed_dir(dataset.name) / NGRAMS_FILE)["C"]
     x = ngrams.features(texts(dataset, "train"))
     labels = arrays["y_train"]
-    fit_rows, val_rows = split_rows(len(labels), p.validation_fraction, p.seed)
+    fit_rows, val_rows = training.shuffled_rows(len(labels), p.validation_fraction, p.seed)
     part = ngrams.fit(x[fit_rows], labels[fit_rows], c)
     lstm = training.predict(model, val_part[0])
     logits = part.logits(x[val_rows])
     combination, held_out = ngrams.fit_combination(lstm, logits, val_part[1])
     part.save(out / NGRAM_MODEL_FILE)
     write_json(out / COMBINATION_FILE, combination.as_dict())
-    ngram_accuracy = float(np.mean((logits >= 0) == val_part[1]))
+    ngram_accuracy = ngrams.accuracy(logits, val_part[1])
     scores = {
         "accuracy": held_out,  # the served model's: the combination's, on folds it was not fitted on
         "lstm.accuracy": float(np.mean((lstm >= 0.5) == val_part[1])),
@@ -322,7 +313,7 @@ def evaluate(model, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path) 
         combination = ngrams.Combination(**read_json(folder / COMBINATION_FILE))
         parts = {
             "lstm": {"accuracy": float(np.mean((probabilities >= 0.5) == labels))},
-            "ngrams": {"accuracy": float(np.mean((logits >= 0) == labels))},
+            "ngrams": {"accuracy": ngrams.accuracy(logits, labels)},
         }
         probabilities = combination.probabilities(probabilities, logits)
     predicted = (probabilities >= 0.5).astype(int)
