@@ -166,4 +166,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # dvc and the stages' python: this interpreter's environment (the project's .venv)
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     main()
