@@ -11,6 +11,7 @@ heartbeat stops, and a restarted worker carries on. The best values become a pre
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import tempfile
@@ -66,7 +67,7 @@ def with_values(dataset: Dataset, values: dict[str, object]) -> Dataset:
         overrides = cfg.merge(overrides, {"walk_forward": {"period": "train"}})
     raw = cfg.merge(dataset.settings.model_dump(by_alias=True, mode="json"), overrides)
     settings = cfg.settings_of(dataset.task, raw, f"{dataset.task} (a tuning trial)")
-    return Dataset(dataset.name, dataset.task, dataset.source, settings)
+    return dataclasses.replace(dataset, settings=settings)  # a panel stays one
 
 
 class Reporter:

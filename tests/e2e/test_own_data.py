@@ -375,8 +375,9 @@ def test_tune_a_price_series_tracks_the_study_and_its_preset_reproduces_the_best
     run(["git", "add", "params.yaml"], project, env)
     run(["git", *GIT_ID, "commit", "-qm", "tuned preset"], project, env)
     try:
-        run(["dvc", "exp", "run", "--temp", "-S", "prices.preset=tuned-acme",
-             "prices-walkforward@acme"], project, env)  # fmt: skip
+        # a temporary copy holds git's files: the own file, untracked here, is passed with -C
+        run(["dvc", "exp", "run", "--temp", "-C", "data/external/acme.csv",
+             "-S", "prices.preset=tuned-acme", "prices-walkforward@acme"], project, env)  # fmt: skip
         (rerun,) = client.search_runs([experiment], "params.preset = 'tuned-acme'")
         assert rerun.data.metrics["walk_forward.rmse_ratio"] == best.value
     finally:
