@@ -18,7 +18,7 @@ ifdef LSTMOPS_MIRROR
 export LSTMOPS_MIRROR := $(abspath $(LSTMOPS_MIRROR))
 endif
 
-.PHONY: setup lock gpu-wheels system repro test lint format ui serve server server-stop push pull tune bench plots report ci clean help
+.PHONY: setup lock gpu-wheels system repro test lint format ui serve server server-stop server-user promote push pull tune bench plots report ci clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -94,11 +94,20 @@ serve: setup  ## serve models:/lstmops-$(DATASET)@champion (imdb unless DATASET=
 	MLFLOW_TRACKING_URI=$$($(PY) -m lstmops tracking-uri) mlflow models serve -m "$$uri" \
 		--env-manager local --host 127.0.0.1 -p $(SERVE_PORT)
 
-server: setup  ## a team's tracking server on 127.0.0.1:$(SERVER_PORT): PostgreSQL backend, proxied artifacts
+server: setup  ## a team's tracking server on 127.0.0.1:$(SERVER_PORT) that asks who you are: PostgreSQL (with a password), proxied artifacts
 	$(PY) -m lstmops server --port $(SERVER_PORT)
 
 server-stop: setup  ## stop the PostgreSQL cluster that `make server` started
 	$(PY) -m lstmops server-stop
+
+ROLE ?= member
+server-user: setup  ## as the server's admin: add user NAME (or change their role) with ROLE=reader|member|maintainer
+	@test -n "$(NAME)" || { echo "make server-user: say who: make server-user NAME=<login> ROLE=reader|member|maintainer" >&2; exit 2; }
+	$(PY) -m lstmops server-user $(NAME) --role $(ROLE)
+
+promote: setup  ## as a maintainer: make RUN's model DATASET's @champion (make promote DATASET=stock RUN=<run id>)
+	@test -n "$(RUN)" || { echo "make promote: say which run: make promote DATASET=stock RUN=<run id>" >&2; exit 2; }
+	$(PY) -m lstmops promote $(DATASET) $(RUN)
 
 push: setup  ## dvc push: the pipeline's data and models to the DVC remote (default: ~/.cache/lstmops/dvc-remote)
 	dvc push

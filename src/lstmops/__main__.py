@@ -18,6 +18,7 @@ COMMANDS = {
     "report": ("lstmops.report", "report", ()),
     "check": ("lstmops.config", "check", ()),
     "model-uri": ("lstmops.tracking", "champion_uri", ("dataset",)),
+    "promote": ("lstmops.tracking", "promote", ("dataset", "run_id")),
     "predict": ("lstmops.predict", "predict", ("dataset", "input", "output", "model")),
     "tune": ("lstmops.tune", "tune", ("dataset", "trials", "timeout", "study")),
     "plots": ("lstmops.plots", "write", ()),
@@ -25,6 +26,7 @@ COMMANDS = {
     "dvc-yaml": ("lstmops.pipeline", "write", ()),
     "server": ("lstmops.server", "serve", ("port", "db_port")),
     "server-stop": ("lstmops.server", "stop", ()),
+    "server-user": ("lstmops.server", "add_user", ("dataset", "role")),
 }
 # For the lineage test: where each stage process appends the lstmops modules it loaded.
 MODULES_LOG_ENV = "LSTMOPS_MODULES_LOG"
@@ -55,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the MLflow URI of a dataset's champion model (models:/lstmops-<dataset>@champion)",
     )
     uri.add_argument("dataset", help="a dataset that params.yaml declares")
+    promote = stages.add_parser(
+        "promote",
+        help="make a train run's model a dataset's champion (registered first if need be): a "
+        "maintainer's call on a team's server",
+    )
+    promote.add_argument("dataset", help="a dataset that params.yaml declares")
+    promote.add_argument("run_id", help="the train run, as the MLflow UI shows it")
     batch = stages.add_parser(
         "predict",
         help="score a CSV or Parquet file with a dataset's champion: reviews in, probability and "
@@ -98,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     stages.add_parser(
         "server-stop", help="stop the PostgreSQL cluster that `server` started"
     ).set_defaults(dataset="")
+    user = stages.add_parser(
+        "server-user",
+        help="as the tracking server's admin: add a user (password from LSTMOPS_USER_PASSWORD or "
+        "asked) or change their role",
+    )
+    user.add_argument("dataset", metavar="name", help="the user's login")
+    user.add_argument("--role", default="member", choices=("reader", "member", "maintainer"))
     stages.add_parser(
         "dvc-yaml", help="write dvc.yaml (its stages and their code deps) from the code"
     ).set_defaults(dataset="dvc.yaml")
@@ -127,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
             getattr(module, args.stage)(params.dataset(args.dataset))
     except LstmopsError as err:
         print(f"error: {args.stage} {args.dataset}: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:  # the tracking server's refusal is a message; anything else a bug
+        from lstmops.tracking import refusal
+
+        if (message := refusal(err)) is None:
+            raise
+        print(f"error: {args.stage} {args.dataset}: {message}", file=sys.stderr)
         return 1
     finally:
         _log_modules(args)

@@ -8,9 +8,11 @@ keeps the artifacts too.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 import warnings
@@ -42,8 +44,9 @@ def experiment_name(dataset: str) -> str:
 TRACKING_SCHEMES = ("http", "https", "sqlite", "postgresql", "mysql", "mssql", "file", "databricks")
 
 
-def _check_reachable(uri: str) -> None:
-    """Fail within seconds, not after MLflow's long retries, when a tracking store is unusable."""
+def check_reachable(uri: str) -> None:
+    """Fail within seconds, not after MLflow's long retries, when a tracking store is unusable or
+    a tracking server does not take this login."""
     scheme = uri.split("://", 1)[0].split("+", 1)[0] if "://" in uri else "file"
     if scheme not in TRACKING_SCHEMES:
         raise LstmopsError(
@@ -59,6 +62,7 @@ def _check_reachable(uri: str) -> None:
                 f"the MLflow tracking server {uri} does not answer ({getattr(err, 'reason', err)}). "
                 "Start it, or unset MLFLOW_TRACKING_URI to use the project's own store under mlruns/."
             ) from None
+        _check_login(uri)
     elif uri.startswith("sqlite:///"):
         directory = Path(uri.removeprefix("sqlite:///")).parent
         try:
@@ -74,6 +78,57 @@ def _check_reachable(uri: str) -> None:
             )
 
 
+LOGIN_ENV = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+
+
+def _check_login(uri: str) -> None:
+    """A server that asks who you are (basic auth) answers 401 to a missing or wrong login."""
+    user, password = (os.environ.get(name) for name in LOGIN_ENV)
+    request = urllib.request.Request(
+        uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1"
+    )
+    if user and password:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    elif os.environ.get("MLFLOW_TRACKING_TOKEN"):
+        request.add_header("Authorization", f"Bearer {os.environ['MLFLOW_TRACKING_TOKEN']}")
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except urllib.error.HTTPError as err:
+        if err.code != 401:
+            return  # anything else is for the command itself to meet and explain
+        if user and password:
+            raise LstmopsError(
+                f"the tracking server at {uri} does not take the login of {user}: check "
+                f"MLFLOW_TRACKING_PASSWORD (or ask its admin: make server-user NAME={user})"
+            ) from None
+        raise LstmopsError(
+            f"the tracking server at {uri} asks for a login: set MLFLOW_TRACKING_USERNAME and "
+            "MLFLOW_TRACKING_PASSWORD (its admin makes you a user: make server-user NAME=<you>)"
+        ) from None
+    except (urllib.error.URLError, TimeoutError, OSError):
+        return  # /health answered a moment ago; MLflow's own retries take it from here
+
+
+def refusal(err: BaseException) -> str | None:
+    """What to tell a user whom the tracking server refused (MLflow's PERMISSION_DENIED or
+    UNAUTHENTICATED), or None for any other error. No mlflow import: any exception may come."""
+    code = getattr(err, "error_code", None)
+    if code == "UNAUTHENTICATED":
+        return (
+            f"the tracking server at {tracking_uri()} asks for a login: set "
+            "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
+        )
+    if code == "PERMISSION_DENIED":
+        who = os.environ.get(LOGIN_ENV[0]) or "this login"
+        return (
+            f"the tracking server at {tracking_uri()} does not let {who} do this (403): logging "
+            "runs takes the member role, registering versions and moving @champion the "
+            "maintainer role (its admin: make server-user NAME=<you> ROLE=…)"
+        )
+    return None
+
+
 def use_store(dataset: str, create: bool = True, description: str | None = None) -> str | None:
     """Point MLflow at the store and the dataset's experiment (created on first use unless `create`
     is false, and given `description`); return its id, or None when it does not exist and was not
@@ -81,7 +136,7 @@ def use_store(dataset: str, create: bool = True, description: str | None = None)
     import mlflow
 
     uri = tracking_uri()
-    _check_reachable(uri)
+    check_reachable(uri)
     mlflow.set_tracking_uri(uri)
     name = experiment_name(dataset)
     experiment = mlflow.get_experiment_by_name(name)
@@ -222,7 +277,8 @@ def crown(dataset: str, version: str, metric: str, lower_is_better: bool) -> str
 
 
 def champion_uri(dataset: str) -> str:
-    """models:/lstmops-<dataset>@champion, the URI `mlflow models serve` takes, once it exists."""
+    """models:/lstmops-<dataset>@champion, the URI `mlflow models serve` takes, once it exists. Says
+    on stderr which version and run it is, so a moved champion shows in the log of what loads it."""
     import mlflow
 
     from lstmops.config import load_params
@@ -231,10 +287,70 @@ def champion_uri(dataset: str) -> str:
     use_store(dataset, create=False)
     name = experiment_name(dataset)
     try:
-        mlflow.MlflowClient().get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
+        version = mlflow.MlflowClient().get_model_version_by_alias(name, CHAMPION)
+    except mlflow.exceptions.MlflowException as err:
+        if refusal(err):
+            raise
         raise LstmopsError(
             f"no {name}@{CHAMPION} model in {tracking_uri()}: train {dataset} first (`dvc repro`), "
             f"or serve the DVC output: mlflow models serve -m models/{dataset}/served --env-manager local"
         ) from None
+    print(
+        f"{name}@{CHAMPION} is version {version.version} (run {version.run_id}) in {tracking_uri()}",
+        file=sys.stderr,
+    )
     return f"models:/{name}@{CHAMPION}"
+
+
+def register(dataset: str, model_uri: str) -> str | None:
+    """Register `model_uri` as a new version of lstmops-<dataset>; its version, or None (with a
+    line saying so) where this login may not: on a team's server that takes the maintainer role,
+    and the run keeps its model for a maintainer to promote."""
+    import mlflow
+
+    try:
+        return mlflow.register_model(model_uri, experiment_name(dataset)).version
+    except mlflow.exceptions.MlflowException as err:
+        if getattr(err, "error_code", None) != "PERMISSION_DENIED":
+            raise
+    print(
+        f"{experiment_name(dataset)}: this login may not register versions (the maintainer role "
+        f"may): the run keeps its model; a maintainer promotes it with `python -m lstmops promote "
+        f"{dataset} <run id>`",
+        file=sys.stderr,
+    )
+    return None
+
+
+def promote(dataset: str, run_id: str) -> str:
+    """Make the model of run `run_id` lstmops-<dataset>@champion, registering it first if no
+    version holds it: a maintainer's decision, whatever its validation metric."""
+    import mlflow
+
+    experiment = use_store(dataset, create=False)
+    client = mlflow.MlflowClient()
+    name = experiment_name(dataset)
+    try:
+        run = client.get_run(run_id)
+    except mlflow.exceptions.MlflowException as err:
+        if refusal(err):
+            raise
+        raise LstmopsError(
+            f"no run {run_id} in {tracking_uri()}: copy its id from the MLflow UI"
+        ) from None
+    if run.info.experiment_id != experiment:
+        raise LstmopsError(f"run {run_id} is not a run of {name}: promote it for its own dataset")
+    versions = client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
+    if versions:
+        version = max(versions, key=lambda v: int(v.version)).version
+    else:
+        logged = mlflow.search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{run_id}'",
+            output_format="list",
+        )
+        if not logged:
+            raise LstmopsError(f"run {run_id} logged no model: only a train run can be promoted")
+        version = mlflow.register_model(logged[0].model_uri, name).version
+    client.set_registered_model_alias(name, CHAMPION, version)
+    return f"{name} version {version} (run {run_id}) is @{CHAMPION} now"

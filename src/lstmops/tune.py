@@ -208,6 +208,8 @@ def tune(
     parent = the_study.user_attrs[RUN_ATTR]
     experiment = mlflow.get_run(parent).info.experiment_id
 
+    failures: list[str] = []  # why each of this worker's failed trials failed
+
     def objective(trial) -> float:
         values = suggest(trial, settings.space)
         trial_tags = {
@@ -230,25 +232,33 @@ def tune(
             except optuna.TrialPruned:
                 mlflow.set_tag("optuna.state", "PRUNED")
                 raise
+            except LstmopsError as err:
+                failures.append(str(err))
+                raise
             mlflow.log_metric(task.TUNE_OBJECTIVE[0], value)
             mlflow.set_tag("optuna.state", "COMPLETE")
         return value
 
     def enough(study) -> bool:
         """`total` trials finished (complete or pruned) in the whole study, by any worker; or as
-        many failed, so that settings that always fail do not loop for ever."""
+        many failed here, so that settings that always fail do not loop for ever (failed trials
+        of earlier runs count toward nothing: the budget is of finished ones)."""
         state = optuna.trial.TrialState
         done = len(study.get_trials(deepcopy=False, states=(state.COMPLETE, state.PRUNED)))
-        failed = len(study.get_trials(deepcopy=False, states=(state.FAIL,)))
-        return done >= total or failed >= total
+        return done >= total or len(failures) >= total
 
     def stop_when_enough(study, trial) -> None:
+        if trial.state == optuna.trial.TrialState.FAIL:
+            finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+            if not study.get_trials(deepcopy=False, states=finished):
+                study.stop()  # nothing ever finished: the next trial would fail the same way
         if enough(study):
             study.stop()
 
     ran = 0
     if not enough(the_study):
         before = len(the_study.trials)
+        optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial: one line below
         the_study.optimize(
             objective,
             callbacks=[stop_when_enough],
@@ -256,6 +266,13 @@ def tune(
             catch=(LstmopsError,),
         )
         ran = len(the_study.trials) - before
+    if failures and not the_study.get_trials(
+        deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
+    ):
+        raise LstmopsError(
+            f"no trial of study {name} has completed; {len(failures)} failed here, the "
+            f"first because: {failures[0]}"
+        )
     return _summarise(the_study, declared, parent, ran)
 
 

@@ -325,24 +325,36 @@ def _tune(project: Path, env: dict, dataset: str) -> str:
 def test_tune_a_price_series_tracks_the_study_and_its_preset_reproduces_the_best_trial(
     project, env
 ):
-    """`tune acme` never reads the test period (its days are blanked here: a trial that read one
-    would score NaN and fail), logs the study as an MLflow run with a child run per trial, and
-    writes preset tuned-acme, which `dvc exp run` reproduces to the last digit."""
+    """Without its stages' data, `tune acme` stops after one failed trial with one line and a
+    non-zero status, and that trial counts toward no budget. With them, it never reads the test
+    period (its days are blanked here: a trial that read one would score NaN and fail), logs the
+    study as an MLflow run with a child run per trial, and writes preset tuned-acme, which
+    `dvc exp run` reproduces to the last digit."""
     import mlflow
     import optuna
 
     raw = project / "data/raw/acme/prices.csv"
     original, params = raw.read_text(), (project / "params.yaml").read_text()
+    raw.unlink()  # as on a fresh clone, before any `dvc repro`
+    try:
+        out = run_failing([sys.executable, "-m", "lstmops", "tune", "acme"], project, env)
+    finally:
+        raw.write_text(original)
+    (said,) = [line for line in out.splitlines() if line.startswith("error:")]
+    assert said.startswith("error: tune acme: no trial of study acme-lecture has completed")
+    assert "data/raw/acme/prices.csv is missing: run dvc repro" in said
+    assert "Traceback" not in out and "Trial 0 failed" not in out  # Optuna's log of it, silenced
     table = pd.read_csv(raw)
     table.loc[table.index[-200:], ["Open", "High", "Low", "Close"]] = float("nan")  # test days
     table.to_csv(raw, index=False)
     try:
-        out = _tune(project, env, "acme")
+        out = _tune(project, env, "acme")  # the same study: its failed trial used up nothing
         study = optuna.load_study(
             study_name="acme-lecture", storage=f"sqlite:///{project / 'tune/optuna.db'}"
         )
         states = [t.state.name for t in study.trials]
-        assert len(study.trials) == 3 and set(states) <= {"COMPLETE", "PRUNED"}, states
+        assert states[0] == "FAIL" and len(states) == 4, states
+        assert set(states[1:]) <= {"COMPLETE", "PRUNED"}, states
         assert all(np.isfinite(t.value) for t in study.trials if t.state.name == "COMPLETE")
         best = study.best_trial
         assert f"Best, trial {best.number}" in out and "presets.prices.tuned-acme" in out
@@ -353,7 +365,9 @@ def test_tune_a_price_series_tracks_the_study_and_its_preset_reproduces_the_best
         children = client.search_runs(
             [experiment], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
         )
-        assert sorted(int(c.data.tags["optuna.trial"]) for c in children) == [0, 1, 2]
+        trials = sorted(int(c.data.tags["optuna.trial"]) for c in children)
+        assert trials == [0, 1, 2, 3]  # the failed one's run ended FAILED
+        children = [c for c in children if c.info.status == "FINISHED"]
         for child in children:
             trial = study.trials[int(child.data.tags["optuna.trial"])]
             assert child.data.params["train.units"] == str(trial.params["train.units"])

@@ -75,15 +75,19 @@ def test_champion_moves_only_on_a_better_validation_metric(store):
     assert champion() == better
 
 
-def test_champion_uri_names_the_alias_or_says_what_to_do(store, monkeypatch, tmp_path):
+def test_champion_uri_names_the_alias_or_says_what_to_do(store, monkeypatch, tmp_path, capsys):
     from lstmops.config import LstmopsError
 
     with pytest.raises(
         LstmopsError, match="no lstmops-stock@champion model in .*train stock first"
     ):
         tracking.champion_uri("stock")
-    tracking.crown("stock", _version(store, 1.0, test=1.0), "validation.rmse", True)
+    version = _version(store, 1.0, test=1.0)
+    tracking.crown("stock", version, "validation.rmse", True)
     assert tracking.champion_uri("stock") == "models:/lstmops-stock@champion"
+    run_id = store.get_model_version("lstmops-stock", version).run_id
+    # what loads it says which version and run it is: a moved champion shows in the log
+    assert f"lstmops-stock@champion is version {version} (run {run_id})" in capsys.readouterr().err
     with pytest.raises(LstmopsError, match="no dataset 'nope' in params.yaml"):
         tracking.champion_uri("nope")
 
@@ -124,3 +128,45 @@ def test_training_data_are_logged_as_inputs_named_by_their_dvc_hash(store, tmp_p
     assert tags["mlflow.data.context"] == "training" and tags["source.sha256"] == "ab" * 32
     (folder / "arrays.npz").write_bytes(b"other data")
     assert dvc_hash(folder) != digest
+
+
+def test_promote_registers_a_runs_model_once_and_moves_the_champion(store):
+    import mlflow
+
+    from lstmops.config import LstmopsError
+
+    class Constant(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return [0.0] * len(model_input)
+
+    def trained() -> str:
+        with mlflow.start_run() as run:
+            mlflow.pyfunc.log_model(name="model", python_model=Constant())
+        return run.info.run_id
+
+    first, second = trained(), trained()
+    assert "version 1 (run" in tracking.promote("stock", first)
+    assert "version 2 (run" in tracking.promote("stock", second)
+    assert "version 1 (run" in tracking.promote("stock", first)  # back: no third version
+    champion = store.get_model_version_by_alias("lstmops-stock", "champion")
+    assert champion.run_id == first and len(store.search_model_versions()) == 2
+    with mlflow.start_run() as bare:
+        pass
+    with pytest.raises(LstmopsError, match="logged no model"):
+        tracking.promote("stock", bare.info.run_id)
+    with pytest.raises(LstmopsError, match="no run nope"):
+        tracking.promote("stock", "nope")
+
+
+def test_a_refusal_of_the_tracking_server_is_one_line_and_anything_else_is_not_hidden(monkeypatch):
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, UNAUTHENTICATED
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://team.example:5050")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "ann")
+    denied = tracking.refusal(MlflowException("Permission denied", error_code=PERMISSION_DENIED))
+    assert "does not let ann do this (403)" in denied and "maintainer" in denied
+    unknown = tracking.refusal(MlflowException("who?", error_code=UNAUTHENTICATED))
+    assert "asks for a login: set MLFLOW_TRACKING_USERNAME" in unknown
+    assert tracking.refusal(MlflowException("boom")) is None
+    assert tracking.refusal(ValueError("boom")) is None

@@ -209,10 +209,10 @@ def train(dataset: Dataset) -> None:
             served = _pyfunc(dataset, out / MODEL_FILE, data, files)
             # Servable from the DVC output alone: a clone that pulled it needs no tracking store.
             mlflow.pyfunc.save_model(out / SERVED_DIR, **served)
-            # The same model, in the run and as a new version of lstmops-<dataset>.
-            logged = mlflow.pyfunc.log_model(
-                name="model", registered_model_name=tracking.experiment_name(dataset.name), **served
-            )
+            # The same model, in the run and (where this login may) as a new version of
+            # lstmops-<dataset>.
+            logged = mlflow.pyfunc.log_model(name="model", **served)
+            version = tracking.register(dataset.name, logged.model_uri)
         timings = cfg.timings_file(dataset.name)
         mlflow.log_metrics(
             {
@@ -221,8 +221,7 @@ def train(dataset: Dataset) -> None:
             }
         )
         metric, lower_is_better = task.CHAMPION_METRIC
-        print(
-            f"train {dataset.name}: "
-            + tracking.crown(dataset.name, logged.registered_model_version, metric, lower_is_better)
-        )
+        if version is not None:
+            crowned = tracking.crown(dataset.name, version, metric, lower_is_better)
+            print(f"train {dataset.name}: {crowned}")
     shutil.rmtree(checkpoints, ignore_errors=True)
