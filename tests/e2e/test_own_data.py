@@ -1,4 +1,4 @@
-"""README's "Bring your own data", run as a user would: a finance-site price CSV and a reviews CSV
+"""docs/own-data.md, run as a user would: a finance-site price CSV and a reviews CSV
 declared in params.yaml under their tasks, then `dvc repro`.
 
 The price CSV holds the lecture's GOOG rows with dates, oldest first and an Adj Close column, so
