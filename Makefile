@@ -18,7 +18,7 @@ ifdef LSTMOPS_MIRROR
 export LSTMOPS_MIRROR := $(abspath $(LSTMOPS_MIRROR))
 endif
 
-.PHONY: setup lock gpu-wheels system repro test lint format ui serve server server-stop server-user promote push pull tune bench plots report ci clean help
+.PHONY: setup lock gpu-wheels system repro test test-quick lint format ui serve server server-stop server-user promote push pull tune bench plots report ci clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -72,6 +72,9 @@ test: setup system  ## run the test suite (code, data, model and end-to-end test
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): check PYTEST_ARGS and tests/" >&2; fi; \
 	exit $$status
+
+test-quick: setup  ## the inner loop: code, data and model tests, no end-to-end ones (a few minutes)
+	$(PY) -m pytest tests/unit tests/data tests/model $(PYTEST_ARGS)
 
 lint: setup  ## ruff: lint and format check
 	ruff check $(LINT_DIRS)

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from lstmops.config import LstmopsError
@@ -322,11 +323,18 @@ def add_user(name: str, role: str) -> str:
             "MLFLOW_TRACKING_USERNAME/PASSWORD to the admin's login)"
         )
     tracking.check_reachable(uri)
-    client = get_app_client("basic-auth", tracking_uri=uri)
+    with warnings.catch_warnings():  # Starlette's deprecation of a module MLflow's server loads
+        warnings.simplefilter("ignore")
+        client = get_app_client("basic-auth", tracking_uri=uri)
     try:
         client.get_user(name)
         made = "exists"
-    except MlflowException:
+    except MlflowException as err:
+        if err.error_code == "PERMISSION_DENIED":
+            raise LstmopsError(
+                "only the admin adds users and changes roles: log in as the admin "
+                "(MLFLOW_TRACKING_USERNAME/PASSWORD)"
+            ) from None
         password = os.environ.get(USER_PASSWORD_ENV) or getpass.getpass(f"password for {name}: ")
         if len(password) < 12:
             raise LstmopsError(
