@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import ast
 import importlib
+import sys
 from pathlib import Path
 
 import yaml
 
-from lstmops.config import LECTURE_NETWORKS, PRESET_SECTIONS, SETTINGS
+from lstmops.config import LECTURE_NETWORKS, PRESET_SECTIONS, SETTINGS, LstmopsError
 from lstmops.io import atomic_path
 from lstmops.tasks import MODULES as TASK_MODULES
+
+# The first stage: a plain `dvc repro` after a dataset was added to (or removed from) params.yaml
+# stops here with one message, instead of running the pipeline without it; every stage that has no
+# other upstream stage depends on its output, which is the same bytes whenever it passes.
+GUARD = "pipeline"
+GUARD_OUT = "reports/pipeline.txt"
+GUARD_TEXT = "dvc.yaml runs every dataset params.yaml declares\n"
 
 PACKAGE = Path(__file__).resolve().parent
 SOURCE = PACKAGE.parent  # src/
@@ -28,7 +36,8 @@ HEADER = """\
 # ingest -> validate -> [pretrain ->] preprocess -> train -> evaluate (+ walkforward and forecast
 # for price series; pretrain for texts), one
 # `foreach` per task over the datasets that params.yaml declares under datasets.<task> (after adding
-# one, run `make repro`, which writes this first); a dataset's stages are named
+# one, run `make repro`, which writes this first: a plain `dvc repro` stops at the first stage,
+# `pipeline`, until it is written again); a dataset's stages are named
 # <task>-<stage>@<dataset>, e.g. `dvc repro prices-evaluate@stock`. Each stage's code deps are the
 # modules its process can import; an ingest's also what it reads (`reads`): its own file or folder
 # under data/external/, else the module that fetches its URL or package (pinned in params). Outputs
@@ -158,7 +167,7 @@ def _task_stage(task: str, stage: str, datasets: dict[str, dict]) -> dict:
             "outs": [_out("plots/${key}_forecast")],
         },
     }
-    extra = ["${item.reads}"] if stage == "ingest" else []
+    extra = ["${item.reads}", GUARD_OUT] if stage == "ingest" else []
     do = {
         "cmd": f"python -m lstmops {stage} ${{key}}",
         "deps": _code(stage, task) + extra + inputs,
@@ -171,7 +180,7 @@ def _task_stage(task: str, stage: str, datasets: dict[str, dict]) -> dict:
 def _lecture_stage(network: str, params: bool) -> dict:
     return {
         "cmd": f"python -m lstmops lecture {network}",
-        "deps": _code("lecture", None),
+        "deps": [*_code("lecture", None), GUARD_OUT],
         **({"params": [f"lecture.{network}"]} if params else {}),
         "metrics": [_out(f"metrics/lecture/{network}.json")],
     }
@@ -265,7 +274,14 @@ class _Plain(yaml.SafeDumper):
 
 def render() -> str:
     """The text of dvc.yaml."""
-    stages: dict[str, dict] = {}
+    stages: dict[str, dict] = {
+        GUARD: {
+            "cmd": "python -m lstmops.pipeline",
+            "deps": closure(["lstmops.pipeline"]),
+            "params": ["datasets"],
+            "outs": [GUARD_OUT],
+        }
+    }
     for task, module in TASK_MODULES.items():
         datasets = _datasets(task)
         for stage in importlib.import_module(module).STAGES if datasets else ():
@@ -297,7 +313,7 @@ def stage_names() -> list[str]:
     for task, module in TASK_MODULES.items():
         for stage in importlib.import_module(module).STAGES:
             names += [f"{task}-{stage}@{name}" for name in params.datasets.get(task) or {}]
-    return names + [f"lecture-{network}" for network in LECTURE_NETWORKS]
+    return [GUARD, *names, *(f"lecture-{network}" for network in LECTURE_NETWORKS)]
 
 
 def prune_lock(root: Path = Path(".")) -> list[str]:
@@ -322,3 +338,36 @@ def write(root: Path = Path(".")) -> str:
     path.write_text(render(), encoding="utf-8")
     dead = prune_lock(root)
     return f"wrote {path}" + (f"; dropped {len(dead)} stale stages from {DVC_LOCK}" if dead else "")
+
+
+def check(root: Path = Path(".")) -> str:
+    """The guard stage: dvc.yaml runs exactly the datasets params.yaml declares, each reading what
+    it declares, or an error saying what to run."""
+    stages = yaml.safe_load((root / DVC_YAML).read_text(encoding="utf-8"))["stages"]
+    problems = []
+    for task in TASK_MODULES:
+        declared = _datasets(task)
+        listed = (stages.get(f"{task}-ingest") or {}).get("foreach") or {}
+        if new := [name for name in declared if name not in listed]:
+            problems.append(f"{task} datasets {', '.join(new)} are declared but not in dvc.yaml")
+        if gone := [name for name in listed if name not in declared]:
+            problems.append(f"{task} datasets {', '.join(gone)} are in dvc.yaml but not declared")
+        if moved := [n for n in declared if n in listed and listed[n] != declared[n]]:
+            problems.append(f"{task} datasets {', '.join(moved)} read another source now")
+    if problems:
+        raise LstmopsError(
+            f"{'; '.join(problems)}: run `python -m lstmops dvc-yaml` (or `make repro`, which runs "
+            "it first), then `dvc repro` again."
+        )
+    out = root / GUARD_OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(GUARD_TEXT, encoding="utf-8")
+    return GUARD_TEXT.strip()
+
+
+if __name__ == "__main__":  # the guard stage's command (the CLI's is `dvc-yaml`, which writes)
+    try:
+        print(check())
+    except LstmopsError as err:
+        print(f"error: {GUARD}: {err}", file=sys.stderr)
+        sys.exit(1)

@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from ..conftest import IMDB_ARCHIVE, STOCK_CSV
-from .workdir import Workdir
+from .workdir import Workdir, copy_project
+from .workdir import run as run_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -291,3 +292,35 @@ def test_killed_training_resumes_exactly(stock):
     finally:
         mlflow.set_tracking_uri(None)
     assert not (stock.root / "checkpoints" / "stock").exists()  # dropped once the run finishes
+
+
+def test_a_dataset_added_to_params_yaml_is_never_skipped_by_dvc_repro(tmp_path, env):
+    """A user adds a dataset and runs `dvc repro`, as every DVC user would: it stops at its first
+    stage with one line saying what to run, before any other stage; after that, it runs."""
+
+    def ibm_only(params: dict) -> None:
+        params["datasets"] = {
+            "prices": {"IBM": params["datasets"]["prices"]["IBM"]},
+            "sentiment": {},
+        }
+
+    project = copy_project(tmp_path / "p", env, ibm_only)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["datasets"]["prices"]["MSFT"] = {
+        "source": {"package": "bokeh-sampledata", "ticker": "MSFT"}
+    }
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    out = subprocess.run(["dvc", "repro"], cwd=project, env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    said = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("error:")]
+    assert said == [
+        "error: pipeline: prices datasets MSFT are declared but not in dvc.yaml: run "
+        "`python -m lstmops dvc-yaml` (or `make repro`, which runs it first), then `dvc repro` again."
+    ]
+    assert [line for line in out.stdout.splitlines() if "Running stage" in line] == [
+        "Running stage 'pipeline':"
+    ]
+    run_ok([sys.executable, "-m", "lstmops", "dvc-yaml"], project, env)
+    out = run_ok(["dvc", "repro", "prices-ingest@MSFT"], project, env)
+    assert "Running stage 'prices-ingest@MSFT'" in out.stdout
+    assert (project / "data/raw/MSFT").is_dir() and not (project / "data/raw/IBM").exists()

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from lstmops import pipeline
@@ -49,3 +50,27 @@ def test_writing_dvc_yaml_drops_the_stale_stages_from_dvc_lock(tmp_path, monkeyp
     assert "dropped 1 stale stages" in pipeline.write(tmp_path)
     assert yaml.safe_load((tmp_path / "dvc.lock").read_text()) == {"schema": "2.0", "stages": live}
     assert (tmp_path / "dvc.yaml").read_text() == pipeline.render()
+
+
+def test_the_first_stage_names_the_datasets_dvc_yaml_does_not_run(tmp_path, monkeypatch):
+    import shutil
+
+    from lstmops.config import LstmopsError
+
+    (tmp_path / "dvc.yaml").write_text(pipeline.render())
+    shutil.copy(ROOT / "params.yaml", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert pipeline.check(tmp_path) == pipeline.GUARD_TEXT.strip()
+    assert (tmp_path / pipeline.GUARD_OUT).read_text() == pipeline.GUARD_TEXT
+    params = yaml.safe_load((tmp_path / "params.yaml").read_text())
+    prices = params["datasets"]["prices"]
+    prices["NEW"] = prices.pop("AAPL")
+    prices["IBM"] = {"source": {"path": "data/external/ibm.csv"}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(LstmopsError) as err:
+        pipeline.check(tmp_path)
+    assert str(err.value) == (
+        "prices datasets NEW are declared but not in dvc.yaml; prices datasets AAPL are in "
+        "dvc.yaml but not declared; prices datasets IBM read another source now: run "
+        "`python -m lstmops dvc-yaml` (or `make repro`, which runs it first), then `dvc repro` again."
+    )
