@@ -342,7 +342,7 @@ def test_tune_a_price_series_tracks_the_study_and_its_preset_reproduces_the_best
         raw.write_text(original)
     (said,) = [line for line in out.splitlines() if line.startswith("error:")]
     assert said.startswith("error: tune acme: no trial of study acme-lecture has completed")
-    assert "data/raw/acme/prices.csv is missing: run dvc repro" in said
+    assert "data/raw/acme/prices.csv is missing: run `dvc repro prices-ingest@acme`" in said
     assert "Traceback" not in out and "Trial 0 failed" not in out  # Optuna's log of it, silenced
     table = pd.read_csv(raw)
     table.loc[table.index[-200:], ["Open", "High", "Low", "Close"]] = float("nan")  # test days

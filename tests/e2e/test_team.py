@@ -376,7 +376,8 @@ def test_tuning_workers_share_a_study_on_postgresql_and_a_killed_one_carries_on(
     work.params["prices"]["tune"]["trials"] = len(finished) + 2
     worker = work.start("tune", "stock", env)
     deadline = time.monotonic() + 300
-    while not study().get_trials(states=(TrialState.RUNNING,)):
+    # killed once a trial has drawn its values (killed before, it would leave none to rerun)
+    while not any(t.params for t in study().get_trials(states=(TrialState.RUNNING,))):
         assert time.monotonic() < deadline and worker.poll() is None, "no trial started"
         time.sleep(0.5)
     worker.kill()
