@@ -201,7 +201,7 @@ def tune(
     tracking.use_store(dataset, description=task.DESCRIPTION.format(dataset=dataset))
     tags = tracking.run_tags(dataset, task=declared.task, preset=declared.settings.preset)
     direction = "minimize" if task.TUNE_OBJECTIVE[1] else "maximize"
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial: one line at the end
     # heartbeats and their retry callback are "experimental" in Optuna since 2.8: stable enough here
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     the_study = _study(name, direction, settings, declared, {**tags, "stage": "tune"})
@@ -209,6 +209,8 @@ def tune(
     experiment = mlflow.get_run(parent).info.experiment_id
 
     failures: list[str] = []  # why each of this worker's failed trials failed
+    state = optuna.trial.TrialState
+    finished = (state.COMPLETE, state.PRUNED)
 
     def objective(trial) -> float:
         values = suggest(trial, settings.space)
@@ -243,22 +245,17 @@ def tune(
         """`total` trials finished (complete or pruned) in the whole study, by any worker; or as
         many failed here, so that settings that always fail do not loop for ever (failed trials
         of earlier runs count toward nothing: the budget is of finished ones)."""
-        state = optuna.trial.TrialState
-        done = len(study.get_trials(deepcopy=False, states=(state.COMPLETE, state.PRUNED)))
+        done = len(study.get_trials(deepcopy=False, states=finished))
         return done >= total or len(failures) >= total
 
     def stop_when_enough(study, trial) -> None:
-        if trial.state == optuna.trial.TrialState.FAIL:
-            finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-            if not study.get_trials(deepcopy=False, states=finished):
-                study.stop()  # nothing ever finished: the next trial would fail the same way
-        if enough(study):
-            study.stop()
+        nothing_finished = not study.get_trials(deepcopy=False, states=finished)
+        if enough(study) or (trial.state == state.FAIL and nothing_finished):
+            study.stop()  # a first failure with nothing finished: the next would fail the same way
 
     ran = 0
     if not enough(the_study):
         before = len(the_study.trials)
-        optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial: one line below
         the_study.optimize(
             objective,
             callbacks=[stop_when_enough],
@@ -266,9 +263,7 @@ def tune(
             catch=(LstmopsError,),
         )
         ran = len(the_study.trials) - before
-    if failures and not the_study.get_trials(
-        deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
-    ):
+    if failures and not the_study.get_trials(deepcopy=False, states=(state.COMPLETE,)):
         raise LstmopsError(
             f"no trial of study {name} has completed; {len(failures)} failed here, the "
             f"first because: {failures[0]}"
