@@ -76,9 +76,10 @@ test: setup system  ## run the test suite (code, data, model and end-to-end test
 test-quick: setup  ## the inner loop: code, data and model tests, no end-to-end ones (a few minutes)
 	$(PY) -m pytest tests/unit tests/data tests/model $(PYTEST_ARGS)
 
-lint: setup  ## ruff: lint and format check
+lint: setup  ## ruff (lint and format check) and mypy (types, the task contract)
 	ruff check $(LINT_DIRS)
 	ruff format --check $(LINT_DIRS)
+	mypy
 
 format: setup  ## ruff: fix what can be fixed
 	ruff check --fix $(LINT_DIRS)

@@ -136,11 +136,11 @@ def main(argv: list[str] | None = None) -> int:
             print(command(*(getattr(args, name) for name in arguments)))
             return 0
         params = load_params(args.params)
-        module = importlib.import_module(f"lstmops.stages.{args.stage}")
+        stage = importlib.import_module(f"lstmops.stages.{args.stage}")
         if args.stage == "lecture":
-            module.lecture(args.dataset, params)
+            stage.lecture(args.dataset, params)
         else:
-            getattr(module, args.stage)(params.dataset(args.dataset))
+            getattr(stage, args.stage)(params.dataset(args.dataset))
     except LstmopsError as err:
         print(f"error: {args.stage} {args.dataset}: {err}", file=sys.stderr)
         return 1

@@ -13,15 +13,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-TASKS = ("prices", "sentiment")
 Task = Literal["prices", "sentiment"]
+TASKS: tuple[Task, ...] = get_args(Task)
 # Daily OHLCV (2000-2013) that the bokeh-sampledata package ships.
-TICKERS = ("AAPL", "GOOG", "IBM", "MSFT", "FB")
+Ticker = Literal["AAPL", "GOOG", "IBM", "MSFT", "FB"]
+TICKERS: tuple[str, ...] = get_args(Ticker)
 TICKER_PACKAGE = "bokeh-sampledata"
 MIRROR_ENV = "LSTMOPS_MIRROR"
 PARAMS_FILE = "params.yaml"
@@ -62,7 +63,7 @@ class Source(_Strict):
     path: str | None = None
     url: str | None = None
     package: Literal["bokeh-sampledata"] | None = None
-    ticker: Literal[TICKERS] | None = None  # with package
+    ticker: Ticker | None = None  # with package
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     mirror_path: str | None = (
         None  # the file's path inside a mirror; by default the URL's file name
@@ -110,7 +111,7 @@ class Source(_Strict):
     @property
     def local_name(self) -> str:
         """A URL's file inside a mirror directory and the download cache."""
-        return self.mirror_path or self.url.rstrip("/").rsplit("/", 1)[-1]
+        return self.mirror_path or (self.url or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 class Train(_Strict):
@@ -232,7 +233,7 @@ class Tune(_Strict):
     seed: int = 42
 
 
-def _space_fits(settings: BaseModel, sections: tuple[str, ...]) -> None:
+def _space_fits(settings: Any, sections: tuple[str, ...]) -> None:
     """Every key of tune.space names a setting of one of `sections`."""
     for key in settings.tune.space:
         section, _, name = key.partition(".")
@@ -243,12 +244,13 @@ def _space_fits(settings: BaseModel, sections: tuple[str, ...]) -> None:
             )
 
 
-LSTM_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softsign", "linear")
+LstmActivation = Literal["relu", "tanh", "sigmoid", "elu", "selu", "gelu", "softsign", "linear"]
+LSTM_ACTIVATIONS: tuple[str, ...] = get_args(LstmActivation)
 
 
 class PricesTrain(Train):
     units: PositiveInt = 16
-    activation: Literal[LSTM_ACTIVATIONS] = "relu"
+    activation: LstmActivation = "relu"
     epochs: PositiveInt = 100
     batch_size: PositiveInt = 16
     # Pull the forecast change toward 0 (persistence) by the factor in [0, 1] that minimises the
@@ -479,24 +481,23 @@ class Params(_Strict):
     presets: dict[Task, dict[str, dict | None]] = {}
     lecture: LectureParams = LectureParams()
 
+    def declared(self, task: str) -> dict[str, dict]:
+        """The datasets params.yaml declares for `task` (none: an empty mapping)."""
+        return self.datasets.get(task) or {}  # type: ignore[call-overload]  # Task or not
+
     def names(self) -> list[str]:
-        return [name for task in TASKS for name in self.datasets.get(task) or {}]
+        return [name for task in TASKS for name in self.declared(task)]
 
     def dataset(self, name: str) -> Dataset:
         """The dataset `name` with its settings resolved, or an error listing the declared ones."""
         for task in TASKS:
-            entry = (self.datasets.get(task) or {}).get(name)
+            entry = self.declared(task).get(name)
             if entry is not None:
                 return resolve(name, task, entry, self)
         raise LstmopsError(
             f"no dataset {name!r} in params.yaml: it declares {', '.join(self.names())}. "
             "Declare it under datasets.prices or datasets.sentiment (README: Bring your own data)."
         )
-
-
-def stage_name(dataset: Dataset, stage: str) -> str:
-    """The DVC stage that runs `stage` for `dataset` (from dvc.yaml's foreach over its task)."""
-    return f"{dataset.task}-{stage}@{dataset.name}"
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -562,7 +563,7 @@ def resolve(name: str, task: str, entry: object, params: Params) -> Dataset:
     section = getattr(params, task) or {}
     default = section.get("panel_preset", "panel") if panel else section.get("preset", "lecture")
     preset_name = overrides.get("preset", default)
-    presets = params.presets.get(task) or {"lecture": {}}
+    presets = params.presets.get(task) or {"lecture": {}}  # type: ignore[call-overload]
     if preset_name not in presets:
         raise LstmopsError(
             f"{task}.{'panel_preset' if panel else 'preset'} (or {where}.preset) is "
@@ -642,54 +643,3 @@ def mirror_dir(source: Source) -> Path | None:
         return None
     path = Path(value).expanduser()
     return path if path.is_absolute() else workspace_root() / path
-
-
-def raw_dir(dataset: str) -> Path:
-    return Path("data/raw") / dataset
-
-
-def processed_dir(dataset: str) -> Path:
-    return Path("data/processed") / dataset
-
-
-def model_dir(dataset: str) -> Path:
-    return Path("models") / dataset
-
-
-def pretrain_dir(dataset: str) -> Path:
-    """The pretrain stage's language model, its vocabulary and run."""
-    return Path("models") / f"{dataset}_pretrain"
-
-
-def metrics_file(dataset: str) -> Path:
-    return Path("metrics") / f"{dataset}.json"
-
-
-def timings_file(dataset: str) -> Path:
-    """The preprocess stage's wall time, which the train run logs: beside the DVC outputs, not in
-    them (they must not change with the clock)."""
-    return Path("reports") / "timings" / f"{dataset}.json"
-
-
-def plots_dir(dataset: str) -> Path:
-    return Path("plots") / dataset
-
-
-WALKFORWARD_TABLE = "folds.csv"  # in the walk-forward plots folder, with folds.png beside it
-
-
-def walkforward_files(dataset: str) -> tuple[Path, Path]:
-    """The walk-forward stage's metrics (JSON) and plots folder (the per-fold table and figure)."""
-    return Path("metrics") / f"{dataset}_walkforward.json", Path("plots") / f"{dataset}_walkforward"
-
-
-FORECAST_TABLE = "forecast.csv"  # in the forecast's plots folder, with forecast.png beside it
-
-
-def forecast_files(dataset: str) -> tuple[Path, Path]:
-    """The forecast stage's forecast of the next day (JSON) and its chart's folder."""
-    return Path("forecasts") / f"{dataset}.json", Path("plots") / f"{dataset}_forecast"
-
-
-def report_file(dataset: str) -> Path:
-    return Path("reports/validation") / f"{dataset}.json"

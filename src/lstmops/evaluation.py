@@ -1,9 +1,8 @@
-"""Test metrics, the baselines a user compares against, and plots (PNG for people, CSV for `dvc plots`)."""
+"""Test metrics and the baselines a user compares against (the charts: charts.py)."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -148,7 +147,9 @@ def rolling_shares(
     )
 
 
-def bounds(center: np.ndarray, previous: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+def bounds(
+    center: np.ndarray, previous: np.ndarray, share: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The interval center -/+ share of the last close, in dollars."""
     half = share * np.asarray(previous, dtype=np.float64)
     return center - half, center + half
@@ -204,147 +205,7 @@ def classification_metrics(
     }
 
 
-# --- plots ------------------------------------------------------------------------------------
-
-# One colour per series in every figure, PNG and HTML alike: what was, the model, the baseline.
-COLOURS = {
-    "actual": "#111111",
-    "predicted": "#1f77b4",
-    "model": "#1f77b4",
-    "persistence": "#ff7f0e",
-    "loss": "#1f77b4",
-    "val_loss": "#ff7f0e",
-}
-
-
-def _figure():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(9, 4.5))
-
-
-def _save(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def plot_learning_curve(history: dict[str, list[float]], dataset: str, path: Path) -> None:
-    from matplotlib.ticker import MaxNLocator
-
-    fig, ax = _figure()
-    for key in ("loss", "val_loss"):
-        if key in history:
-            ax.plot(range(1, len(history[key]) + 1), history[key], label=key, c=COLOURS[key])
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="epoch", ylabel="loss", title=f"{dataset}: learning curve")
-    ax.legend()
-    _save(fig, path)
-
-
-def plot_predictions(table: pd.DataFrame, dataset: str, path: Path) -> None:
-    """Persistence, the forecast, and the actual close drawn last, on top of both."""
-    fig, ax = _figure()
-    dated = "date" in table
-    x = pd.to_datetime(table["date"]) if dated else table["day"]
-    for column, width in (("persistence", 1), ("predicted", 1), ("actual", 1.4)):
-        ax.plot(x, table[column], label=column, lw=width, c=COLOURS[column])
-    ax.set(
-        xlabel="date" if dated else "test day",
-        ylabel="Close ($)",
-        title=f"{dataset}: one-step-ahead forecast of the close on the test period",
-    )
-    ax.legend()
-    _save(fig, path)
-
-
-def plot_next_day(table: pd.DataFrame, dataset: str, path: Path) -> None:
-    """The last days' close and tomorrow's forecast with its band, persistence's beside it."""
-    fig, ax = _figure()
-    dated = "date" in table and table["date"].notna().all()
-    x = pd.to_datetime(table["date"]) if dated else table["day"]
-    seen, ahead = table["close"].notna(), table["forecast"].notna()
-    ax.plot(x[seen], table["close"][seen], c=COLOURS["actual"], lw=1.4, label="close")
-    for column, label, shift in (("forecast", "model", 0.0), ("persistence", "persistence", 0.15)):
-        low, high = (
-            ("lower", "upper") if column == "forecast" else (f"{column}_lower", f"{column}_upper")
-        )
-        where = x[ahead] + (pd.Timedelta(days=shift) if dated else shift)
-        centre = table[column][ahead]
-        ax.errorbar(
-            where,
-            centre,
-            yerr=[centre - table[low][ahead], table[high][ahead] - centre],
-            fmt="o",
-            capsize=4,
-            c=COLOURS[label],
-            label=f"{label} and its interval",
-        )
-    ax.set(
-        xlabel="date" if dated else "day (0: the last day seen)",
-        ylabel="Close ($)",
-        title=f"{dataset}: the next day's forecast",
-    )
-    ax.legend()
-    _save(fig, path)
-
-
-def plot_walkforward(rows: pd.DataFrame, dataset: str, path: Path) -> None:
-    """Each fold's test RMSE, the model's beside persistence's, with their ratio above."""
-    fig, ax = _figure()
-    x, width = np.arange(len(rows)), 0.4
-    ax.bar(x - width / 2, rows["model_rmse"], width, label="model", color=COLOURS["model"])
-    ax.bar(
-        x + width / 2,
-        rows["persistence_rmse"],
-        width,
-        label="persistence",
-        color=COLOURS["persistence"],
-    )
-    for i, row in enumerate(rows.itertuples()):
-        top = max(row.model_rmse, row.persistence_rmse)
-        ax.annotate(f"{row.rmse_ratio:.2f}", (i, top), ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, [str(f) for f in rows["fold"]])
-    ax.set(
-        xlabel="fold (numbers above: model RMSE / persistence RMSE)",
-        ylabel="test RMSE ($)",
-        title=f"{dataset}: walk-forward folds, model against persistence",
-    )
-    ax.legend()
-    _save(fig, path)
-
-
-def plot_roc(
-    labels: np.ndarray, probabilities: np.ndarray, dataset: str, path: Path
-) -> pd.DataFrame:
-    """Save the ROC curve as PNG and return its points for `dvc plots`."""
+def roc_table(labels: np.ndarray, probabilities: np.ndarray) -> pd.DataFrame:
+    """The ROC curve's points: false and true positive rates at each threshold."""
     fpr, tpr, _ = skm.roc_curve(labels, probabilities)
-    fig, ax = _figure()
-    ax.plot(fpr, tpr, label=f"model (AUC {skm.auc(fpr, tpr):.3f})", c=COLOURS["model"])
-    ax.plot([0, 1], [0, 1], ls="--", c="grey", label="chance (AUC 0.5)")
-    ax.set(
-        xlabel="false positive rate",
-        ylabel="true positive rate",
-        title=f"{dataset}: ROC curve on the test split",
-    )
-    ax.legend()
-    _save(fig, path)
     return pd.DataFrame({"fpr": fpr, "tpr": tpr})
-
-
-def plot_confusion(labels: np.ndarray, predicted: np.ndarray, dataset: str, path: Path) -> None:
-    """Rows: the actual label; columns: the predicted one (as in the HTML page)."""
-    display = skm.ConfusionMatrixDisplay.from_predictions(
-        labels, predicted, display_labels=["negative", "positive"], colorbar=False
-    )
-    display.ax_.set(
-        xlabel="predicted",
-        ylabel="actual",
-        title=f"{dataset}: confusion matrix on the test split",
-    )
-    _save(display.figure_, path)

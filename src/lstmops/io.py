@@ -1,4 +1,5 @@
-"""Atomic writes: a stage that fails or is killed half-way leaves the previous good output in place."""
+"""Files: atomic writes (a stage that fails or is killed half-way leaves the previous good output
+in place), JSON, hashes, and text read as UTF-8 with one clear error."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from lstmops.config import LstmopsError
 
 
 @contextmanager
@@ -39,7 +43,7 @@ def write_json(path: Path, data: object) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def read_json(path: Path) -> dict:
+def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -69,3 +73,20 @@ def dvc_hash(folder: Path) -> str:
     ]
     listing = json.dumps(sorted(entries, key=lambda e: e["relpath"]), sort_keys=True)
     return hashlib.md5(listing.encode("utf-8")).hexdigest() + ".dir"
+
+
+def read_text(path: Path) -> str:
+    """The file as UTF-8 text, or one clear error naming the file and the encoding expected."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        hint = (
+            " (it starts with a UTF-16 byte order mark)"
+            if data[:2] in (b"\xff\xfe", b"\xfe\xff")
+            else ""
+        )
+        raise LstmopsError(
+            f"{path} is not UTF-8 text{hint}: byte 0x{data[err.start]:02x} at offset {err.start} "
+            "cannot be decoded. Save the file as UTF-8 CSV (plain ASCII is fine) and run again."
+        ) from None

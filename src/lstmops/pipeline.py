@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from lstmops import layout, tasks
 from lstmops.config import LECTURE_NETWORKS, PRESET_SECTIONS, SETTINGS, LstmopsError
 from lstmops.io import atomic_path
 from lstmops.tasks import MODULES as TASK_MODULES
@@ -48,6 +49,13 @@ HEADER = """\
 """
 
 
+def _file(name: str) -> Path:
+    """The source file of module `name`, which exists."""
+    path = _module_file(name)
+    assert path is not None, name
+    return path
+
+
 def _module_file(name: str) -> Path | None:
     """The source file of module `name` of this package, or None if there is no such module."""
     path = SOURCE.joinpath(*name.split("."))
@@ -66,7 +74,7 @@ def _imports(path: Path) -> set[str]:
     for node in nodes:
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == "lstmops"}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "lstmops":
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lstmops"):
             found.add(node.module)
             found |= {f"{node.module}.{a.name}" for a in node.names}  # submodules imported by name
     return {name for name in found if _module_file(name) is not None}
@@ -84,18 +92,20 @@ def closure(modules: list[str]) -> list[str]:
             parent = ".".join(parts[:i])
             if parent not in seen and _module_file(parent) is not None:
                 seen.add(parent)
-                todo += sorted(_imports(_module_file(parent)))
+                todo += sorted(_imports(_file(parent)))
     root = SOURCE.parent
-    return sorted(_module_file(name).relative_to(root).as_posix() for name in seen)
+    return sorted(_file(name).relative_to(root).as_posix() for name in seen)
 
 
 def _code(stage: str, task: str | None) -> list[str]:
-    """The code a stage's process runs: the CLI, the stage module, its task's module."""
+    """The code a stage's process runs: the CLI, the stage module, the parts of its task it runs
+    (which the stage imports by name, through the registry)."""
     entry = ["lstmops.__main__", f"lstmops.stages.{stage}"]
-    return closure(entry + ([TASK_MODULES[task]] if task else ["lstmops.lecture"]))
+    return closure(entry + (tasks.modules(task, stage) if task else ["lstmops.lecture"]))
 
 
-PRETRAINED = "models/${key}_pretrain"  # config.pretrain_dir
+KEY = "${key}"  # dvc.yaml's foreach: each dataset's name
+PRETRAINED = layout.pretrain_dir(KEY).as_posix()
 
 
 def _out(path: str) -> dict:
@@ -118,54 +128,53 @@ def _datasets(task: str) -> dict[str, dict]:
     from lstmops.config import load_params
 
     params = load_params()
-    return {
-        name: {"reads": _reads(params.dataset(name).source)}
-        for name in params.datasets.get(task) or {}
-    }
+    return {name: {"reads": _reads(params.dataset(name).source)} for name in params.declared(task)}
 
 
 def _task_stage(task: str, stage: str, datasets: dict[str, dict]) -> dict:
     """The foreach stage that runs `stage` for every dataset of `task`."""
-    module = importlib.import_module(TASK_MODULES[task])
+    module = tasks.declarations(task)
     sections = module.STAGE_SETTINGS[stage]
     chosen = [
         f"{task}.{key}" for key in ("preset", "panel_preset") if key in SETTINGS[task].model_fields
     ]
     presets = [*chosen, f"presets.{task}"] if PRESET_SECTIONS & set(sections) else []
     params = [f"datasets.{task}.${{key}}", *presets, *(f"{task}.{s}" for s in sections)]
+    raw, processed, model = (
+        path.as_posix()
+        for path in (layout.raw_dir(KEY), layout.processed_dir(KEY), layout.model_dir(KEY))
+    )
+    report = layout.report_file(KEY)
+    (walkforward, walkforward_plots), (forecast, forecast_plots) = (
+        (metrics.as_posix(), plots.as_posix())
+        for metrics, plots in (layout.walkforward_files(KEY), layout.forecast_files(KEY))
+    )
     inputs = {
         "ingest": [],
-        "validate": ["data/raw/${key}"],
-        "pretrain": ["data/raw/${key}", "reports/validation/${key}.json"],
-        "preprocess": ["data/raw/${key}", "reports/validation/${key}.json"],
-        "train": ["data/processed/${key}"],
-        "evaluate": ["data/processed/${key}", "models/${key}"],
-        "walkforward": [
-            "data/raw/${key}",
-            "reports/validation/${key}.json",
-            "models/${key}/run.json",
-        ],
-        "forecast": ["data/raw/${key}", "data/processed/${key}", "models/${key}"],
+        "validate": [raw],
+        "pretrain": [raw, report.as_posix()],
+        "preprocess": [raw, report.as_posix()],
+        "train": [processed],
+        "evaluate": [processed, model],
+        "walkforward": [raw, report.as_posix(), f"{model}/{layout.RUN_FILE}"],
+        "forecast": [raw, processed, model],
     }[stage]
     if "pretrain" in module.STAGES and stage in ("preprocess", "train"):
         inputs.append(PRETRAINED)  # its vocabulary, its weights
     outs = {
-        "ingest": {"outs": [_out("data/raw/${key}")]},
+        "ingest": {"outs": [_out(raw)]},
         "validate": {
-            "outs": [_out("reports/validation/${key}.json"), _out("reports/validation/${key}.html")]
+            "outs": [_out(report.as_posix()), _out(report.with_suffix(".html").as_posix())]
         },
         "pretrain": {"outs": [_out(PRETRAINED)]},
-        "preprocess": {"outs": [_out("data/processed/${key}")]},
-        "train": {"outs": [_out("models/${key}")]},
-        "evaluate": {"metrics": [_out("metrics/${key}.json")], "outs": [_out("plots/${key}")]},
-        "walkforward": {
-            "metrics": [_out("metrics/${key}_walkforward.json")],
-            "outs": [_out("plots/${key}_walkforward")],
+        "preprocess": {"outs": [_out(processed)]},
+        "train": {"outs": [_out(model)]},
+        "evaluate": {
+            "metrics": [_out(layout.metrics_file(KEY).as_posix())],
+            "outs": [_out(layout.plots_dir(KEY).as_posix())],
         },
-        "forecast": {
-            "metrics": [_out("forecasts/${key}.json")],
-            "outs": [_out("plots/${key}_forecast")],
-        },
+        "walkforward": {"metrics": [_out(walkforward)], "outs": [_out(walkforward_plots)]},
+        "forecast": {"metrics": [_out(forecast)], "outs": [_out(forecast_plots)]},
     }
     extra = ["${item.reads}", GUARD_OUT] if stage == "ingest" else []
     do = {
@@ -258,7 +267,7 @@ def _plots() -> list:
     params = load_params()
     charts, pngs = [], []
     for task in PLOTS:
-        for name in params.datasets.get(task) or {}:
+        for name in params.declared(task):
             filled = {f"{name}-{key}": _fill(d, name) for key, d in PLOTS[task].items()}
             charts += [{key: d} for key, d in filled.items()]
             pngs += [str(Path(csv).with_suffix(".png")) for d in filled.values() for csv in d["y"]]
@@ -312,7 +321,7 @@ def stage_names() -> list[str]:
     names = []
     for task, module in TASK_MODULES.items():
         for stage in importlib.import_module(module).STAGES:
-            names += [f"{task}-{stage}@{name}" for name in params.datasets.get(task) or {}]
+            names += [f"{task}-{stage}@{name}" for name in params.declared(task)]
     return [GUARD, *names, *(f"lecture-{network}" for network in LECTURE_NETWORKS)]
 
 

@@ -2,7 +2,7 @@
 
 The charts are Vega-Lite specs built here from the CSVs the stages write under plots/. Vega,
 Vega-Lite and vega-embed come from the vl-convert-python package, inlined in the page: no CDN.
-Colours, orientation and titles match the PNGs (evaluation.COLOURS).
+Colours, orientation and titles match the PNGs (charts.COLOURS).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstmops.evaluation import COLOURS
+from lstmops import layout, tasks
+from lstmops.charts import COLOURS
+from lstmops.config import Dataset, load_params
 
 PAGE = Path("plots") / "index.html"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier: nothing is fetched
@@ -284,24 +286,36 @@ def confusion(table: pd.DataFrame, dataset: str) -> Chart:
     return title, spec
 
 
-def from_files(dataset, wanted: list[tuple[Path, object, str]]) -> tuple[list[Chart], list[str]]:
-    """The charts `wanted` as (CSV, builder(table, name), the stage that writes it); a note
-    naming the stage to run for each CSV not there yet."""
-    from lstmops.config import stage_name
-
-    charts, notes = [], []
-    for path, build, stage in wanted:
+def charts_of(dataset: Dataset) -> tuple[list[Chart], list[str]]:
+    """The charts its task declares for the page (PAGE_CHARTS), from the tables its stages wrote;
+    a note naming the stage to run for each table not there yet."""
+    built, notes = [], []
+    for stage, table, chart in tasks.declarations(dataset.task).PAGE_CHARTS:
+        path = layout.tables_dir(dataset.name, stage) / f"{table}.csv"
         if path.is_file():
-            charts.append(build(pd.read_csv(path), dataset.name))
+            built.append(BUILDERS[chart](pd.read_csv(path), dataset.name))
         else:
-            notes.append(f"No {path} yet: run `dvc repro {stage_name(dataset, stage)}`.")
-    return charts, notes
+            notes.append(f"No {path} yet: run `dvc repro {layout.stage_name(dataset, stage)}`.")
+    return built, notes
+
+
+# The charts a task may declare for the page (its PAGE_CHARTS), by name.
+BUILDERS = {
+    "learning_curve": learning_curve,
+    "forecast": forecast,
+    "next_day": next_day,
+    "walkforward": walkforward,
+    "roc": roc,
+    "confusion": confusion,
+}
 
 
 def page(sections: list[tuple[str, list[Chart], list[str]]], bundle: str) -> str:
     """The HTML page: per dataset its charts (and notes for what is missing), the Vega bundle
     inlined. Each chart's div says data-rendered="true" once drawn, or "error" with the reason."""
-    divs, specs, toc = [], {}, []
+    divs: list[str] = []
+    specs: dict[str, dict] = {}
+    toc: list[str] = []
     for dataset, charts, notes in sections:
         toc.append(f'<a href="#{html.escape(dataset)}">{html.escape(dataset)}</a>')
         divs.append(f'<h2 id="{html.escape(dataset)}">{html.escape(dataset)}</h2>')
@@ -332,18 +346,16 @@ for (const [id, spec] of Object.entries(specs)) {{
 
 def write(path: Path = PAGE) -> str:
     """Write the page for every dataset params.yaml declares, from the plots its stages wrote."""
-    import vl_convert
-
-    from lstmops import tasks
-    from lstmops.config import load_params
+    import vl_convert  # its Vega bundle: only `make plots` needs it
 
     params = load_params()
     sections = []
     for name in params.names():
         dataset = params.dataset(name)
-        charts, notes = tasks.of(dataset).charts(dataset)
+        charts, notes = charts_of(dataset)
         sections.append((name, charts, notes))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page(sections, vl_convert.javascript_bundle()), encoding="utf-8")
+    bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # its stub: snippet required
+    path.write_text(page(sections, bundle), encoding="utf-8")
     drawn = sum(len(charts) for _, charts, _ in sections)
     return f"{path}: {drawn} charts of {len(sections)} datasets; open it in a browser (no network needed)"

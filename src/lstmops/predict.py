@@ -66,7 +66,7 @@ class _Writer:
         batch = pa.Table.from_pandas(table, preserve_index=False)
         if self.parquet is None:
             self.parquet = pq.ParquetWriter(self.path, batch.schema)
-        self.parquet.write_table(batch)
+        self.parquet.write_table(batch)  # type: ignore[attr-defined]  # made above
 
     def close(self) -> None:
         if self.parquet is not None:
@@ -99,7 +99,7 @@ def price_table(path: Path, dataset: Dataset) -> pd.DataFrame:
     series) a panel with a Series column."""
     from lstmops.config import SERIES
     from lstmops.data import prices
-    from lstmops.data.fetch import read_text
+    from lstmops.io import read_text
 
     if path.suffix.lower() != ".csv":
         raise LstmopsError(
@@ -132,9 +132,10 @@ def price_windows(
     """Every window of one series' rows in dollars, and each window's last row number, date
     (where the file has dates) and close (read whole: the served model computes in slices)."""
     from lstmops.data import prices
-    from lstmops.tasks import prices as task
+    from lstmops.tasks.prices import score as task
+    from lstmops.tasks.prices.data import settings
 
-    p = dataset.settings.preprocess
+    p = settings(dataset).preprocess
     missing = [c for c in p.features if c not in table]
     if missing:
         raise LstmopsError(
@@ -164,7 +165,7 @@ def price_forecasts(model, path: Path, dataset: Dataset, bar) -> pd.DataFrame:
     forecast.window days before (as evaluate's); blank bounds where fewer days are known than the
     coverage needs. A panel's: each series' (rows count within their series), named."""
     from lstmops.config import SERIES
-    from lstmops.tasks import prices as task
+    from lstmops.tasks.prices import score as task
 
     table = price_table(path, dataset)
     one = [(None, table)] if SERIES not in table else table.groupby(SERIES, sort=False)

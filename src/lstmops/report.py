@@ -27,7 +27,7 @@ COLUMNS = (
 
 def latest_rows(dataset: Dataset, runs: list) -> list[dict]:
     """One row per preset: its newest run that has test metrics (runs come newest first)."""
-    model_key, baseline_key, metric = tasks.of(dataset).REPORT
+    model_key, baseline_key, metric = tasks.declarations(dataset.task).REPORT
     rows: dict[str, dict] = {}
     seconds = {run.info.run_id: run.data.metrics.get("pretrain_seconds") for run in runs}
     for run in runs:

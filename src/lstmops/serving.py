@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from lstmops.evaluation import bounds, conformal_share
 
@@ -32,7 +32,7 @@ class InvalidInput(MlflowException):
 
     @property
     def message(self) -> str:
-        return self._text
+        return self._text  # type: ignore[attr-defined]  # MlflowException keeps it there
 
     @message.setter
     def message(self, value: str) -> None:
@@ -117,7 +117,7 @@ def forecast_table(model, scaling, windows: np.ndarray, share: float) -> pd.Data
     return pd.DataFrame(dict(zip(PRICE_OUTPUTS, (forecast, lower, upper), strict=True)))
 
 
-class PriceModel(mlflow.pyfunc.PythonModel):
+class PriceModel(PythonModel):
     """Windows of raw daily rows (windows, seq_length, features) in dollars -> each next Close in
     dollars, with the split-conformal interval at `coverage` (a request may ask for another). A
     panel's model takes the windows' `series` as a param: its scaling and its errors."""
@@ -126,7 +126,7 @@ class PriceModel(mlflow.pyfunc.PythonModel):
         self.shape = (seq_length, n_features)
         self.coverage = coverage
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+    def load_context(self, context: PythonModelContext) -> None:
         import joblib
 
         self.model = load_keras(context.artifacts["model"])
@@ -164,14 +164,14 @@ class PriceModel(mlflow.pyfunc.PythonModel):
         return forecast_table(self.model, scaling, price_windows(model_input, self.shape), share)
 
 
-class SentimentModel(mlflow.pyfunc.PythonModel):
+class SentimentModel(PythonModel):
     """DataFrame with a `text` column of raw reviews -> DataFrame of `probability` and `label`:
     the LSTM's, or a hybrid's (its artifacts hold an n-gram part and the combination's weights)."""
 
     def __init__(self, maxlen: int) -> None:
         self.maxlen = maxlen
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+    def load_context(self, context: PythonModelContext) -> None:
         from lstmops.features import token_lookup
         from lstmops.ngrams import Combination, NgramModel
 
@@ -191,7 +191,7 @@ class SentimentModel(mlflow.pyfunc.PythonModel):
         texts = standardize(review_texts(model_input))
         probability = model_outputs(self.model, encode(texts, self.lookup, self.maxlen)).reshape(-1)
         if self.combination is not None:
-            logits = self.ngrams.logits(ngrams.features(texts))
+            logits = self.ngrams.logits(ngrams.features(texts))  # type: ignore[union-attr]  # with it
             probability = self.combination.probabilities(probability, logits)
         return pd.DataFrame(
             {"probability": probability, "label": (probability >= THRESHOLD).astype(int)}

@@ -16,10 +16,12 @@ import sys
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from lstmops.config import LstmopsError, workspace_root
 from lstmops.io import read_json
+from lstmops.layout import PER_SERIES
 
 STORE_DIR = "mlruns"
 EXPERIMENT_PREFIX = "lstmops"  # experiments and registered models: lstmops-<dataset>
@@ -151,6 +153,7 @@ def use_store(dataset: str, create: bool = True, description: str | None = None)
         with contextlib.suppress(mlflow.exceptions.MlflowException):
             mlflow.create_experiment(name, artifact_location=artifacts)
         experiment = mlflow.get_experiment_by_name(name)
+    assert experiment is not None, name  # made above
     if description and experiment.tags.get(DESCRIPTION_TAG) != description:
         mlflow.MlflowClient().set_experiment_tag(
             experiment.experiment_id, DESCRIPTION_TAG, description
@@ -198,7 +201,7 @@ def log_data(
     import mlflow.data
     from mlflow.data.code_dataset_source import CodeDatasetSource
 
-    where = source.get("source.url") or source.get("source.path")
+    where = source.get("source.url") or source.get("source.path") or ""
     if source.get("source.path"):
         where = (workspace_root() / where).resolve().as_uri()
     for context, part in parts.items():
@@ -206,7 +209,7 @@ def log_data(
             continue
         with warnings.catch_warnings():  # MLflow registers its local-file source twice
             warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
-            data = mlflow.data.from_numpy(
+            data = mlflow.data.from_numpy(  # type: ignore[attr-defined]  # lazily exported
                 part[0],
                 targets=part[1],
                 source=where or CodeDatasetSource(tags=source),
@@ -263,13 +266,13 @@ def crown(dataset: str, version: str, metric: str, lower_is_better: bool) -> str
     client = mlflow.MlflowClient()
     name = experiment_name(dataset)
     new = client.get_model_version(name, version)
-    value = client.get_run(new.run_id).data.metrics.get(metric)
+    value = client.get_run(str(new.run_id)).data.metrics.get(metric)
     try:
         current = client.get_model_version_by_alias(name, CHAMPION)
     except mlflow.exceptions.MlflowException:
         client.set_registered_model_alias(name, CHAMPION, version)
         return f"{name} version {version} is the first: it is @{CHAMPION}"
-    best = client.get_run(current.run_id).data.metrics.get(metric)
+    best = client.get_run(str(current.run_id)).data.metrics.get(metric)
     if current.version == version or not beats(value, best, lower_is_better):
         return f"{name} version {version} ({metric} {value}) does not beat @{CHAMPION} version {current.version} ({best}), which stays"
     client.set_registered_model_alias(name, CHAMPION, version)
@@ -354,3 +357,66 @@ def promote(dataset: str, run_id: str) -> str:
         version = mlflow.register_model(logged[0].model_uri, name).version
     client.set_registered_model_alias(name, CHAMPION, version)
     return f"{name} version {version} (run {run_id}) is @{CHAMPION} now"
+
+
+def flat(section: dict, prefix: str = "") -> dict[str, object]:
+    """{'train': {'epochs': 3}} -> {'train.epochs': 3}: the names params.yaml and `dvc exp` use."""
+    out: dict[str, object] = {}
+    for key, value in section.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flat(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+class Reopened:
+    """What a later stage adds to the training run: its figures, params, tags and files."""
+
+    def metrics(self, values: dict, prefix: str = "") -> None:
+        """Every number of `values` (nested: dotted names after `prefix`), but a panel's figures
+        per series, which its tables hold."""
+        import mlflow
+
+        numbers = {
+            f"{prefix}{k}": float(v)
+            for k, v in flat(values).items()
+            if isinstance(v, int | float) and not k.startswith(f"{PER_SERIES}.")
+        }
+        mlflow.log_metrics(numbers)
+
+    def step(self, name: str, value: float, step: int) -> None:
+        import mlflow
+
+        mlflow.log_metric(name, value, step=step)
+
+    def params(self, values: dict, prefix: str = "") -> None:
+        import mlflow
+
+        mlflow.log_params(flat(values, prefix))
+
+    def tags(self, values: dict[str, str]) -> None:
+        import mlflow
+
+        mlflow.set_tags(values)
+
+    def artifact(self, path: Path) -> None:
+        import mlflow
+
+        mlflow.log_artifact(str(path))
+
+    def artifacts(self, folder: Path, under: str) -> None:
+        import mlflow
+
+        mlflow.log_artifacts(str(folder), artifact_path=under)
+
+
+@contextlib.contextmanager
+def reopen(dataset: str, run_id: str) -> Iterator[Reopened]:
+    """The training run of `dataset` (train made it and its experiment), open to add to."""
+    import mlflow
+
+    use_store(dataset)
+    with mlflow.start_run(run_id=run_id):
+        yield Reopened()

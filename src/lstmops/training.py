@@ -278,7 +278,7 @@ class EpochLogger(keras.callbacks.Callback):
     the plots count), leaving out the (name, step) pairs in `already`: a resumed run re-runs the
     epochs after its last checkpoint, with the same values, and each pair is logged once."""
 
-    def __init__(self, log, already: set[tuple[str, int]] = frozenset()) -> None:
+    def __init__(self, log, already: frozenset | set[tuple[str, int]] = frozenset()) -> None:
         super().__init__()
         self.log, self.already = log, already
 
@@ -370,7 +370,7 @@ def predicting_model(
     persistence) by the factor fitted on the validation slice when one is given (train.shrink),
     and that factor (None without shrinking)."""
     predicting = models.for_prediction(model)
-    if no_change is None:
+    if no_change is None or validation is None:  # shrinking needs the slice (config checks)
         return predicting, None
     predicted = predicting.predict(validation[0], verbose=0).reshape(-1)
     factor = features.shrink_factor(validation[1], predicted, no_change)
@@ -399,7 +399,7 @@ def fit(
     `initial_epoch` > 0 continues a restored run: the input pipeline's shuffle order is advanced to
     that epoch, so the run sees the same batches as one that was never stopped.
     """
-    train, validation = (
+    train, validation = (  # type: ignore[assignment]  # train is never None
         None if part is None else (part[0], member_targets(part[1], model))
         for part in (train, validation)
     )

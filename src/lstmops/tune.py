@@ -18,6 +18,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any, Literal
 
 from lstmops import config as cfg
 from lstmops.config import Dataset, LstmopsError
@@ -43,9 +44,9 @@ def suggest(trial, space: dict[str, cfg.Distribution]) -> dict[str, object]:
     values: dict[str, object] = {}
     for key, d in space.items():
         if d.type == "categorical":
-            values[key] = trial.suggest_categorical(key, list(d.choices))
+            values[key] = trial.suggest_categorical(key, list(d.choices or ()))
         elif d.type == "int":
-            values[key] = trial.suggest_int(key, int(d.low), int(d.high), log=d.log)
+            values[key] = trial.suggest_int(key, int(d.low or 0), int(d.high or 0), log=d.log)
         else:
             values[key] = trial.suggest_float(key, d.low, d.high, log=d.log)
     return values
@@ -134,7 +135,13 @@ def _storage(settings: cfg.Tune):
             time.sleep(1 + attempt)
 
 
-def _study(name: str, direction: str, settings: cfg.Tune, dataset: Dataset, tags: dict):
+def _study(
+    name: str,
+    direction: Literal["minimize", "maximize"],
+    settings: cfg.Tune,
+    dataset: Dataset,
+    tags: dict,
+):
     """The study `name` in the storage, created (with its MLflow run) by the first worker."""
     import mlflow
     import optuna
@@ -195,12 +202,14 @@ def tune(
             f"{declared.task}.tune.space is empty: declare the settings to search, e.g. "
             "`train.units: {type: int, low: 4, high: 64, log: true}` (README: Tuning)."
         )
-    task = tasks.of(declared)
+    task, score = tasks.declarations(declared.task), tasks.scoring(declared)
     total = trials or settings.trials
     name = study or f"{dataset}-{declared.settings.preset}"
     tracking.use_store(dataset, description=task.DESCRIPTION.format(dataset=dataset))
     tags = tracking.run_tags(dataset, task=declared.task, preset=declared.settings.preset)
-    direction = "minimize" if task.TUNE_OBJECTIVE[1] else "maximize"
+    direction: Literal["minimize", "maximize"] = (
+        "minimize" if task.TUNE_OBJECTIVE[1] else "maximize"
+    )
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial: one line at the end
     # heartbeats and their retry callback are "experimental" in Optuna since 2.8: stable enough here
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -230,7 +239,7 @@ def tune(
             mlflow.log_params(values)
             reporter = Reporter(trial, lambda m, step: mlflow.log_metrics(m, step=step))
             try:
-                value = task.tune_score(with_values(declared, values), reporter)
+                value = score.tune_score(with_values(declared, values), reporter)
             except optuna.TrialPruned:
                 mlflow.set_tag("optuna.state", "PRUNED")
                 raise
@@ -288,7 +297,7 @@ def _summarise(study, dataset: Dataset, parent: str, ran: int) -> str:
         if not complete:
             return f"tune {dataset.name}: {ran} trials ran here; none of the study's completed yet"
         best = study.best_trial
-        metric = tasks.of(dataset).TUNE_OBJECTIVE[0]
+        metric = tasks.declarations(dataset.task).TUNE_OBJECTIVE[0]
         mlflow.log_metric(f"best.{metric}", best.value)
         mlflow.set_tags(
             {f"best.{k}": str(v) for k, v in best.params.items()} | {"best.trial": str(best.number)}
@@ -314,7 +323,7 @@ def _log_plots(study) -> None:
     from optuna.visualization import matplotlib as views
 
     with tempfile.TemporaryDirectory() as tmp:
-        plots = [("optimization_history", views.plot_optimization_history)]
+        plots: list[tuple[str, Any]] = [("optimization_history", views.plot_optimization_history)]
         if (
             len(study.get_trials(deepcopy=False, states=(study.best_trial.state,))) > 1
             and len(study.best_trial.params) > 1
@@ -323,10 +332,10 @@ def _log_plots(study) -> None:
         for name, draw in plots:
             with warnings.catch_warnings():  # "experimental" since Optuna 2.2; few-trial notes
                 warnings.simplefilter("ignore")
-                axes = draw(study)
-            axes.figure.tight_layout()
-            axes.figure.savefig(Path(tmp) / f"{name}.png", dpi=100)
-            plt.close(axes.figure)
+                figure = draw(study).figure
+            figure.tight_layout()
+            figure.savefig(Path(tmp) / f"{name}.png", dpi=100)
+            plt.close(figure)
         mlflow.log_artifacts(tmp, artifact_path="optuna")
 
 

@@ -211,8 +211,9 @@ def run_suite(
             for k, v in config["kwargs"].items()
             if k not in ("batch_id", "condition_parser")
         }
-        if isinstance(kwargs.get("row_condition"), dict):  # GX's wrapped form -> the condition text
-            kwargs["row_condition"] = kwargs["row_condition"].get("pass_through_filter")
+        condition = kwargs.get("row_condition")
+        if isinstance(condition, dict):  # GX's wrapped form -> the condition text
+            kwargs["row_condition"] = condition.get("pass_through_filter")
         checks.append(
             Check(
                 table_name, config["type"], kwargs, bool(result["success"]), _detail(result, locate)

@@ -7,7 +7,8 @@ import pytest
 from lstmops.config import SERIES, Dataset, LstmopsError, PricesSettings, Source
 from lstmops.data.prices import parse_csv, parse_folder
 from lstmops.data.tickers import read_ticker
-from lstmops.tasks import prices
+from lstmops.tasks.prices import checks as price_checks
+from lstmops.tasks.prices import data as prices
 from lstmops.validation import failure_message
 
 TICKERS = ("AAPL", "GOOG", "IBM", "MSFT")
@@ -31,7 +32,7 @@ def test_a_long_table_reads_each_series_in_date_order_and_passes(long_csv):
     for ticker, rows in table.groupby(SERIES):
         assert rows["Date"].is_monotonic_increasing
         assert rows["Close"].tolist() == read_ticker(ticker)["Close"].tolist()
-    checks = prices.check({"tickers": table}, PANEL)
+    checks = price_checks.check({"tickers": table}, PANEL)
     assert all(c.success for c in checks), [c.describe() for c in checks if not c.success]
     names = [s.name for s in prices.series({"tickers": table}, PANEL)]
     assert names == sorted(TICKERS)
@@ -41,7 +42,7 @@ def test_a_fault_in_one_series_names_that_series_and_day(long_csv):
     table = parse_csv(long_csv)
     row = table.index[(table[SERIES] == "IBM")][100]
     table.loc[row, "High"] = table.loc[row, "Low"] / 2  # a High below the Low
-    checks = prices.check({"tickers": table}, PANEL)
+    checks = price_checks.check({"tickers": table}, PANEL)
     message = failure_message("tickers", checks)
     assert f"first in series IBM on {table.loc[row, 'Date']}" in message, message
     assert sum(not c.success for c in checks) >= 1

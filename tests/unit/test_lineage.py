@@ -18,20 +18,45 @@ def test_dvc_yaml_is_current():
 
 def test_a_stages_deps_follow_imports_also_inside_functions():
     deps = pipeline.closure(["lstmops.stages.train"])
-    # train imports its task through the registry and keras code inside its function
+    # train imports its task through the registry, the model code at its top
     assert "src/lstmops/training.py" in deps and "src/lstmops/tasks/__init__.py" in deps
     assert "src/lstmops/stages/__init__.py" in deps and "src/lstmops/__init__.py" in deps
-    assert "src/lstmops/tasks/prices.py" not in deps  # a task module is added by its task
+    assert "src/lstmops/tasks/prices/train.py" not in deps  # a task's part is added by its task
 
 
-def test_each_task_stage_depends_on_its_task_module_and_not_the_others():
+def _deps(stages: dict, name: str) -> set[str]:
+    stage = stages[name]
+    return set(stage.get("do", stage)["deps"])
+
+
+def test_each_task_stage_depends_on_the_parts_of_its_task_it_runs():
     stages = yaml.safe_load(pipeline.render())["stages"]
     for task, other in (("prices", "sentiment"), ("sentiment", "prices")):
-        deps = stages[f"{task}-train"]["do"]["deps"]
-        assert f"src/lstmops/tasks/{task}.py" in deps
-        assert f"src/lstmops/tasks/{other}.py" not in deps
+        deps = _deps(stages, f"{task}-train")
+        assert f"src/lstmops/tasks/{task}/train.py" in deps
+        assert f"src/lstmops/tasks/{task}/score.py" not in deps
+        assert not any(f"tasks/{other}/" in d for d in deps)
+        assert f"src/lstmops/tasks/{task}/checks.py" in _deps(stages, f"{task}-ingest")
+        assert f"src/lstmops/tasks/{task}/checks.py" not in _deps(stages, f"{task}-preprocess")
     assert "src/lstmops/lecture.py" in stages["lecture-xor"]["deps"]
     assert not any("tasks/" in d for d in stages["lecture-xor"]["deps"])  # no task code at all
+
+
+def test_the_chart_code_is_a_dep_only_of_the_stages_that_draw():
+    stages = yaml.safe_load(pipeline.render())["stages"]
+    drawing = {"prices-evaluate", "prices-walkforward", "prices-forecast", "sentiment-evaluate"}
+    assert {n for n in stages if "src/lstmops/charts.py" in _deps(stages, n)} == drawing
+    assert not any("src/lstmops/plots.py" in _deps(stages, n) for n in stages)  # make plots'
+
+
+def test_the_model_code_is_no_dep_of_a_data_stage():
+    stages = yaml.safe_load(pipeline.render())["stages"]
+    data = [n for n in stages if n.split("-")[-1] in ("ingest", "validate", "preprocess")]
+    assert len(data) == 6
+    for name in data:
+        deps = _deps(stages, name)
+        for module in ("models", "training", "serving", "evaluation", "tracking"):
+            assert f"src/lstmops/{module}.py" not in deps, (name, module)
 
 
 def test_dvc_lock_holds_only_the_stages_dvc_yaml_has():

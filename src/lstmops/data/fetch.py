@@ -14,6 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from lstmops.config import MIRROR_ENV, LstmopsError, Source, mirror_dir, workspace_root
+from lstmops.data import tickers
 from lstmops.io import atomic_path, sha256_of
 
 DOWNLOAD_DIR = Path("data/downloads")  # outside DVC's outputs: a cache of fetched source files
@@ -73,36 +74,17 @@ def fetch(source: Source) -> Path:
     else:
         path = workspace_root() / DOWNLOAD_DIR / source.local_name
         if not path.is_file():
-            download(source.url, path)
-    verify(path, source.sha256)
+            download(str(source.url), path)
+    verify(path, str(source.sha256))  # a URL's is required (Source)
     return path
-
-
-def read_text(path: Path) -> str:
-    """The file as UTF-8 text, or one clear error naming the file and the encoding expected."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        hint = (
-            " (it starts with a UTF-16 byte order mark)"
-            if data[:2] in (b"\xff\xfe", b"\xfe\xff")
-            else ""
-        )
-        raise LstmopsError(
-            f"{path} is not UTF-8 text{hint}: byte 0x{data[err.start]:02x} at offset {err.start} "
-            "cannot be decoded. Save the file as UTF-8 CSV (plain ASCII is fine) and run again."
-        ) from None
 
 
 def describe(source: Source) -> dict[str, str]:
     """Which data a run used, for its MLflow params: the file and its sha256, or the package."""
     if source.package is not None:
-        from lstmops.data import tickers
-
-        return {"source.package": tickers.source_version(), "source.ticker": source.ticker}
+        return {"source.package": tickers.source_version(), "source.ticker": str(source.ticker)}
     if source.url is not None:
-        return {"source.url": source.url, "source.sha256": source.sha256}
-    path = workspace_root() / source.path
+        return {"source.url": source.url, "source.sha256": str(source.sha256)}
+    path = workspace_root() / str(source.path)
     digest = sha256_of(path) if path.is_file() else "(a folder)"
-    return {"source.path": source.path, "source.sha256": digest}
+    return {"source.path": str(source.path), "source.sha256": digest}

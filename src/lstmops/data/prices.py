@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from lstmops.config import PRICE_COLUMNS, SERIES, SERIES_NAMES, LstmopsError, series_column
+from lstmops.io import read_text
 
-RAW_FILE = "prices.csv"
 DATE = "Date"  # the raw table's date column, where the source has dates
 DATE_NAMES = ("date", "datetime", "timestamp", "time", "day")  # matched case-insensitively
 
@@ -122,8 +122,6 @@ def parse_csv(text: str, series: str | None = None) -> pd.DataFrame:
 
 def parse_folder(folder: Path) -> pd.DataFrame:
     """A folder of CSVs, one series each, named by its file (AAPL.csv is AAPL): one panel."""
-    from lstmops.data.fetch import read_text
-
     files = sorted(folder.glob("*.csv"))
     if not files:
         raise LstmopsError(

@@ -77,7 +77,7 @@ def _reviews(archive: Path, max_rows: int | None) -> Iterator[tuple[str, dict]]:
         for member in tar:
             bar.update()
             if member.isfile():
-                found = _row(member.name, lambda m=member: tar.extractfile(m).read(), max_rows)
+                found = _row(member.name, lambda m=member: tar.extractfile(m).read(), max_rows)  # type: ignore[union-attr,misc]
                 if found:
                     yield found
 

@@ -1,4 +1,4 @@
-"""evaluate: score the test split once, write metrics and plots, add them to the MLflow run."""
+"""evaluate: score the test split once, write metrics, tables and charts, add them to the MLflow run."""
 
 from __future__ import annotations
 
@@ -7,50 +7,30 @@ import time
 
 import pandas as pd
 
-from lstmops import config as cfg
-from lstmops import tasks
+from lstmops import charts, layout, models, tasks, tracking
 from lstmops.config import Dataset
 from lstmops.io import atomic_path, read_json, write_json
-from lstmops.stages import (
-    HISTORY_FILE,
-    MODEL_FILE,
-    PER_SERIES,
-    RUN_FILE,
-    flat,
-    load_arrays,
-    require,
-)
 
 
 def evaluate(dataset: Dataset) -> None:
     """Score the test split once; write metrics and plots; add them to the training run in MLflow."""
-    import mlflow
-
-    from lstmops import evaluation as ev
-    from lstmops import models, tracking
-
     start = time.perf_counter()
-    task = tasks.of(dataset, "evaluate")
-    model_dir = cfg.model_dir(dataset.name)
-    model = models.load(require(model_dir / MODEL_FILE, "train", dataset))
-    history = read_json(model_dir / HISTORY_FILE)
-    data = load_arrays(dataset)
-    plots = cfg.plots_dir(dataset.name)
+    task = tasks.scoring(dataset, "evaluate")
+    folder = layout.model_dir(dataset.name)
+    model = models.load(layout.require(folder / layout.MODEL_FILE, "train", dataset))
+    history = read_json(folder / layout.HISTORY_FILE)
+    metrics, tables = task.evaluate(
+        model, layout.load_arrays(dataset), dataset, task.fitted(dataset)
+    )
+    curve = pd.DataFrame({"epoch": range(1, len(history["loss"]) + 1), **history})
+    plots = layout.plots_dir(dataset.name)
     with atomic_path(plots) as out:
         out.mkdir()
-        pd.DataFrame({"epoch": range(1, len(history["loss"]) + 1), **history}).to_csv(
-            out / "learning_curve.csv", index=False
-        )
-        ev.plot_learning_curve(history, dataset.name, out / "learning_curve.png")
-        metrics = task.evaluate(model, data, dataset, out)
-    write_json(cfg.metrics_file(dataset.name), metrics)
-
-    run_id = read_json(model_dir / RUN_FILE)["run_id"]
-    tracking.use_store(dataset.name)  # train created it, with its description
-    with mlflow.start_run(run_id=run_id):
-        logged = {k: v for k, v in flat(metrics).items() if not k.startswith(f"{PER_SERIES}.")}
-        mlflow.log_metrics({f"test.{k}": v for k, v in logged.items()})  # a panel's: series.csv
-        mlflow.log_artifacts(str(plots), artifact_path="plots")
-        mlflow.log_artifact(str(cfg.metrics_file(dataset.name)))
-        mlflow.log_metric("evaluate_seconds", time.perf_counter() - start)
+        charts.write({"learning_curve": curve, **tables}, dataset.name, out)
+    write_json(layout.metrics_file(dataset.name), metrics)
+    with tracking.reopen(dataset.name, read_json(folder / layout.RUN_FILE)["run_id"]) as log:
+        log.metrics(metrics, "test.")  # a panel's per-series figures: series.csv
+        log.artifacts(plots, "plots")
+        log.artifact(layout.metrics_file(dataset.name))
+        log.metrics({"evaluate_seconds": time.perf_counter() - start})
     print(f"evaluate {dataset.name}: {json.dumps(metrics)}")

@@ -7,31 +7,29 @@ source fails here and leaves data/raw/<dataset> as it was.
 
 from __future__ import annotations
 
-from lstmops import config as cfg
-from lstmops import tasks
+from lstmops import layout, tasks
 from lstmops.config import Dataset, LstmopsError
 from lstmops.io import atomic_path
+from lstmops.stages.validate import publish
 
 
 def ingest(dataset: Dataset) -> None:
     """Read and parse the source into data/raw/<dataset>/ (time-ordered), if it passes validation."""
-    from lstmops.stages.validate import publish
-
-    task = tasks.of(dataset, "ingest")
-    raw = cfg.raw_dir(dataset.name)
+    data, checks = tasks.data(dataset, "ingest"), tasks.checks(dataset, "ingest")
+    raw = layout.raw_dir(dataset.name)
     kept = (
         f"{raw} was not replaced: it still holds the last good data."
         if raw.exists()
         else f"Nothing was written to {raw}."
     )
     try:
-        tables = task.read_source(dataset)
+        tables = data.read_source(dataset)
     except LstmopsError as err:
         raise LstmopsError(f"{err}\n{kept}") from None
     with atomic_path(raw) as out:
         out.mkdir()
-        task.write_raw(tables, out)
-        checks = task.check(task.read_raw(out, dataset), dataset)  # as validate will read them
-        if not all(c.success for c in checks):
-            publish(dataset, checks, out, kept)
-    print(f"ingest {dataset.name}: {len(checks)} expectations passed, wrote {raw}")
+        data.write_raw(tables, out)
+        results = checks.check(data.read_raw(out, dataset), dataset)  # as validate will read them
+        if not all(c.success for c in results):
+            publish(dataset, results, out, kept)
+    print(f"ingest {dataset.name}: {len(results)} expectations passed, wrote {raw}")

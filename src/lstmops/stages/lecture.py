@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstmops import config as cfg
 from lstmops import lecture as lec
 from lstmops.config import Params
 from lstmops.io import write_json
-from lstmops.stages import flat
+from lstmops.layout import metrics_file
+from lstmops.tracking import flat
 
 EXPERIMENT = "lecture"
 DESCRIPTION = (
@@ -60,7 +60,7 @@ def lecture(network: str, params: Params) -> None:
         "xor": _xor,
         "words": _words,
     }[network](params)
-    write_json(cfg.metrics_file(f"lecture/{network}"), result)
+    write_json(metrics_file(f"lecture/{network}"), result)
     tracking.use_store(EXPERIMENT, description=DESCRIPTION)
     with mlflow.start_run(
         run_name=network, tags={**tracking.run_tags(EXPERIMENT), "network": network}

@@ -8,12 +8,22 @@ import math
 import time
 
 import keras
+import mlflow
+import numpy as np
 
-from lstmops import config as cfg
-from lstmops import tasks
-from lstmops.config import Dataset
+from lstmops import features, models, tasks, tracking, training
+from lstmops.config import Dataset, SentimentPretrain, SentimentSettings
 from lstmops.io import atomic_path, write_json
-from lstmops.stages import CHECKPOINT_DIR, MODEL_FILE, RUN_FILE, flat, require
+from lstmops.layout import (
+    CHECKPOINT_DIR,
+    MODEL_FILE,
+    RUN_FILE,
+    VOCABULARY_FILE,
+    pretrain_dir,
+    raw_dir,
+    require,
+)
+from lstmops.tracking import flat
 
 PROGRESS_POINTS = 50  # loss and speed logged this many times over the run
 
@@ -32,6 +42,7 @@ class Progress(keras.callbacks.Callback):
         self.started = time.perf_counter()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
         done = batch + 1
         if done % self.every and done != self.batches:
             return
@@ -43,33 +54,60 @@ class Progress(keras.callbacks.Callback):
         )
 
 
+def _pieces(
+    texts: list[str], p: SentimentPretrain
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The vocabulary, the language model's inputs and next words, and the order it reads them in."""
+    vocabulary = features.fit_vocabulary(texts, p.num_words)
+    x, y = features.language_model_pieces(
+        features.token_ids(texts, features.token_lookup(vocabulary)), p.seq_length, p.output_words
+    )
+    return vocabulary, x, y, features.reading_order(len(x), p.epochs, p.seed)
+
+
+def _fit(
+    model, x: np.ndarray, y: np.ndarray, order: np.ndarray, p: SentimentPretrain, device: str
+) -> Progress:
+    """One pass over the pieces in `order`, its progress logged to the active MLflow run."""
+    progress = Progress(
+        lambda metrics, step: mlflow.log_metrics(metrics, step=step, synchronous=False),
+        math.ceil(len(order) / p.batch_size),
+        p.batch_size * p.seq_length,
+    )
+    with keras.device(f"{device}:0"):
+        model.fit(
+            x[order],
+            y[order],
+            batch_size=p.batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+            callbacks=[progress],
+        )
+    mlflow.flush_async_logging()
+    return progress
+
+
 def pretrain(dataset: Dataset) -> None:
     """Fit the language model, or, with pretrain.epochs 0, record that there is none."""
-    import mlflow
-
-    from lstmops import features, models, tracking, training
-
-    task = tasks.of(dataset, "pretrain")
-    p = dataset.settings.pretrain
-    raw = require(cfg.raw_dir(dataset.name), "ingest", dataset)
-    with atomic_path(cfg.pretrain_dir(dataset.name)) as out:
+    data = tasks.pretraining(dataset)
+    settings = dataset.settings
+    assert isinstance(settings, SentimentSettings)  # the only task with a pretrain stage
+    p = settings.pretrain
+    raw = require(raw_dir(dataset.name), "ingest", dataset)
+    with atomic_path(pretrain_dir(dataset.name)) as out:
         out.mkdir()
         if p.epochs == 0:
             (out / RUN_FILE).write_text(json.dumps({"run_id": None}), encoding="utf-8")
             print(f"pretrain {dataset.name}: pretrain.epochs is 0, no language model")
             return
-        texts = task.pretraining_texts(task.read_raw(raw, dataset))
-        vocabulary = features.fit_vocabulary(texts, p.num_words)
-        x, y = features.language_model_pieces(
-            features.token_ids(texts, features.token_lookup(vocabulary)),
-            p.seq_length,
-            p.output_words,
-        )
-        order = features.reading_order(len(x), p.epochs, p.seed)
+        texts = data.pretraining_texts(data.read_raw(raw, dataset))
+        vocabulary, x, y, order = _pieces(texts, p)
         training.seed_everything(p.seed)
         device = training.select_device("auto")
         model = models.language_model(p)
-        tracking.use_store(dataset.name, description=task.DESCRIPTION.format(dataset=dataset.name))
+        description = tasks.declarations(dataset.task).DESCRIPTION.format(dataset=dataset.name)
+        tracking.use_store(dataset.name, description=description)
         tags = tracking.run_tags(dataset.name, task=dataset.task, stage="pretrain")
         # A killed pretrain starts over (its minutes are cheaper than a resumable loop), but the run
         # it left RUNNING in MLflow is marked KILLED first.
@@ -87,23 +125,7 @@ def pretrain(dataset: Dataset) -> None:
                 f"pretrain {dataset.name}: {len(texts)} texts, {x.size:,} words; reading "
                 f"{words:,} ({p.epochs:g} epochs) on {device['device']}, run {run.info.run_id}"
             )
-            batches = math.ceil(len(order) / p.batch_size)
-            progress = Progress(
-                lambda metrics, step: mlflow.log_metrics(metrics, step=step, synchronous=False),
-                batches,
-                p.batch_size * p.seq_length,
-            )
-            with keras.device(f"{device['device']}:0"):
-                model.fit(
-                    x[order],
-                    y[order],
-                    batch_size=p.batch_size,
-                    epochs=1,
-                    shuffle=False,
-                    verbose=0,
-                    callbacks=[progress],
-                )
-            mlflow.flush_async_logging()
+            progress = _fit(model, x, y, order, p, device["device"])
             mlflow.log_metrics(
                 {
                     "pretrain_seconds": progress.seconds,
@@ -112,7 +134,7 @@ def pretrain(dataset: Dataset) -> None:
                 }
             )
             models.save(model, out / MODEL_FILE)
-            (out / task.VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
+            (out / VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
             (out / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}), encoding="utf-8")
         unfinished.unlink()
         print(

@@ -1,30 +1,79 @@
-"""The task registry: the one place that maps a dataset's task to the module that does its work.
+"""The task registry: the one place that maps a dataset's task, and a stage, to the module that
+does its work.
 
-A task module (see prices.py and sentiment.py) provides, under the same names: NAME,
-STAGE_SETTINGS, STAGES, REPORT, read_source, write_raw, read_raw, check, preprocess,
-model_and_split, lineage, validation_metrics, model_files, no_change, served_model and
-evaluate; a task with a pretrain stage (sentiment.py) adds pretraining_texts, one with a forecast
-stage (prices.py) next_day. A third kind of task is one more module here and a section in
-params.yaml; no stage changes.
-Modules are imported on first use, so a stage loads only its own task's code.
+Each task is a package (prices/, sentiment/) whose modules the contract in base.py describes; a
+stage imports only the part it runs (PARTS), so that its DVC deps are that part's code. A third
+kind of task is one more package here and a section in params.yaml; no stage changes.
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import cast
 
 from lstmops.config import Dataset, LstmopsError
+from lstmops.tasks.base import (
+    Checks,
+    Data,
+    Declarations,
+    Forecasting,
+    Pretraining,
+    Scoring,
+    Training,
+)
 
 MODULES = {"prices": "lstmops.tasks.prices", "sentiment": "lstmops.tasks.sentiment"}
+# The parts of a task each stage runs.
+PARTS = {
+    "ingest": ("data", "checks"),
+    "validate": ("data", "checks"),
+    "pretrain": ("data",),
+    "preprocess": ("data",),
+    "train": ("train",),
+    "evaluate": ("score",),
+    "walkforward": ("score",),
+    "forecast": ("score",),
+}
 
 
-def of(dataset: Dataset, stage: str | None = None) -> ModuleType:
-    """The task module of `dataset`; an error if its task has no such `stage`."""
-    module = importlib.import_module(MODULES[dataset.task])
-    if stage is not None and stage not in module.STAGES:
+def declarations(task: str) -> Declarations:
+    return cast(Declarations, importlib.import_module(MODULES[task]))
+
+
+def modules(task: str, stage: str) -> list[str]:
+    """The modules of `task` that `stage` runs."""
+    return [f"{MODULES[task]}.{part}" for part in PARTS[stage]]
+
+
+def _part(dataset: Dataset, stage: str, part: str):
+    stages = declarations(dataset.task).STAGES
+    if stage not in stages:
         raise LstmopsError(
             f"{dataset.name} is a {dataset.task} dataset, which has no {stage} stage (its stages: "
-            f"{', '.join(module.STAGES)})."
+            f"{', '.join(stages)})."
         )
-    return module
+    return importlib.import_module(f"{MODULES[dataset.task]}.{part}")
+
+
+def data(dataset: Dataset, stage: str) -> Data:
+    return cast(Data, _part(dataset, stage, "data"))
+
+
+def pretraining(dataset: Dataset) -> Pretraining:
+    return cast(Pretraining, _part(dataset, "pretrain", "data"))
+
+
+def checks(dataset: Dataset, stage: str) -> Checks:
+    return cast(Checks, _part(dataset, stage, "checks"))
+
+
+def training(dataset: Dataset) -> Training:
+    return cast(Training, _part(dataset, "train", "train"))
+
+
+def scoring(dataset: Dataset, stage: str = "evaluate") -> Scoring:
+    return cast(Scoring, _part(dataset, stage, "score"))
+
+
+def forecasting(dataset: Dataset, stage: str) -> Forecasting:
+    return cast(Forecasting, _part(dataset, stage, "score"))

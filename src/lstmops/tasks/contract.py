@@ -1,0 +1,22 @@
+"""Every task's modules held against the contract (base.py): mypy checks these assignments, and
+tests/unit/test_tasks.py imports this module. No stage imports it."""
+
+from __future__ import annotations
+
+from lstmops.tasks import base, prices, sentiment
+from lstmops.tasks.prices import checks as prices_checks
+from lstmops.tasks.prices import data as prices_data
+from lstmops.tasks.prices import score as prices_score
+from lstmops.tasks.prices import train as prices_train
+from lstmops.tasks.sentiment import checks as sentiment_checks
+from lstmops.tasks.sentiment import data as sentiment_data
+from lstmops.tasks.sentiment import score as sentiment_score
+from lstmops.tasks.sentiment import train as sentiment_train
+
+DECLARATIONS: list[base.Declarations] = [prices, sentiment]
+DATA: list[base.Data] = [prices_data, sentiment_data]
+PRETRAINING: list[base.Pretraining] = [sentiment_data]
+CHECKS: list[base.Checks] = [prices_checks, sentiment_checks]
+TRAINING: list[base.Training] = [prices_train, sentiment_train]
+SCORING: list[base.Scoring] = [prices_score, sentiment_score]
+FORECASTING: list[base.Forecasting] = [prices_score]

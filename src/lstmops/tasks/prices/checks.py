@@ -1,0 +1,38 @@
+"""A price dataset's expectations (ingest and validate run them): the price rules, and for a
+series without dates, that it runs forward in time."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from lstmops import validation as v
+from lstmops.config import SERIES, Dataset
+from lstmops.data import prices as data
+
+
+def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
+    """The price expectations; for a series without dates, also that it runs forward in time."""
+    (table,) = tables.values()
+    date = data.DATE if data.DATE in table else None
+    if SERIES in table:  # a panel: each failure names the first series and day it holds
+        labels, days = table[SERIES].to_numpy(), table[data.DATE].to_numpy()
+
+        def locate(rows: list[int]) -> str:
+            return f"first in series {labels[rows[0]]} on {days[rows[0]]}"
+
+        return v.run_suite(table, v.price_expectations(date, SERIES), dataset.name, locate)
+    checks = v.run_suite(table, v.price_expectations(date), dataset.name)
+    order = None if date else v.time_order(table)
+    if order is not None:
+        (result,) = v.run_suite(order, v.order_expectations(), f"{dataset.name} time order")
+        if not result.success:
+            result = dataclasses.replace(
+                result,
+                detail=f"{result.detail}: each Open lies nearer the next day's Close than the "
+                "previous one, so the rows look reversed in time (a lecture-format file lists the "
+                "newest day first; a file listed oldest first needs a header and dates, format csv)",
+            )
+        checks.append(result)
+    return checks

@@ -1,0 +1,301 @@
+"""A price model scored: the test period beside persistence with each one's interval (evaluate),
+the next day's forecast (forecast), expanding-window folds (walkforward) and a tuning trial's score.
+
+Pure but for `fitted`, which reads what preprocess and train saved: the functions take arrays,
+tables, settings and fitted objects and return results; the stages write them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from lstmops import evaluation as ev
+from lstmops import features as f
+from lstmops import serving, training
+from lstmops.config import Dataset, LstmopsError, fewest_errors
+from lstmops.io import read_json
+from lstmops.layout import CALIBRATION_FILE, PER_SERIES, model_dir, processed_dir, raw_dir, require
+from lstmops.tasks.prices.data import Series, load_scaling, read_raw, series, settings
+from lstmops.tasks.prices.train import dollars, each_series, model_and_split
+
+SIGNIFICANCE = 0.05  # a panel's share of series whose Diebold-Mariano test favours the model
+
+
+class Fitted(NamedTuple):
+    """What evaluate and forecast read besides the model: preprocess's scalers and the errors
+    train saved beside the model to calibrate the interval on."""
+
+    scaling: Any  # features.StockScaling or PanelScaling
+    calibration: dict
+
+
+def fitted(dataset: Dataset) -> Fitted:
+    return Fitted(
+        load_scaling(processed_dir(dataset.name)),
+        read_json(require(model_dir(dataset.name) / CALIBRATION_FILE, "train", dataset)),
+    )
+
+
+def rolling_bounds(
+    forecast: np.ndarray, previous: np.ndarray, actual: np.ndarray, before: list, dataset: Dataset
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each day's interval around `forecast`, calibrated on the forecast.window one-step errors
+    known the day before: those `before` the first day, then each day's own as its close comes
+    in. NaN where fewer are known than the coverage needs."""
+    f = settings(dataset).forecast
+    errors = ev.relative_errors(previous, actual, forecast)
+    shares = ev.rolling_shares(np.asarray(before), errors, f.coverage, f.window)
+    shares[~np.isfinite(shares)] = np.nan
+    return ev.bounds(forecast, previous, shares)
+
+
+def _each_series_scored(arrays, forecasts, names, tests, calibration, dataset):
+    """Per series: its metrics (MASE scaled on its own training period) and the rolling
+    intervals of the model and of persistence over its test days."""
+    previous, actual = arrays["previous_test"], arrays["actual_test"]
+    trains = each_series(arrays.get("series_train"), len(arrays["actual_train"]))
+    panel = "series_test" in arrays
+    around, steady, per_series = [], [], {}
+    for name, test, train in zip(names, tests, trains, strict=True):
+        before = {
+            who: calibration[who][name] if panel else calibration[who]
+            for who in ("model", "persistence")
+        }
+        around.append(
+            rolling_bounds(forecasts[test], previous[test], actual[test], before["model"], dataset)
+        )
+        steady.append(
+            rolling_bounds(
+                previous[test], previous[test], actual[test], before["persistence"], dataset
+            )
+        )
+        scale = ev.naive_mae(arrays["previous_train"][train], arrays["actual_train"][train])
+        per_series[name] = ev.price_metrics(previous[test], actual[test], forecasts[test], scale)
+    (lower, upper), steady = (
+        [np.concatenate(b) for b in zip(*x, strict=True)] for x in (around, steady)
+    )
+    return per_series, (lower, upper), steady
+
+
+def evaluate(
+    model, arrays: dict[str, np.ndarray], dataset: Dataset, fit: Fitted
+) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Forecasts in dollars on the test period: the model's and persistence's errors, and how
+    often each one's interval held the actual close. A panel's are pooled over its test days,
+    with each series' own (`per_series`) and the shares of series that beat persistence, and
+    significantly so. The tables: each test day's forecasts (predictions), and a panel's metrics
+    per series (series)."""
+    groups = arrays.get("series_test")
+    previous, actual = arrays["previous_test"], arrays["actual_test"]
+    forecasts = dollars(model, arrays["x_test"], previous, fit.scaling, groups)
+    names = fit.scaling.names if groups is not None else [dataset.name]
+    tests = each_series(groups, len(actual))
+    per_series, (lower, upper), steady = _each_series_scored(
+        arrays, forecasts, names, tests, fit.calibration, dataset
+    )
+    if groups is None:
+        metrics = per_series[dataset.name]
+    else:
+        metrics = ev.price_metrics(previous, actual, forecasts)
+        metrics["series"] = ev.panel_summary(list(per_series.values()), SIGNIFICANCE)
+    metrics["interval"] = {
+        "nominal": settings(dataset).forecast.coverage,
+        "window": settings(dataset).forecast.window,
+        "model": ev.interval_scores(actual, lower, upper),
+        "persistence": ev.interval_scores(actual, *steady),
+    }
+    table = pd.DataFrame(
+        {
+            "day": np.concatenate([np.arange(1, len(t) + 1) for t in tests]),
+            "actual": actual,
+            "predicted": forecasts,
+            "persistence": previous,
+            "lower": lower,
+            "upper": upper,
+        }
+    )
+    if "dates_test" in arrays:
+        table.insert(1, "date", arrays["dates_test"])
+    if groups is None:
+        return metrics, {"predictions": table}
+    table.insert(0, "series", np.asarray(names)[groups])
+    metrics[PER_SERIES] = per_series
+    return metrics, {"predictions": table, "series": ev.series_table(per_series)}
+
+
+def windows_ending(values: np.ndarray, ends: np.ndarray, seq_length: int) -> np.ndarray:
+    """The raw windows (len(ends), seq_length, features) whose last rows are `ends`."""
+    return np.stack([values[end - seq_length + 1 : end + 1] for end in ends])
+
+
+def next_day(
+    model, tables: dict[str, pd.DataFrame], dataset: Dataset, fit: Fitted
+) -> tuple[dict, pd.DataFrame]:
+    """The close of the business day after the raw data's last row, the model's and persistence's,
+    each with its interval from its errors on the last forecast.window days; and the chart's
+    table: the last days' closes, then the forecast. A panel's: each series' (`per_series`, and
+    the table's `series` column)."""
+    scaling = fit.scaling
+    panel = series(tables, dataset)
+    if not dataset.panel:
+        return _next_day(model, panel[0], scaling, dataset)
+    results = {s.name: _next_day(model, s, scaling.of(s.name), dataset) for s in panel}
+    result = {
+        "date": max(r["date"] for r, _ in results.values()),
+        "series": len(results),
+        PER_SERIES: {name: r for name, (r, _) in results.items()},
+    }
+    table = pd.concat([t.assign(series=name) for name, (_, t) in results.items()])
+    return result, table[["series", *table.columns[:-1]]]
+
+
+def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.DataFrame]:
+    p, fc = settings(dataset).preprocess, settings(dataset).forecast
+    values, dates = one.values, one.dates
+    close = values[:, scaling.target_index]
+    ends = np.arange(max(p.seq_length - 1, len(values) - fc.window - 1), len(values))
+    windows = windows_ending(values, ends, p.seq_length)
+    forecasts = serving.forecast_table(model, scaling, windows, 0.0)["forecast"].to_numpy()
+    seen, following = close[ends[:-1]], close[ends[:-1] + 1]
+    shares = [
+        ev.conformal_share(ev.relative_errors(seen, following, made), fc.coverage)
+        for made in (forecasts[:-1], seen)
+    ]
+    if not np.isfinite(shares).all():
+        raise LstmopsError(
+            f"{one.name} has {len(seen)} days to calibrate the interval on; a coverage of "
+            f"{fc.coverage} needs {fewest_errors(fc.coverage)}."
+        )
+    last = float(close[-1])
+    result: dict[str, Any] = {
+        "date": None,
+        "last_date": str(dates[-1]) if len(dates) else None,
+        "last_close": last,
+        "coverage": fc.coverage,
+        "window": fc.window,
+    }
+    if result["last_date"]:  # the next weekday: exchange holidays are not known here
+        result["date"] = (pd.Timestamp(result["last_date"]) + pd.offsets.BDay(1)).date().isoformat()
+    for who, centre, share in (
+        ("model", float(forecasts[-1]), shares[0]),
+        ("persistence", last, shares[1]),
+    ):
+        result[who] = {
+            "forecast": centre,
+            "lower": centre - share * last,
+            "upper": centre + share * last,
+        }
+    days = min(fc.history_days, len(values))
+    history = pd.DataFrame({"day": range(1 - days, 1), "close": close[-days:]})
+    ahead = {
+        "day": 1,
+        **result["model"],
+        **{f"persistence_{k}": v for k, v in result["persistence"].items()},
+    }
+    table = pd.concat([history, pd.DataFrame([ahead])], ignore_index=True)
+    table = table.rename(columns={"persistence_forecast": "persistence"})
+    if result["last_date"]:
+        table.insert(1, "date", [*dates[-days:], result["date"]])
+    return result, table
+
+
+def _fit(arrays: dict[str, np.ndarray], scaling, dataset: Dataset, watchers=()):
+    """A fresh model trained as the train stage trains it (same split, seed, early stopping,
+    ensemble and shrinkage); `watchers` are more Keras callbacks."""
+    p = settings(dataset).train
+    training.seed_everything(p.seed)
+    model, fit_part, val_part = model_and_split(arrays, dataset)
+    callbacks = [*training.validation_callbacks(p, val_part), *watchers]
+    training.fit(model, fit_part, val_part, p.epochs, p.batch_size, callbacks, p.seed)
+    return training.predicting_model(model, val_part, scaling.no_change() if p.shrink else None)[0]
+
+
+def _fold_bounds(panel: list[Series], dataset: Dataset) -> list[list[tuple[int, int]]]:
+    """Per series: (train_end, test_end) of each fold, at the same shares of each one's period."""
+    p, w = settings(dataset).preprocess, settings(dataset).walk_forward
+    try:
+        bounds = []
+        for one in panel:
+            n_train, n_test = f.split_windows(len(one.values), p)
+            period = n_train if w.period == "train" else n_train + n_test
+            bounds.append(f.fold_bounds(period, w.initial_fraction, w.folds))
+    except ValueError as err:
+        raise LstmopsError(
+            f"prices.walk_forward: {err}. Lower prices.walk_forward.folds or initial_fraction."
+        ) from None
+    return bounds
+
+
+def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[dict, list[dict]]:
+    """A dataset's series -> pooled metrics over every fold's block, and one row per fold; a
+    tuning trial's `reporter` gets each fold's curves and the pooled ratio so far. A panel's folds
+    cut each series at the same shares of its period, and one model learns from every series."""
+    p, w = settings(dataset).preprocess, settings(dataset).walk_forward
+    bounds = _fold_bounds(panel, dataset)
+    rows, predictions = [], []
+    for fold in range(1, w.folds + 1):
+        ends = [b[fold - 1] for b in bounds]
+        if w.retrain or fold == 1:
+            # Arrays reach to this block's end (retrain) or the period's end (one model for all).
+            reach = [
+                test_end if w.retrain else b[-1][1]
+                for (_, test_end), b in zip(ends, bounds, strict=True)
+            ]
+            cut = [one.values[: r + p.seq_length] for one, r in zip(panel, reach, strict=True)]
+            firsts = [train_end for train_end, _ in ends]
+            scaling: Any  # features.StockScaling or PanelScaling
+            if dataset.panel:
+                arrays, scaling = f.panel_arrays(cut, firsts, [one.name for one in panel], p)
+            else:
+                arrays, scaling = f.price_arrays(cut[0], firsts[0], p)
+            watchers = reporter.callbacks(f"fold{fold}.") if reporter else ()
+            model = _fit(arrays, scaling, dataset, watchers)
+            tests = each_series(arrays.get("series_test"), len(arrays["y_test"]))
+        block = np.concatenate(
+            [
+                test[train_end - first : test_end - first]
+                for test, (train_end, test_end), first in zip(tests, ends, firsts, strict=True)
+            ]
+        )
+        previous, actual = arrays["previous_test"][block], arrays["actual_test"][block]
+        groups = arrays["series_test"][block] if dataset.panel else None
+        outputs = model.predict(arrays["x_test"][block], verbose=0).reshape(-1)
+        predicted = scaling.prices(outputs, previous, groups)
+        m = ev.price_metrics(previous, actual, predicted)
+        rows.append(
+            {
+                "fold": fold,
+                "train_windows": sum(train_end for train_end, _ in ends),
+                "test_windows": len(block),
+                "model_rmse": m["model"]["rmse"],
+                "persistence_rmse": m["persistence"]["rmse"],
+                "rmse_ratio": m["rmse_ratio"],
+            }
+        )
+        predictions.append((previous, actual, predicted))
+        if reporter:
+            seen, came, made = (np.concatenate(parts) for parts in zip(*predictions, strict=True))
+            reporter.report(ev.price_metrics(seen, came, made)["rmse_ratio"], fold)
+    previous, actual, predicted = (
+        np.concatenate(parts) for parts in zip(*predictions, strict=True)
+    )
+    pooled = ev.price_metrics(previous, actual, predicted)
+    metrics = {
+        "model_rmse": pooled["model"]["rmse"],
+        "persistence_rmse": pooled["persistence"]["rmse"],
+        "rmse_ratio": pooled["rmse_ratio"],  # over every block's days together
+        "folds_beating_persistence": sum(r["rmse_ratio"] < 1 for r in rows),
+        "folds": {str(row["fold"]): row for row in rows},
+    }
+    return metrics, rows
+
+
+def tune_score(dataset: Dataset, reporter) -> float:
+    """A tuning trial's objective: the walk-forward RMSE ratio inside the training period (the
+    trial's settings have walk_forward.period train, so no test day is read); the pooled ratio
+    after each fold goes to the reporter, which prunes a trial clearly worse than the others."""
+    panel = series(read_raw(raw_dir(dataset.name), dataset), dataset)
+    return score_folds(panel, dataset, reporter)[0]["rmse_ratio"]

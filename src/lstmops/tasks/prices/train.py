@@ -1,0 +1,128 @@
+"""A price model: its network and chronological validation slice, its scores there (in
+dollars), the interval's calibration saved beside it, and the served model (train)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from mlflow.models import infer_signature
+
+from lstmops import evaluation as ev
+from lstmops import models, serving, training
+from lstmops.config import Dataset, LstmopsError
+from lstmops.io import write_json
+from lstmops.layout import CALIBRATION_FILE, SCALING_FILE, processed_dir
+from lstmops.tasks.prices.data import load_scaling, settings
+
+
+def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
+    """The model, and its training part and validation slice: the end of the training period."""
+    p = settings(dataset).train
+    x, y = arrays["x_train"], arrays["y_train"]
+    fit_part, val_part = training.tail_split(
+        x, y, p.validation_fraction, arrays.get("series_train")
+    )
+    return models.price_model(x.shape[1], x.shape[2], p), fit_part, val_part
+
+
+def lineage(dataset: Dataset) -> dict[str, str]:
+    """Nothing trained before a price model."""
+    return {}
+
+
+def dollars(model, x: np.ndarray, previous: np.ndarray, scaling, series=None) -> np.ndarray:
+    """The model's forecasts in dollars for model inputs `x`, given each one's last close (and,
+    in a panel, its series) and the scalers preprocess fitted."""
+    outputs = model.predict(x, verbose=0).reshape(-1)
+    return scaling.prices(outputs, previous, series)
+
+
+def each_series(groups: np.ndarray | None, n: int) -> list[np.ndarray]:
+    """The row indices of each series among `n` rows (`groups`: each row's series; None: one)."""
+    rows = np.arange(n)
+    return [rows] if groups is None else np.split(rows, np.flatnonzero(np.diff(groups)) + 1)
+
+
+def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
+    """The saved model's RMSE in dollars on the validation slice (the end of the training period),
+    which picks the champion; none without a slice."""
+    if val_part is None:
+        return {}
+    fraction, groups = settings(dataset).train.validation_fraction, arrays.get("series_train")
+    _, held_out = training.tail_split(
+        arrays["previous_train"], arrays["actual_train"], fraction, groups
+    )
+    assert held_out is not None  # a validation slice: val_part is
+    previous, actual = held_out
+    if groups is not None:
+        groups = training.tail_split(groups, groups, fraction, groups)[1][0]  # type: ignore[index]
+    scaling = load_scaling(processed_dir(dataset.name))
+    forecasts = dollars(model, val_part[0], previous, scaling, groups)
+    return {"rmse": ev.regression_metrics(actual, forecasts)["rmse"]}
+
+
+def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
+    """The interval's calibration beside the model: its and persistence's one-step errors on the
+    training period's last forecast.window days, as shares of the last close. The served model,
+    which sees only the windows it is sent, calibrates on these; evaluate starts from them and
+    rolls on. Returned as the served model's artifacts (and no validation scores)."""
+    days, groups = settings(dataset).forecast.window, arrays.get("series_train")
+    parts = [rows[-days:] for rows in each_series(groups, len(arrays["x_train"]))]
+    rows = np.concatenate(parts)
+    previous, actual = arrays["previous_train"][rows], arrays["actual_train"][rows]
+    scaling = load_scaling(processed_dir(dataset.name))
+    forecasts = dollars(
+        model, arrays["x_train"][rows], previous, scaling, None if groups is None else groups[rows]
+    )
+    errors = {
+        "model": ev.relative_errors(previous, actual, forecasts),
+        "persistence": ev.relative_errors(previous, actual, previous),
+    }
+    saved: dict[str, list | dict[str, list]]
+    if groups is None:
+        saved = {who: e.tolist() for who, e in errors.items()}
+    else:  # a panel: each series' own, by name
+        names, cuts = scaling.names, np.cumsum([len(p) for p in parts])[:-1]
+        saved = {
+            who: {n: part.tolist() for n, part in zip(names, np.split(e, cuts), strict=True)}
+            for who, e in errors.items()
+        }
+    write_json(
+        out / CALIBRATION_FILE,
+        {
+            "errors": "(actual - forecast) / last close, on the training period's last days",
+            "days": len(parts[0]),
+            **saved,
+        },
+    )
+    return {"calibration": str(out / CALIBRATION_FILE)}, {}
+
+
+def no_change(dataset: Dataset, processed: Path) -> float | None:
+    """The model output that means persistence, where train.shrink pulls the forecast toward it."""
+    if not settings(dataset).train.shrink:
+        return None
+    if dataset.panel:
+        raise LstmopsError(
+            f"{dataset.name} holds many series, whose outputs for 'no change' differ: "
+            "train.shrink works on one series. Set it to false for this dataset."
+        )
+    return load_scaling(processed).no_change()
+
+
+def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Path):
+    """The pyfunc that takes raw windows in dollars, its artifacts, signature and input example."""
+    example = arrays["windows_test"][:2]
+    coverage = settings(dataset).forecast.coverage
+    output = pd.DataFrame({column: np.zeros(len(example)) for column in serving.PRICE_OUTPUTS})
+    params = {"coverage": coverage}
+    if dataset.panel:  # the series of the windows sent, by default the first
+        params["series"] = load_scaling(processed).names[0]
+    return (
+        serving.PriceModel(example.shape[1], example.shape[2], coverage),
+        {"scaling": str(processed / SCALING_FILE)},
+        infer_signature(example, output, params=params),
+        example,
+    )

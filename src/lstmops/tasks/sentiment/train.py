@@ -1,0 +1,126 @@
+"""A text model: the classifier (from the language model's weights when pretrained), its seeded
+validation slice and score there, a hybrid's n-gram part and stacking weights saved beside it,
+and the served model (train)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types.schema import AnyType, ColSpec, Schema
+
+from lstmops import models, ngrams, serving, training
+from lstmops.config import Dataset
+from lstmops.io import read_json, write_json
+from lstmops.layout import (
+    COMBINATION_FILE,
+    MODEL_FILE,
+    NGRAM_MODEL_FILE,
+    NGRAMS_FILE,
+    RUN_FILE,
+    VOCABULARY_FILE,
+    pretrain_dir,
+    processed_dir,
+    require,
+)
+from lstmops.tasks.sentiment.data import settings, texts
+
+
+def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
+    """The model, and its training part and validation slice: a seeded share of the training
+    split (texts have no time order)."""
+
+    s = settings(dataset)
+    x, y = arrays["x_train"], arrays["y_train"]
+    fit_part, val_part = training.shuffled_split(x, y, s.train.validation_fraction, s.train.seed)
+    model = models.sentiment_model(s.preprocess.num_words, s.preprocess.maxlen, s.train)
+    if s.preprocess.pretrained:
+        models.start_from(model, models.load(language_model(dataset)))
+    return model, fit_part, val_part
+
+
+def language_model(dataset: Dataset) -> Path:
+    """The pretrain stage's saved language model."""
+    return require(pretrain_dir(dataset.name) / MODEL_FILE, "pretrain", dataset)
+
+
+def lineage(dataset: Dataset) -> dict[str, str]:
+    """Tags that tie a train run to the pretrain stage's run it started from, if it did."""
+    if not settings(dataset).preprocess.pretrained:
+        return {}
+    run = require(pretrain_dir(dataset.name) / RUN_FILE, "pretrain", dataset)
+    return {"pretrained_from": read_json(run)["run_id"]}
+
+
+def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
+    """The saved model's accuracy on the validation slice, which picks the champion; none without
+    a slice."""
+    if val_part is None:
+        return {}
+    x, labels = val_part
+
+    predicted = training.predict(model, x) >= 0.5
+    return {"accuracy": float(np.mean(predicted == labels))}
+
+
+def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
+    """For a hybrid (train.combine: linear), its n-gram part and the weights that stack it with
+    the LSTM, beside the model, and their validation scores; else nothing (the served LSTM needs
+    only preprocess's vocabulary).
+
+    The n-gram part is fitted on the rows the LSTM trained on, with the baseline's C, so that on
+    the validation slice both are scored on texts they never saw; the weights are fitted there.
+    """
+    p = settings(dataset).train
+    if p.combine == "none":
+        return {}, {}
+    c = read_json(processed_dir(dataset.name) / NGRAMS_FILE)["C"]
+    x = ngrams.features(texts(dataset, "train"))
+    labels = arrays["y_train"]
+    fit_rows, val_rows = training.shuffled_rows(len(labels), p.validation_fraction, p.seed)
+    part = ngrams.fit(x[fit_rows], labels[fit_rows], c)
+    lstm = training.predict(model, val_part[0])
+    logits = part.logits(x[val_rows])
+    combination, held_out = ngrams.fit_combination(lstm, logits, val_part[1])
+    part.save(out / NGRAM_MODEL_FILE)
+    write_json(out / COMBINATION_FILE, combination.as_dict())
+    ngram_accuracy = ngrams.accuracy(logits, val_part[1])
+    scores = {
+        "accuracy": held_out,  # the served model's: the combination's, on folds it was not fitted on
+        "lstm.accuracy": float(np.mean((lstm >= 0.5) == val_part[1])),
+        "ngrams.accuracy": ngram_accuracy,
+        "combination.beats_ngrams": float(held_out > ngram_accuracy),
+        **{f"combination.{k}": v for k, v in combination.as_dict().items()},
+    }
+    if held_out <= ngram_accuracy:
+        print(
+            f"train {dataset.name}: the combination ({held_out:.4f}) does not beat its n-gram "
+            f"part alone ({ngram_accuracy:.4f}) on the validation slice: the LSTM adds nothing"
+        )
+    files = {"ngrams": str(out / NGRAM_MODEL_FILE), "combination": str(out / COMBINATION_FILE)}
+    return files, scores
+
+
+def no_change(dataset: Dataset, processed: Path) -> None:
+    """No shrinking toward a baseline for a classifier."""
+    return None
+
+
+def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Path):
+    """The pyfunc that takes raw text, its artifacts, signature and input example."""
+
+    example = pd.DataFrame({"text": ["A wonderful, moving film.", "Dull and far too long."]})
+    output = pd.DataFrame({"probability": [0.9, 0.1], "label": [1, 0]})
+    # `Any`, not `string`: MLflow would turn a number or null into text before the model could
+    # refuse it (serving.review_texts checks every value instead).
+    signature = ModelSignature(
+        Schema([ColSpec(AnyType(), "text")]), infer_signature(example, output).outputs
+    )
+    return (
+        serving.SentimentModel(settings(dataset).preprocess.maxlen),
+        {"vocabulary": str(processed / VOCABULARY_FILE)},
+        signature,
+        example,
+    )

@@ -1,0 +1,122 @@
+"""Scoring a price model on small synthetic series, with no files: evaluate (test metrics beside
+persistence, rolling intervals, tables), the next day's forecast and walk-forward folds, for one
+series and for a panel of two."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmops import features, models
+from lstmops.config import Dataset, PricesSettings, Source
+from lstmops.tasks.prices import score
+from lstmops.tasks.prices.data import series
+
+DAYS = 160
+
+
+def _table(seed: int, name: str | None = None) -> pd.DataFrame:
+    """A random-walk price table with dates (business days) and the five lecture columns."""
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, DAYS)))
+    table = pd.DataFrame(
+        {
+            "Date": pd.bdate_range("2024-01-01", periods=DAYS).strftime("%Y-%m-%d"),
+            "Open": close * (1 + rng.normal(0, 0.002, DAYS)),
+            "High": close * 1.01,
+            "Low": close * 0.99,
+            "Volume": rng.integers(1_000, 2_000, DAYS).astype(float),
+            "Close": close,
+        }
+    )
+    return table if name is None else table.assign(Series=name)[["Series", *table.columns]]
+
+
+def _dataset(panel: bool, **train) -> Dataset:
+    settings = PricesSettings.model_validate(
+        {
+            "train": {"epochs": 1, "batch_size": 32, "units": 4, **train},
+            "forecast": {"window": 20},
+            "walk_forward": {"folds": 2},
+        }
+    )
+    return Dataset(
+        "synthetic", "prices", Source(path="data/external/synthetic.csv"), settings, panel=panel
+    )
+
+
+def _fitted(dataset: Dataset, tables: dict) -> tuple[dict, score.Fitted, object]:
+    """The arrays and fitted objects preprocess and train would save, made in memory."""
+    p = dataset.settings.preprocess
+    panel = series(tables, dataset)
+    splits = [features.split_windows(len(s.values), p)[0] for s in panel]
+    if dataset.panel:
+        arrays, scaling = features.panel_arrays(
+            [s.values for s in panel], splits, [s.name for s in panel], p
+        )
+    else:
+        arrays, scaling = features.price_arrays(panel[0].values, splits[0], p)
+    before = list(np.linspace(-0.02, 0.02, 20))
+    calibration = {"model": before, "persistence": before}
+    if dataset.panel:
+        calibration = {who: {s.name: before for s in panel} for who in calibration}
+    model = models.price_model(p.seq_length, len(p.features), dataset.settings.train)
+    return arrays, score.Fitted(scaling, calibration), model
+
+
+def _rmse(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+@pytest.mark.parametrize("panel", [False, True], ids=["one series", "a panel of two"])
+def test_evaluate_scores_the_test_period_beside_persistence(panel):
+    dataset = _dataset(panel)
+    if panel:
+        tables = {"synthetic": pd.concat([_table(1, "A"), _table(2, "B")], ignore_index=True)}
+    else:
+        tables = {"synthetic": _table(1)}
+    arrays, fit, model = _fitted(dataset, tables)
+    metrics, out = score.evaluate(model, arrays, dataset, fit)
+    previous, actual = arrays["previous_test"], arrays["actual_test"]
+    assert metrics["persistence"]["rmse"] == pytest.approx(_rmse(previous, actual))
+    assert metrics["rmse_ratio"] == pytest.approx(
+        metrics["model"]["rmse"] / metrics["persistence"]["rmse"]
+    )
+    table = out["predictions"]
+    assert len(table) == len(actual) and table["actual"].tolist() == actual.tolist()
+    assert metrics["model"]["rmse"] == pytest.approx(_rmse(table["predicted"], actual))
+    assert (table["lower"] <= table["predicted"]).all() and (
+        table["predicted"] <= table["upper"]
+    ).all()
+    assert 0 <= metrics["interval"]["model"]["coverage"] <= 1
+    assert set(out) == ({"predictions", "series"} if panel else {"predictions"})
+    if panel:
+        assert set(metrics["per_series"]) == {"A", "B"} and metrics["series"]["count"] == 2
+        assert table["series"].unique().tolist() == ["A", "B"]
+        assert out["series"]["series"].tolist() == ["A", "B"]
+
+
+def test_the_next_day_is_the_next_business_day_with_an_interval_around_each_forecast():
+    dataset = _dataset(False)
+    tables = {"synthetic": _table(3)}
+    arrays, fit, model = _fitted(dataset, tables)
+    result, table = score.next_day(model, tables, dataset, fit)
+    last = tables["synthetic"].iloc[-1]
+    assert result["last_date"] == last["Date"]
+    assert pd.Timestamp(result["date"]) == pd.Timestamp(last["Date"]) + pd.offsets.BDay(1)
+    assert result["persistence"]["forecast"] == pytest.approx(last["Close"])
+    for who in ("model", "persistence"):
+        assert result[who]["lower"] < result[who]["forecast"] < result[who]["upper"]
+    assert table["date"].iloc[-1] == result["date"] and table["close"].iloc[-2] == last["Close"]
+
+
+def test_walk_forward_folds_score_each_block_beside_persistence():
+    dataset = _dataset(False)
+    panel = series({"synthetic": _table(4)}, dataset)
+    metrics, rows = score.score_folds(panel, dataset)
+    assert [r["fold"] for r in rows] == [1, 2]
+    assert all(r["test_windows"] > 0 for r in rows)
+    assert rows[1]["train_windows"] > rows[0]["train_windows"]  # the window expands
+    assert metrics["folds_beating_persistence"] == sum(r["rmse_ratio"] < 1 for r in rows)
+    assert metrics["rmse_ratio"] == pytest.approx(
+        metrics["model_rmse"] / metrics["persistence_rmse"]
+    )
