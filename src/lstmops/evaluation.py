@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
@@ -112,47 +110,7 @@ def series_table(per_series: dict[str, dict]) -> pd.DataFrame:
     )
 
 
-# --- prices: prediction intervals ------------------------------------------------------------
-
-
-def relative_errors(previous: np.ndarray, actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """One-step errors as shares of the last close: a price's errors in dollars grow with its
-    level (the test period follows the validation slice, often at another level), their share
-    of the price much less."""
-    return (np.asarray(actual, dtype=np.float64) - predicted) / np.asarray(previous)
-
-
-def conformal_share(errors: np.ndarray, coverage: float) -> float:
-    """Split conformal: the ceil((n + 1) * coverage)-th smallest of the n absolute calibration
-    errors, so that a new error is no larger with probability >= coverage when errors are
-    exchangeable; inf when n is too small for that coverage."""
-    ranked = np.sort(np.abs(np.asarray(errors, dtype=np.float64)))
-    k = math.ceil((len(ranked) + 1) * coverage)
-    return float(ranked[k - 1]) if k <= len(ranked) else math.inf
-
-
-def rolling_shares(
-    before: np.ndarray, errors: np.ndarray, coverage: float, window: int
-) -> np.ndarray:
-    """The interval share for each day of `errors` in turn, calibrated on the `window` errors
-    known by then: those `before` it, then each day's own once its close is known. Errors are not
-    exchangeable across regimes (a calm test period after a crisis); the latest ones are the
-    nearest to it."""
-    known = np.concatenate(
-        [np.asarray(before, dtype=np.float64), np.asarray(errors, dtype=np.float64)]
-    )
-    start = len(known) - len(errors)
-    return np.array(
-        [conformal_share(known[max(0, t - window) : t], coverage) for t in range(start, len(known))]
-    )
-
-
-def bounds(
-    center: np.ndarray, previous: np.ndarray, share: float | np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The interval center -/+ share of the last close, in dollars."""
-    half = share * np.asarray(previous, dtype=np.float64)
-    return center - half, center + half
+# --- prices: prediction intervals (intervals.py makes them) ----------------------------------
 
 
 def interval_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict:

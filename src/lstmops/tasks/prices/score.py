@@ -16,6 +16,7 @@ from lstmops import evaluation as ev
 from lstmops import features as f
 from lstmops import serving, training
 from lstmops.config import Dataset, LstmopsError, fewest_errors
+from lstmops.intervals import Conformal, errors
 from lstmops.io import read_json
 from lstmops.layout import CALIBRATION_FILE, PER_SERIES, model_dir, processed_dir, raw_dir, require
 from lstmops.tasks.prices.data import Series, load_scaling, read_raw, series, settings
@@ -39,17 +40,10 @@ def fitted(dataset: Dataset) -> Fitted:
     )
 
 
-def rolling_bounds(
-    forecast: np.ndarray, previous: np.ndarray, actual: np.ndarray, before: list, dataset: Dataset
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each day's interval around `forecast`, calibrated on the forecast.window one-step errors
-    known the day before: those `before` the first day, then each day's own as its close comes
-    in. NaN where fewer are known than the coverage needs."""
+def interval(dataset: Dataset) -> Conformal:
+    """The dataset's intervals: at forecast.coverage, over the latest forecast.window errors."""
     f = settings(dataset).forecast
-    errors = ev.relative_errors(previous, actual, forecast)
-    shares = ev.rolling_shares(np.asarray(before), errors, f.coverage, f.window)
-    shares[~np.isfinite(shares)] = np.nan
-    return ev.bounds(forecast, previous, shares)
+    return Conformal(f.coverage, f.window)
 
 
 def _each_series_scored(arrays, forecasts, names, tests, calibration, dataset):
@@ -59,18 +53,17 @@ def _each_series_scored(arrays, forecasts, names, tests, calibration, dataset):
     trains = each_series(arrays.get("series_train"), len(arrays["actual_train"]))
     panel = "series_test" in arrays
     around, steady, per_series = [], [], {}
+    rolling = interval(dataset)
     for name, test, train in zip(names, tests, trains, strict=True):
         before = {
             who: calibration[who][name] if panel else calibration[who]
             for who in ("model", "persistence")
         }
         around.append(
-            rolling_bounds(forecasts[test], previous[test], actual[test], before["model"], dataset)
+            rolling.bounds(forecasts[test], previous[test], actual[test], before["model"])
         )
         steady.append(
-            rolling_bounds(
-                previous[test], previous[test], actual[test], before["persistence"], dataset
-            )
+            rolling.bounds(previous[test], previous[test], actual[test], before["persistence"])
         )
         scale = ev.naive_mae(arrays["previous_train"][train], arrays["actual_train"][train])
         per_series[name] = ev.price_metrics(previous[test], actual[test], forecasts[test], scale)
@@ -160,10 +153,8 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
     windows = windows_ending(values, ends, p.seq_length)
     forecasts = serving.forecast_table(model, scaling, windows, 0.0)["forecast"].to_numpy()
     seen, following = close[ends[:-1]], close[ends[:-1] + 1]
-    shares = [
-        ev.conformal_share(ev.relative_errors(seen, following, made), fc.coverage)
-        for made in (forecasts[:-1], seen)
-    ]
+    calibrated = Conformal(fc.coverage)
+    shares = [calibrated.share(errors(seen, following, made)) for made in (forecasts[:-1], seen)]
     if not np.isfinite(shares).all():
         raise LstmopsError(
             f"{one.name} has {len(seen)} days to calibrate the interval on; a coverage of "

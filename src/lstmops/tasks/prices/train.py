@@ -10,7 +10,7 @@ import pandas as pd
 from mlflow.models import infer_signature
 
 from lstmops import evaluation as ev
-from lstmops import models, serving, training
+from lstmops import intervals, models, serving, training
 from lstmops.config import Dataset, LstmopsError
 from lstmops.io import write_json
 from lstmops.layout import CALIBRATION_FILE, SCALING_FILE, processed_dir
@@ -77,8 +77,8 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
         model, arrays["x_train"][rows], previous, scaling, None if groups is None else groups[rows]
     )
     errors = {
-        "model": ev.relative_errors(previous, actual, forecasts),
-        "persistence": ev.relative_errors(previous, actual, previous),
+        "model": intervals.errors(previous, actual, forecasts),
+        "persistence": intervals.errors(previous, actual, previous),
     }
     saved: dict[str, list | dict[str, list]]
     if groups is None:
