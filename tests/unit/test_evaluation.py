@@ -10,7 +10,11 @@ def test_stock_metrics_against_persistence():
     previous = np.array([10.0, 10, 10, 10])
     actual = np.array([11.0, 9, 12, 10])
     predicted = np.array([11.0, 11, 11, 10])
-    m = ev.price_metrics(previous, actual, predicted)
+    m = ev.forecast_metrics(
+        previous, actual, {"model": predicted, "persistence": previous}, moving={"model"}
+    )
+    assert list(m) == ["model", "persistence", "rmse_ratio", "diebold_mariano", "test_windows"]
+    assert "directional_accuracy" not in m["persistence"]  # it never moves
     assert m["model"]["rmse"] == pytest.approx(np.sqrt((0 + 4 + 1 + 0) / 4))
     assert m["model"]["mae"] == pytest.approx(0.75)
     assert m["persistence"]["rmse"] == pytest.approx(np.sqrt((1 + 1 + 4 + 0) / 4))
@@ -42,9 +46,9 @@ def test_accuracy_ratio_against_the_majority_class():
 def test_naive_mae_and_mase():
     previous, actual = np.array([10.0, 11.0, 13.0]), np.array([11.0, 13.0, 12.0])
     assert ev.naive_mae(previous, actual) == pytest.approx(4 / 3)
-    m = ev.price_metrics(
-        np.array([10.0, 10.0]), np.array([11.0, 9.0]), np.array([10.5, 9.5]), scale=2.0
-    )
+    last, actual = np.array([10.0, 10.0]), np.array([11.0, 9.0])
+    forecasts = {"model": np.array([10.5, 9.5]), "persistence": last}
+    m = ev.forecast_metrics(last, actual, forecasts, {"model"}, scale=2.0)
     assert m["model"]["mase"] == pytest.approx(0.25) and m["persistence"]["mase"] == 0.5
 
 
@@ -86,3 +90,16 @@ def test_interval_scores_in_dollars():
         np.array([103.0, 97.0]), np.array([99.0, 98.0]), np.array([103.0, 100.0])
     )
     assert scores == {"coverage": 0.5, "mean_width": 3.0}
+
+
+def test_every_forecaster_is_scored_and_the_first_baseline_is_the_reference():
+    last, actual = np.array([10.0, 10.0, 10.0]), np.array([11.0, 12.0, 9.0])
+    forecasts = {
+        "model": np.array([11.0, 11.0, 10.0]),
+        "persistence": last,
+        "mean": actual * 0 + 11,
+    }
+    m = ev.forecast_metrics(last, actual, forecasts, {"model", "mean"})
+    assert list(m)[:3] == ["model", "persistence", "mean"]
+    assert m["rmse_ratio"] == pytest.approx(m["model"]["rmse"] / m["persistence"]["rmse"])
+    assert m["mean"]["directional_accuracy"] == pytest.approx(2 / 3)  # up, up, (down: up) wrong
