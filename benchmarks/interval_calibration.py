@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from lstmops.config import load_params
-from lstmops.evaluation import conformal_share
 from lstmops.features import split_windows
+from lstmops.intervals import Conformal
 
 WINDOWS = (60, 120, 250)
 
@@ -24,7 +24,7 @@ def coverage(errors: np.ndarray, before: np.ndarray, level: float, window: int |
     inside = []
     for t, error in enumerate(errors):
         known = before if window is None else np.concatenate([before, errors[:t]])[-window:]
-        inside.append(abs(error) <= conformal_share(known, level))
+        inside.append(abs(error) <= Conformal(level).share(known))
     return float(np.mean(inside))
 
 

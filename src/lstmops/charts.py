@@ -18,7 +18,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
-# What was, the model, the baseline.
+from lstmops.forecasters import BASELINES  # noqa: E402
+
+# What was, the model, each baseline (forecasters.BASELINES, in order; more take the spares).
 COLOURS = {
     "actual": "#111111",
     "predicted": "#1f77b4",
@@ -27,6 +29,17 @@ COLOURS = {
     "loss": "#1f77b4",
     "val_loss": "#ff7f0e",
 }
+SPARE = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2")
+
+
+def colour(name: str) -> str:
+    """The colour of `name`; a baseline without one of its own gets a spare, by its place."""
+    return COLOURS.get(name) or SPARE[list(BASELINES).index(name) % len(SPARE)]
+
+
+def baselines_in(columns, suffix: str = "") -> list[str]:
+    """The baselines a table has a column of (`<name><suffix>`), in the registry's order."""
+    return [name for name in BASELINES if f"{name}{suffix}" in columns]
 
 
 def _figure():
@@ -51,12 +64,13 @@ def learning_curve(table: pd.DataFrame, label: str, path: Path) -> None:
 
 
 def predictions(table: pd.DataFrame, label: str, path: Path) -> None:
-    """Persistence, the forecast, and the actual close drawn last, on top of both."""
+    """The baselines, the forecast, and the actual close drawn last, on top of them."""
     fig, ax = _figure()
     dated = "date" in table
     x = pd.to_datetime(table["date"]) if dated else table["day"]
-    for column, width in (("persistence", 1), ("predicted", 1), ("actual", 1.4)):
-        ax.plot(x, table[column], label=column, lw=width, c=COLOURS[column])
+    drawn = [*((name, 1) for name in baselines_in(table)), ("predicted", 1), ("actual", 1.4)]
+    for column, width in drawn:
+        ax.plot(x, table[column], label=column, lw=width, c=colour(column))
     ax.set(
         xlabel="date" if dated else "test day",
         ylabel="Close ($)",
@@ -67,13 +81,14 @@ def predictions(table: pd.DataFrame, label: str, path: Path) -> None:
 
 
 def next_day(table: pd.DataFrame, label: str, path: Path) -> None:
-    """The last days' close and tomorrow's forecast with its band, persistence's beside it."""
+    """The last days' close and tomorrow's forecast with its band, each baseline's beside it."""
     fig, ax = _figure()
     dated = "date" in table and table["date"].notna().all()
     x = pd.to_datetime(table["date"]) if dated else table["day"]
     seen, ahead = table["close"].notna(), table["forecast"].notna()
     ax.plot(x[seen], table["close"][seen], c=COLOURS["actual"], lw=1.4, label="close")
-    for column, who, shift in (("forecast", "model", 0.0), ("persistence", "persistence", 0.15)):
+    others = [(name, name, 0.15 * (i + 1)) for i, name in enumerate(baselines_in(table, "_lower"))]
+    for column, who, shift in (("forecast", "model", 0.0), *others):
         low, high = (
             ("lower", "upper") if column == "forecast" else (f"{column}_lower", f"{column}_upper")
         )
@@ -85,7 +100,7 @@ def next_day(table: pd.DataFrame, label: str, path: Path) -> None:
             yerr=[centre - table[low][ahead], table[high][ahead] - centre],
             fmt="o",
             capsize=4,
-            c=COLOURS[who],
+            c=colour(who),
             label=f"{who} and its interval",
         )
     ax.set(
@@ -98,25 +113,22 @@ def next_day(table: pd.DataFrame, label: str, path: Path) -> None:
 
 
 def folds(rows: pd.DataFrame, label: str, path: Path) -> None:
-    """Each fold's test RMSE, the model's beside persistence's, with their ratio above."""
+    """Each fold's test RMSE, the model's beside each baseline's, with the model's ratio to the
+    reference baseline (the first) above."""
     fig, ax = _figure()
-    x, width = np.arange(len(rows)), 0.4
-    ax.bar(x - width / 2, rows["model_rmse"], width, label="model", color=COLOURS["model"])
-    ax.bar(
-        x + width / 2,
-        rows["persistence_rmse"],
-        width,
-        label="persistence",
-        color=COLOURS["persistence"],
-    )
-    for i, row in enumerate(rows.itertuples()):
-        top = max(row.model_rmse, row.persistence_rmse)
-        ax.annotate(f"{row.rmse_ratio:.2f}", (i, top), ha="center", va="bottom", fontsize=8)
+    who = ["model", *baselines_in(rows, "_rmse")]
+    x, width = np.arange(len(rows)), 0.8 / len(who)
+    for i, name in enumerate(who):
+        offset = (i - (len(who) - 1) / 2) * width
+        ax.bar(x + offset, rows[f"{name}_rmse"], width, label=name, color=colour(name))
+    top = rows[[f"{name}_rmse" for name in who]].max(axis=1)
+    for i, (ratio, height) in enumerate(zip(rows["rmse_ratio"], top, strict=True)):
+        ax.annotate(f"{ratio:.2f}", (i, height), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, [str(f) for f in rows["fold"]])
     ax.set(
-        xlabel="fold (numbers above: model RMSE / persistence RMSE)",
+        xlabel=f"fold (numbers above: model RMSE / {who[1]} RMSE)",
         ylabel="test RMSE ($)",
-        title=f"{label}: walk-forward folds, model against persistence",
+        title=f"{label}: walk-forward folds, model against {', '.join(who[1:])}",
     )
     ax.legend()
     _save(fig, path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
@@ -47,112 +45,79 @@ def diebold_mariano(actual: np.ndarray, model: np.ndarray, baseline: np.ndarray)
     return {"statistic": statistic, "p_value": float(2 * stats.t.sf(abs(statistic), df=n - 1))}
 
 
-def price_metrics(
-    previous: np.ndarray, actual: np.ndarray, predicted: np.ndarray, scale: float | None = None
+def forecast_metrics(
+    last: np.ndarray,
+    actual: np.ndarray,
+    forecasts: dict[str, np.ndarray],
+    moving: set[str],
+    scale: float | None = None,
 ) -> dict:
-    """The model's errors, persistence's (tomorrow's close = today's), the ratio of their RMSEs and
-    a Diebold–Mariano test of the two; with `scale` (naive_mae of the training period), each one's
-    MASE too."""
-    model = regression_metrics(actual, predicted)
-    persistence = regression_metrics(actual, previous)
-    if scale:
-        model["mase"] = model["mae"] / scale
-        persistence["mase"] = persistence["mae"] / scale
+    """Each forecaster's errors (`forecasts`: the model's first, then the baselines', the first of
+    them the reference), the ratio of the model's RMSE to the reference's and a Diebold–Mariano
+    test of the two; with `scale` (naive_mae of the training period), each one's MASE; for those
+    whose forecasts move (`moving`), their directional accuracy."""
+    (model, reference, *_) = forecasts
+    metrics: dict = {}
+    for name, predicted in forecasts.items():
+        metrics[name] = regression_metrics(actual, predicted)
+        if scale:
+            metrics[name]["mase"] = metrics[name]["mae"] / scale
+        if name in moving:
+            metrics[name]["directional_accuracy"] = directional_accuracy(last, actual, predicted)
     return {
-        "model": {
-            **model,
-            "directional_accuracy": directional_accuracy(previous, actual, predicted),
-        },
-        "persistence": persistence,
-        "rmse_ratio": model["rmse"] / persistence["rmse"],
-        "diebold_mariano": diebold_mariano(actual, predicted, previous),
+        **metrics,
+        "rmse_ratio": metrics[model]["rmse"] / metrics[reference]["rmse"],
+        "diebold_mariano": diebold_mariano(actual, forecasts[model], forecasts[reference]),
         "test_windows": len(actual),
     }
 
 
-def panel_summary(per_series: list[dict], significance: float) -> dict:
-    """Many series' price_metrics in a few numbers: how many, their RMSE ratio to persistence
-    (mean and median), the shares whose ratio is below 1 and whose Diebold-Mariano test favours
-    the model at `significance`, and their mean MASE."""
+def panel_summary(per_series: list[dict], names: list[str], significance: float) -> dict:
+    """Many series' forecast_metrics in a few numbers: how many, the model's RMSE ratio to the
+    reference baseline (mean and median), the shares whose ratio is below 1 and whose
+    Diebold-Mariano test favours the model at `significance`, and each forecaster's mean MASE
+    (`names`: the model's first, then the baselines')."""
+    model, reference, *_ = names
     ratios = np.array([m["rmse_ratio"] for m in per_series])
     better = [
         m["diebold_mariano"]["statistic"] < 0 and m["diebold_mariano"]["p_value"] < significance
         for m in per_series
     ]
+    mase = {name: float(np.mean([m[name]["mase"] for m in per_series])) for name in names}
     return {
         "count": len(per_series),
         "mean_rmse_ratio": float(ratios.mean()),
         "median_rmse_ratio": float(np.median(ratios)),
-        "beating_persistence": float(np.mean(ratios < 1)),
+        f"beating_{reference}": float(np.mean(ratios < 1)),
         "significantly_better": float(np.mean(better)),
         "significance": significance,
-        "mean_mase": float(np.mean([m["model"]["mase"] for m in per_series])),
-        "persistence_mean_mase": float(np.mean([m["persistence"]["mase"] for m in per_series])),
+        "mean_mase": mase[model],
+        **{f"{name}_mean_mase": mase[name] for name in names[1:]},
     }
 
 
-def series_table(per_series: dict[str, dict]) -> pd.DataFrame:
-    """One row per series of its test metrics, model beside persistence."""
+def series_table(per_series: dict[str, dict], names: list[str]) -> pd.DataFrame:
+    """One row per series of its test metrics, the model's beside each baseline's (`names`: the
+    model's first)."""
+    model = names[0]
     return pd.DataFrame(
         [
             {
-                "series": name,
+                "series": series,
                 "test_windows": m["test_windows"],
-                "model_rmse": m["model"]["rmse"],
-                "persistence_rmse": m["persistence"]["rmse"],
+                **{f"{name}_rmse": m[name]["rmse"] for name in names},
                 "rmse_ratio": m["rmse_ratio"],
-                "model_mase": m["model"]["mase"],
-                "persistence_mase": m["persistence"]["mase"],
-                "directional_accuracy": m["model"]["directional_accuracy"],
+                **{f"{name}_mase": m[name]["mase"] for name in names},
+                "directional_accuracy": m[model]["directional_accuracy"],
                 "dm_statistic": m["diebold_mariano"]["statistic"],
                 "dm_p_value": m["diebold_mariano"]["p_value"],
             }
-            for name, m in per_series.items()
+            for series, m in per_series.items()
         ]
     )
 
 
-# --- prices: prediction intervals ------------------------------------------------------------
-
-
-def relative_errors(previous: np.ndarray, actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """One-step errors as shares of the last close: a price's errors in dollars grow with its
-    level (the test period follows the validation slice, often at another level), their share
-    of the price much less."""
-    return (np.asarray(actual, dtype=np.float64) - predicted) / np.asarray(previous)
-
-
-def conformal_share(errors: np.ndarray, coverage: float) -> float:
-    """Split conformal: the ceil((n + 1) * coverage)-th smallest of the n absolute calibration
-    errors, so that a new error is no larger with probability >= coverage when errors are
-    exchangeable; inf when n is too small for that coverage."""
-    ranked = np.sort(np.abs(np.asarray(errors, dtype=np.float64)))
-    k = math.ceil((len(ranked) + 1) * coverage)
-    return float(ranked[k - 1]) if k <= len(ranked) else math.inf
-
-
-def rolling_shares(
-    before: np.ndarray, errors: np.ndarray, coverage: float, window: int
-) -> np.ndarray:
-    """The interval share for each day of `errors` in turn, calibrated on the `window` errors
-    known by then: those `before` it, then each day's own once its close is known. Errors are not
-    exchangeable across regimes (a calm test period after a crisis); the latest ones are the
-    nearest to it."""
-    known = np.concatenate(
-        [np.asarray(before, dtype=np.float64), np.asarray(errors, dtype=np.float64)]
-    )
-    start = len(known) - len(errors)
-    return np.array(
-        [conformal_share(known[max(0, t - window) : t], coverage) for t in range(start, len(known))]
-    )
-
-
-def bounds(
-    center: np.ndarray, previous: np.ndarray, share: float | np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The interval center -/+ share of the last close, in dollars."""
-    half = share * np.asarray(previous, dtype=np.float64)
-    return center - half, center + half
+# --- prices: prediction intervals (intervals.py makes them) ----------------------------------
 
 
 def interval_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict:

@@ -18,6 +18,7 @@ import yaml
 
 from lstmops import layout, tasks
 from lstmops.config import LECTURE_NETWORKS, PRESET_SECTIONS, SETTINGS, LstmopsError
+from lstmops.forecasters import BASELINES
 from lstmops.io import atomic_path
 from lstmops.tasks import MODULES as TASK_MODULES
 
@@ -210,15 +211,15 @@ PLOTS = {
         "forecast": {
             "title": "{ds}: one-step-ahead forecast of the close on the test period",
             "x": "day",
-            "y": {"plots/{ds}/predictions.csv": ["persistence", "predicted", "actual"]},
+            "y": {"plots/{ds}/predictions.csv": [*BASELINES, "predicted", "actual"]},
             "x_label": "test day",
             "y_label": "close ($)",
         },
         "learning-curve": LEARNING_CURVE,
         "walkforward": {
-            "title": "{ds}: walk-forward test RMSE per fold, model and persistence",
+            "title": "{ds}: walk-forward test RMSE per fold, model and baselines",
             "x": "fold",
-            "y": {"plots/{ds}_walkforward/folds.csv": ["model_rmse", "persistence_rmse"]},
+            "y": {"plots/{ds}_walkforward/folds.csv": [f"{n}_rmse" for n in ("model", *BASELINES)]},
             "x_label": "fold",
             "y_label": "test RMSE ($)",
         },

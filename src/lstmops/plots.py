@@ -2,7 +2,7 @@
 
 The charts are Vega-Lite specs built here from the CSVs the stages write under plots/. Vega,
 Vega-Lite and vega-embed come from the vl-convert-python package, inlined in the page: no CDN.
-Colours, orientation and titles match the PNGs (charts.COLOURS).
+Colours, orientation and titles match the PNGs (charts.colour).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from lstmops import layout, tasks
-from lstmops.charts import COLOURS
+from lstmops.charts import baselines_in
+from lstmops.charts import colour as colour_of
 from lstmops.config import Dataset, load_params
 
 PAGE = Path("plots") / "index.html"
@@ -38,7 +39,7 @@ def _spec(title: str, table: pd.DataFrame, **body) -> dict:
 def _series(names: list[str], title: str = "series") -> dict:
     """A colour scale that gives each named series its colour and a legend entry."""
     return {
-        "scale": {"domain": names, "range": [COLOURS[n] for n in names]},
+        "scale": {"domain": names, "range": [colour_of(n) for n in names]},
         "legend": {"title": title},
     }
 
@@ -82,7 +83,7 @@ def learning_curve(table: pd.DataFrame, dataset: str) -> Chart:
 
 
 def forecast(table: pd.DataFrame, dataset: str) -> Chart:
-    """Persistence, the forecast, and the actual close on top, in dollars by date (or test day)."""
+    """The baselines, the forecast, and the actual close on top, in dollars by date (or test day)."""
     x = (
         {"field": "date", "type": "temporal", "title": "date"}
         if "date" in table
@@ -94,13 +95,13 @@ def forecast(table: pd.DataFrame, dataset: str) -> Chart:
         }
     )
     title = f"{dataset}: one-step-ahead forecast of the close on the test period"
-    body = _lines(x, ["persistence", "predicted", "actual"], "close ($)")
+    body = _lines(x, [*baselines_in(table), "predicted", "actual"], "close ($)")
     return title, _spec(title, table, **body)
 
 
 def next_day(table: pd.DataFrame, dataset: str) -> Chart:
-    """The last days' close, then the next day's forecast of the model and of persistence, each a
-    point with its interval as a bar."""
+    """The last days' close, then the next day's forecast of the model and of each baseline, each
+    a point with its interval as a bar."""
     dated = "date" in table
     x = (
         {"field": "date", "type": "temporal", "title": "date"}
@@ -108,18 +109,22 @@ def next_day(table: pd.DataFrame, dataset: str) -> Chart:
         else {"field": "day", "type": "quantitative", "title": "day (0: the last day seen)"}
     )
     ahead = table[table["forecast"].notna()]
+    others = baselines_in(table, "_lower")
     points = pd.concat(
         [
             ahead.assign(series="model", value=ahead["forecast"]),
-            ahead.assign(
-                series="persistence",
-                value=ahead["persistence"],
-                lower=ahead["persistence_lower"],
-                upper=ahead["persistence_upper"],
+            *(
+                ahead.assign(
+                    series=name,
+                    value=ahead[name],
+                    lower=ahead[f"{name}_lower"],
+                    upper=ahead[f"{name}_upper"],
+                )
+                for name in others
             ),
         ]
     )[[x["field"], "series", "value", "lower", "upper"]]
-    colour = {"field": "series", **_series(["model", "persistence"])}
+    colour = {"field": "series", **_series(["model", *others])}
     y = {"type": "quantitative", "title": "close ($)", "scale": {"zero": False}}
     title = f"{dataset}: the next day's forecast"
     spec = _spec(
@@ -127,7 +132,7 @@ def next_day(table: pd.DataFrame, dataset: str) -> Chart:
         table[table["close"].notna()][[x["field"], "close"]],
         layer=[
             {
-                "mark": {"type": "line", "strokeWidth": 2, "color": COLOURS["actual"]},
+                "mark": {"type": "line", "strokeWidth": 2, "color": colour_of("actual")},
                 "encoding": {"x": x, "y": {"field": "close", **y}},
             },
             {
@@ -164,15 +169,16 @@ def next_day(table: pd.DataFrame, dataset: str) -> Chart:
 
 
 def walkforward(table: pd.DataFrame, dataset: str) -> Chart:
-    """Each fold's test RMSE, the model's beside persistence's."""
+    """Each fold's test RMSE, the model's beside each baseline's."""
+    who = ["model", *baselines_in(table, "_rmse")]
     long = table.melt(
         id_vars=["fold", "rmse_ratio"],
-        value_vars=["model_rmse", "persistence_rmse"],
+        value_vars=[f"{name}_rmse" for name in who],
         var_name="series",
         value_name="rmse",
     )
     long["series"] = long["series"].str.removesuffix("_rmse")
-    title = f"{dataset}: walk-forward folds, model against persistence"
+    title = f"{dataset}: walk-forward folds, model against {', '.join(who[1:])}"
     return title, _spec(
         title,
         long,
@@ -181,7 +187,7 @@ def walkforward(table: pd.DataFrame, dataset: str) -> Chart:
             "x": {"field": "fold", "type": "ordinal", "title": "fold", "axis": {"labelAngle": 0}},
             "xOffset": {"field": "series"},
             "y": {"field": "rmse", "type": "quantitative", "title": "test RMSE ($)"},
-            "color": {"field": "series", **_series(["model", "persistence"])},
+            "color": {"field": "series", **_series(who)},
             "tooltip": [
                 {"field": "fold"},
                 {"field": "series"},
@@ -190,7 +196,7 @@ def walkforward(table: pd.DataFrame, dataset: str) -> Chart:
                     "field": "rmse_ratio",
                     "type": "quantitative",
                     "format": ".3f",
-                    "title": "model / persistence",
+                    "title": f"model / {who[1]}",
                 },
             ],
         },
@@ -204,7 +210,7 @@ def roc(table: pd.DataFrame, dataset: str) -> Chart:
     auc = float(area(table["fpr"], table["tpr"]))
     model, chance = f"model (AUC {auc:.3f})", "chance (AUC 0.5)"
     colour = {
-        "scale": {"domain": [model, chance], "range": [COLOURS["model"], "grey"]},
+        "scale": {"domain": [model, chance], "range": [colour_of("model"), "grey"]},
         "legend": {"title": None},
     }
     rate = {"type": "quantitative", "scale": {"domain": [0, 1]}}

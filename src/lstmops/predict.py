@@ -176,7 +176,7 @@ def price_forecasts(model, path: Path, dataset: Dataset, bar) -> pd.DataFrame:
         part["forecast"] = model.predict(windows, params=params)["forecast"].to_numpy()
         close, forecast = part["close"].to_numpy(), part["forecast"].to_numpy()
         following = np.append(close[1:], np.nan)  # the last day's outcome is not known yet
-        part["lower"], part["upper"] = task.rolling_bounds(forecast, close, following, [], dataset)
+        part["lower"], part["upper"] = task.interval(dataset).bounds(forecast, close, following, [])
         if name is not None:
             part.insert(0, "series", name)
         parts.append(part)

@@ -14,7 +14,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
-from lstmops.evaluation import bounds, conformal_share
+from lstmops.intervals import Conformal
 
 THRESHOLD = 0.5
 MAX_TEXT_CHARS = 100_000  # 7 times the longest IMDB review; longer is a mistake, not a review
@@ -109,11 +109,11 @@ PRICE_OUTPUTS = ("forecast", "lower", "upper")  # the served price model's colum
 
 
 def forecast_table(model, scaling, windows: np.ndarray, share: float) -> pd.DataFrame:
-    """Raw windows in dollars -> each next close and its interval: share (interval_shares) of the
-    window's last close either side of the forecast."""
+    """Raw windows in dollars -> each next close and its interval: `share` (Conformal.share) of
+    the window's last close either side of the forecast."""
     last = windows[:, -1, scaling.target_index]
     forecast = scaling.prices(model_outputs(model, scaling.model_inputs(windows)), last)
-    lower, upper = bounds(forecast, last, share)
+    lower, upper = Conformal.apply(forecast, last, share)
     return pd.DataFrame(dict(zip(PRICE_OUTPUTS, (forecast, lower, upper), strict=True)))
 
 
@@ -155,7 +155,7 @@ class PriceModel(PythonModel):
                     f'request\'s params, e.g. {{"series": "{names[0]}"}} (got {series!r})'
                 )
             scaling, errors = scaling.of(series), errors[series]
-        share = conformal_share(errors, coverage)
+        share = Conformal(coverage).share(errors)
         if not np.isfinite(share):
             raise InvalidInput(
                 f"coverage {coverage} needs more than the {len(errors)} days of errors "

@@ -120,3 +120,50 @@ def test_walk_forward_folds_score_each_block_beside_persistence():
     assert metrics["rmse_ratio"] == pytest.approx(
         metrics["model_rmse"] / metrics["persistence_rmse"]
     )
+
+
+class _Mean:
+    """A baseline for the test: the mean of the training part's actual values."""
+
+    name, column, moves = "mean", "mean", True
+
+    def fit(self, origins, actual):
+        self.level = float(np.mean(actual))
+        return self
+
+    def predict(self, origins):
+        return np.full(len(origins.last), self.level)
+
+
+def test_a_baseline_is_one_class_and_one_registration(monkeypatch, tmp_path):
+    """Registered beside persistence, a baseline is scored, calibrated, tabled and charted with
+    no other change; the model is still judged against the first baseline."""
+    from lstmops import charts, forecasters
+
+    monkeypatch.setitem(forecasters.BASELINES, "mean", _Mean)
+    dataset = _dataset(False)
+    tables = {"synthetic": _table(5)}
+    arrays, fit, model = _fitted(dataset, tables)
+    fit.calibration["mean"] = fit.calibration["persistence"]
+    metrics, out = score.evaluate(model, arrays, dataset, fit)
+    assert list(metrics)[:3] == ["model", "persistence", "mean"]
+    assert metrics["mean"]["rmse"] == pytest.approx(
+        _rmse(
+            np.full(len(arrays["actual_test"]), arrays["actual_train"].mean()),
+            arrays["actual_test"],
+        )
+    )
+    assert set(metrics["interval"]) >= {"model", "persistence", "mean"}
+    assert list(out["predictions"].columns) == [
+        "day", "actual", "predicted", "persistence", "mean", "lower", "upper"
+    ]  # fmt: skip
+    assert charts.baselines_in(out["predictions"]) == ["persistence", "mean"]
+    charts.write(out, dataset.name, tmp_path)
+    assert (tmp_path / "predictions.png").stat().st_size > 0
+    result, table = score.next_day(model, tables, dataset, fit)
+    assert result["mean"]["lower"] < result["mean"]["forecast"] < result["mean"]["upper"]
+    assert {"mean", "mean_lower", "mean_upper"} <= set(table.columns)
+    charts.write({"forecast": table}, dataset.name, tmp_path)
+    metrics, rows = score.score_folds(series(tables, dataset), dataset)
+    assert {"model_rmse", "persistence_rmse", "mean_rmse"} <= set(metrics)
+    charts.write({"folds": pd.DataFrame(rows)}, dataset.name, tmp_path)

@@ -77,7 +77,7 @@ def test_the_served_price_model_gives_the_forecast_with_its_conformal_interval(t
     import joblib
 
     from lstmops.config import PricesPreprocess, PricesTrain
-    from lstmops.evaluation import conformal_share
+    from lstmops.intervals import Conformal
 
     rng = np.random.default_rng(0)
     values = 100 + np.cumsum(rng.normal(0, 1, (300, 5)), axis=0)  # five random walks, "dollars"
@@ -98,7 +98,7 @@ def test_the_served_price_model_gives_the_forecast_with_its_conformal_interval(t
     answer = served.predict(windows)
     expected = scaling.prices(model.predict(arrays["x_test"], verbose=0), windows[:, -1, 4])
     np.testing.assert_allclose(answer["forecast"], expected, rtol=1e-6)
-    half = conformal_share(errors, 0.9) * windows[:, -1, 4]  # a share of the last close
+    half = Conformal(0.9).share(errors) * windows[:, -1, 4]  # a share of the last close
     np.testing.assert_allclose(answer["upper"] - answer["forecast"], half, rtol=1e-9)
     np.testing.assert_allclose(answer["forecast"] - answer["lower"], half, rtol=1e-9)
     # the model's own interval unless the request asks for another coverage; too high a one is refused

@@ -4,14 +4,17 @@ import numpy as np
 import pytest
 
 from lstmops import evaluation as ev
-from lstmops.config import fewest_errors
 
 
 def test_stock_metrics_against_persistence():
     previous = np.array([10.0, 10, 10, 10])
     actual = np.array([11.0, 9, 12, 10])
     predicted = np.array([11.0, 11, 11, 10])
-    m = ev.price_metrics(previous, actual, predicted)
+    m = ev.forecast_metrics(
+        previous, actual, {"model": predicted, "persistence": previous}, moving={"model"}
+    )
+    assert list(m) == ["model", "persistence", "rmse_ratio", "diebold_mariano", "test_windows"]
+    assert "directional_accuracy" not in m["persistence"]  # it never moves
     assert m["model"]["rmse"] == pytest.approx(np.sqrt((0 + 4 + 1 + 0) / 4))
     assert m["model"]["mae"] == pytest.approx(0.75)
     assert m["persistence"]["rmse"] == pytest.approx(np.sqrt((1 + 1 + 4 + 0) / 4))
@@ -43,9 +46,9 @@ def test_accuracy_ratio_against_the_majority_class():
 def test_naive_mae_and_mase():
     previous, actual = np.array([10.0, 11.0, 13.0]), np.array([11.0, 13.0, 12.0])
     assert ev.naive_mae(previous, actual) == pytest.approx(4 / 3)
-    m = ev.price_metrics(
-        np.array([10.0, 10.0]), np.array([11.0, 9.0]), np.array([10.5, 9.5]), scale=2.0
-    )
+    last, actual = np.array([10.0, 10.0]), np.array([11.0, 9.0])
+    forecasts = {"model": np.array([10.5, 9.5]), "persistence": last}
+    m = ev.forecast_metrics(last, actual, forecasts, {"model"}, scale=2.0)
     assert m["model"]["mase"] == pytest.approx(0.25) and m["persistence"]["mase"] == 0.5
 
 
@@ -82,40 +85,21 @@ def test_classification_metrics_against_the_linear_baseline():
     assert m["linear_accuracy_ratio"] == pytest.approx(0.75 / 0.75)
 
 
-def test_conformal_share_is_the_split_conformal_rank():
-    errors = np.array([0.05, -0.01, 0.02, -0.04, 0.03, 0.0, -0.02, 0.01, 0.06])  # n = 9
-    # ceil(10 * 0.9) = 9: the largest absolute error; ceil(10 * 0.5) = 5: the fifth smallest
-    assert ev.conformal_share(errors, 0.9) == 0.06
-    assert ev.conformal_share(errors, 0.5) == 0.02
-    assert ev.conformal_share(errors[:8], 0.9) == float("inf")  # 8 errors cannot give 90%
-    assert fewest_errors(0.9) == 9 and fewest_errors(0.8) == 4 and fewest_errors(0.5) == 1
-
-
-def test_conformal_intervals_cover_exchangeable_errors_at_least_nominally():
-    """Averaged over calibration sets, the chance that a new error falls inside is the
-    ceil((n + 1) c) / (n + 1) of split conformal: at least the nominal coverage, barely more."""
-    from scipy import stats
-
-    rng = np.random.default_rng(0)
-    for coverage, exact in ((0.8, 25 / 31), (0.9, 28 / 31)):
-        shares = [ev.conformal_share(rng.standard_t(3, 30), coverage) for _ in range(4000)]
-        held = np.mean(2 * stats.t.cdf(shares, 3) - 1)  # P(|new| <= share) given each set
-        assert held == pytest.approx(exact, abs=0.004) and held > coverage
-
-
-def test_rolling_shares_calibrate_each_day_on_the_window_known_the_day_before():
-    before, errors = np.array([0.01, -0.02, 0.03]), np.array([0.5, -0.04, 0.0])
-    shares = ev.rolling_shares(before, errors, 0.5, window=3)  # ceil(4 * 0.5) = 2nd smallest of 3
-    # day 1: 0.01 0.02 0.03; day 2: 0.02 0.03 0.5 (its own error now known); day 3: 0.03 0.5 0.04
-    np.testing.assert_allclose(shares, [0.02, 0.03, 0.04])
-    assert np.isinf(ev.rolling_shares(np.array([]), errors, 0.5, window=3)[0])  # nothing known yet
-
-
-def test_bounds_and_interval_scores_in_dollars():
-    lower, upper = ev.bounds(np.array([101.0, 99.0]), np.array([100.0, 50.0]), 0.02)
-    np.testing.assert_allclose(lower, [99.0, 98.0])
-    np.testing.assert_allclose(upper, [103.0, 100.0])
-    scores = ev.interval_scores(np.array([103.0, 97.0]), lower, upper)
+def test_interval_scores_in_dollars():
+    scores = ev.interval_scores(
+        np.array([103.0, 97.0]), np.array([99.0, 98.0]), np.array([103.0, 100.0])
+    )
     assert scores == {"coverage": 0.5, "mean_width": 3.0}
-    relative = ev.relative_errors(np.array([100.0]), np.array([102.0]), np.array([101.0]))
-    np.testing.assert_allclose(relative, [0.01])
+
+
+def test_every_forecaster_is_scored_and_the_first_baseline_is_the_reference():
+    last, actual = np.array([10.0, 10.0, 10.0]), np.array([11.0, 12.0, 9.0])
+    forecasts = {
+        "model": np.array([11.0, 11.0, 10.0]),
+        "persistence": last,
+        "mean": actual * 0 + 11,
+    }
+    m = ev.forecast_metrics(last, actual, forecasts, {"model", "mean"})
+    assert list(m)[:3] == ["model", "persistence", "mean"]
+    assert m["rmse_ratio"] == pytest.approx(m["model"]["rmse"] / m["persistence"]["rmse"])
+    assert m["mean"]["directional_accuracy"] == pytest.approx(2 / 3)  # up, up, (down: up) wrong

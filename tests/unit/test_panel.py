@@ -100,11 +100,13 @@ def test_the_panel_summary_counts_series_that_beat_persistence_and_significantly
 
     summary = ev.panel_summary(
         [series(0.9, -3, 0.01), series(0.95, -1, 0.3), series(1.2, 3, 0.01), series(1.1, 1, 0.5)],
+        ["model", "persistence"],
         0.05,
     )
     assert summary["count"] == 4 and summary["beating_persistence"] == 0.5
     assert summary["significantly_better"] == 0.25  # the worse one's small p-value does not count
     assert summary["median_rmse_ratio"] == pytest.approx(1.025)
+    assert summary["mean_mase"] == pytest.approx(1.0375) and summary["persistence_mean_mase"] == 1.0
 
 
 def test_an_ingest_depends_on_its_own_file_only():

@@ -21,7 +21,8 @@ STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
     "forecast": ("preprocess", "forecast"),
 }
 STAGES = tuple(STAGE_SETTINGS)
-# For `make report`: the model's test metric, its baseline's, and how the two compare.
+# For `make report`: the model's test metric, its reference baseline's (the first of
+# forecasters.BASELINES), and how the two compare.
 REPORT = ("test.model.rmse", "test.persistence.rmse", "RMSE, model / persistence")
 # What the dataset's MLflow experiment says it is, and the validation metric (lower is better?)
 # that moves the registered model's champion alias.

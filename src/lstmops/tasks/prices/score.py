@@ -16,10 +16,12 @@ from lstmops import evaluation as ev
 from lstmops import features as f
 from lstmops import serving, training
 from lstmops.config import Dataset, LstmopsError, fewest_errors
+from lstmops.forecasters import BASELINES, Network, Origins, baselines
+from lstmops.intervals import Conformal, errors
 from lstmops.io import read_json
 from lstmops.layout import CALIBRATION_FILE, PER_SERIES, model_dir, processed_dir, raw_dir, require
 from lstmops.tasks.prices.data import Series, load_scaling, read_raw, series, settings
-from lstmops.tasks.prices.train import dollars, each_series, model_and_split
+from lstmops.tasks.prices.train import each_series, forecasters, model_and_split
 
 SIGNIFICANCE = 0.05  # a panel's share of series whose Diebold-Mariano test favours the model
 
@@ -39,80 +41,71 @@ def fitted(dataset: Dataset) -> Fitted:
     )
 
 
-def rolling_bounds(
-    forecast: np.ndarray, previous: np.ndarray, actual: np.ndarray, before: list, dataset: Dataset
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each day's interval around `forecast`, calibrated on the forecast.window one-step errors
-    known the day before: those `before` the first day, then each day's own as its close comes
-    in. NaN where fewer are known than the coverage needs."""
+def interval(dataset: Dataset) -> Conformal:
+    """The dataset's intervals: at forecast.coverage, over the latest forecast.window errors."""
     f = settings(dataset).forecast
-    errors = ev.relative_errors(previous, actual, forecast)
-    shares = ev.rolling_shares(np.asarray(before), errors, f.coverage, f.window)
-    shares[~np.isfinite(shares)] = np.nan
-    return ev.bounds(forecast, previous, shares)
+    return Conformal(f.coverage, f.window)
 
 
-def _each_series_scored(arrays, forecasts, names, tests, calibration, dataset):
-    """Per series: its metrics (MASE scaled on its own training period) and the rolling
-    intervals of the model and of persistence over its test days."""
+def _each_series_scored(arrays, forecasts, moving, names, tests, calibration, dataset):
+    """Per series: its metrics (MASE scaled on its own training period) and each forecaster's
+    rolling intervals over its test days."""
     previous, actual = arrays["previous_test"], arrays["actual_test"]
     trains = each_series(arrays.get("series_train"), len(arrays["actual_train"]))
     panel = "series_test" in arrays
-    around, steady, per_series = [], [], {}
+    bounds: dict[str, list] = {who: [] for who in forecasts}
+    per_series, rolling = {}, interval(dataset)
     for name, test, train in zip(names, tests, trains, strict=True):
-        before = {
-            who: calibration[who][name] if panel else calibration[who]
-            for who in ("model", "persistence")
-        }
-        around.append(
-            rolling_bounds(forecasts[test], previous[test], actual[test], before["model"], dataset)
-        )
-        steady.append(
-            rolling_bounds(
-                previous[test], previous[test], actual[test], before["persistence"], dataset
-            )
-        )
+        for who, forecast in forecasts.items():
+            before = calibration[who][name] if panel else calibration[who]
+            bounds[who].append(rolling.bounds(forecast[test], previous[test], actual[test], before))
         scale = ev.naive_mae(arrays["previous_train"][train], arrays["actual_train"][train])
-        per_series[name] = ev.price_metrics(previous[test], actual[test], forecasts[test], scale)
-    (lower, upper), steady = (
-        [np.concatenate(b) for b in zip(*x, strict=True)] for x in (around, steady)
-    )
-    return per_series, (lower, upper), steady
+        mine = {who: forecast[test] for who, forecast in forecasts.items()}
+        per_series[name] = ev.forecast_metrics(previous[test], actual[test], mine, moving, scale)
+    joined = {
+        who: tuple(np.concatenate(b) for b in zip(*parts, strict=True))
+        for who, parts in bounds.items()
+    }
+    return per_series, joined
 
 
 def evaluate(
     model, arrays: dict[str, np.ndarray], dataset: Dataset, fit: Fitted
 ) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """Forecasts in dollars on the test period: the model's and persistence's errors, and how
-    often each one's interval held the actual close. A panel's are pooled over its test days,
-    with each series' own (`per_series`) and the shares of series that beat persistence, and
-    significantly so. The tables: each test day's forecasts (predictions), and a panel's metrics
-    per series (series)."""
+    """Forecasts in dollars on the test period: each forecaster's errors (the model's and the
+    baselines'), and how often each one's interval held the actual close. A panel's are pooled
+    over its test days, with each series' own (`per_series`) and the shares of series that beat
+    the reference baseline, and significantly so. The tables: each test day's forecasts
+    (predictions, with the model's interval), and a panel's metrics per series (series)."""
     groups = arrays.get("series_test")
     previous, actual = arrays["previous_test"], arrays["actual_test"]
-    forecasts = dollars(model, arrays["x_test"], previous, fit.scaling, groups)
+    origins = Origins(arrays["x_test"], previous, groups)
+    every = forecasters(model, fit.scaling, arrays)
+    forecasts = {f.name: f.predict(origins) for f in every}
+    moving = {f.name for f in every if f.moves}
     names = fit.scaling.names if groups is not None else [dataset.name]
     tests = each_series(groups, len(actual))
-    per_series, (lower, upper), steady = _each_series_scored(
-        arrays, forecasts, names, tests, fit.calibration, dataset
+    per_series, bounds = _each_series_scored(
+        arrays, forecasts, moving, names, tests, fit.calibration, dataset
     )
     if groups is None:
         metrics = per_series[dataset.name]
     else:
-        metrics = ev.price_metrics(previous, actual, forecasts)
-        metrics["series"] = ev.panel_summary(list(per_series.values()), SIGNIFICANCE)
+        metrics = ev.forecast_metrics(previous, actual, forecasts, moving)
+        metrics["series"] = ev.panel_summary(
+            list(per_series.values()), list(forecasts), SIGNIFICANCE
+        )
     metrics["interval"] = {
         "nominal": settings(dataset).forecast.coverage,
         "window": settings(dataset).forecast.window,
-        "model": ev.interval_scores(actual, lower, upper),
-        "persistence": ev.interval_scores(actual, *steady),
+        **{who: ev.interval_scores(actual, *bounds[who]) for who in forecasts},
     }
+    lower, upper = bounds[Network.name]
     table = pd.DataFrame(
         {
             "day": np.concatenate([np.arange(1, len(t) + 1) for t in tests]),
             "actual": actual,
-            "predicted": forecasts,
-            "persistence": previous,
+            **{f.column: forecasts[f.name] for f in every},
             "lower": lower,
             "upper": upper,
         }
@@ -123,7 +116,7 @@ def evaluate(
         return metrics, {"predictions": table}
     table.insert(0, "series", np.asarray(names)[groups])
     metrics[PER_SERIES] = per_series
-    return metrics, {"predictions": table, "series": ev.series_table(per_series)}
+    return metrics, {"predictions": table, "series": ev.series_table(per_series, list(forecasts))}
 
 
 def windows_ending(values: np.ndarray, ends: np.ndarray, seq_length: int) -> np.ndarray:
@@ -158,13 +151,18 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
     close = values[:, scaling.target_index]
     ends = np.arange(max(p.seq_length - 1, len(values) - fc.window - 1), len(values))
     windows = windows_ending(values, ends, p.seq_length)
-    forecasts = serving.forecast_table(model, scaling, windows, 0.0)["forecast"].to_numpy()
     seen, following = close[ends[:-1]], close[ends[:-1] + 1]
-    shares = [
-        ev.conformal_share(ev.relative_errors(seen, following, made), fc.coverage)
-        for made in (forecasts[:-1], seen)
-    ]
-    if not np.isfinite(shares).all():
+    at = Origins(windows, close[ends])
+    others = baselines(tuple(BASELINES), at.take(np.arange(len(seen))), following)
+    forecasts = {  # the network as the served model runs it
+        Network.name: serving.forecast_table(model, scaling, windows, 0.0)["forecast"].to_numpy(),
+        **{baseline.name: baseline.predict(at) for baseline in others},
+    }
+    calibrated = Conformal(fc.coverage)
+    shares = {
+        who: calibrated.share(errors(seen, following, made[:-1])) for who, made in forecasts.items()
+    }
+    if not np.isfinite(list(shares.values())).all():
         raise LstmopsError(
             f"{one.name} has {len(seen)} days to calibrate the interval on; a coverage of "
             f"{fc.coverage} needs {fewest_errors(fc.coverage)}."
@@ -179,24 +177,20 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
     }
     if result["last_date"]:  # the next weekday: exchange holidays are not known here
         result["date"] = (pd.Timestamp(result["last_date"]) + pd.offsets.BDay(1)).date().isoformat()
-    for who, centre, share in (
-        ("model", float(forecasts[-1]), shares[0]),
-        ("persistence", last, shares[1]),
-    ):
+    for who, made in forecasts.items():
+        centre = float(made[-1])
         result[who] = {
             "forecast": centre,
-            "lower": centre - share * last,
-            "upper": centre + share * last,
+            "lower": centre - shares[who] * last,
+            "upper": centre + shares[who] * last,
         }
     days = min(fc.history_days, len(values))
     history = pd.DataFrame({"day": range(1 - days, 1), "close": close[-days:]})
-    ahead = {
-        "day": 1,
-        **result["model"],
-        **{f"persistence_{k}": v for k, v in result["persistence"].items()},
-    }
+    ahead = {"day": 1, **result[Network.name]}
+    for baseline in others:
+        ahead |= {f"{baseline.name}_{k}": v for k, v in result[baseline.name].items()}
     table = pd.concat([history, pd.DataFrame([ahead])], ignore_index=True)
-    table = table.rename(columns={"persistence_forecast": "persistence"})
+    table = table.rename(columns={f"{b.name}_forecast": b.column for b in others})
     if result["last_date"]:
         table.insert(1, "date", [*dates[-days:], result["date"]])
     return result, table
@@ -229,68 +223,76 @@ def _fold_bounds(panel: list[Series], dataset: Dataset) -> list[list[tuple[int, 
     return bounds
 
 
+def _fold_forecasters(panel, bounds, fold: int, dataset: Dataset, reporter):
+    """The forecasters of fold `fold` (the network trained on the windows before its block, the
+    baselines fitted there), the test arrays they forecast and each series' test rows."""
+    p, w = settings(dataset).preprocess, settings(dataset).walk_forward
+    ends = [b[fold - 1] for b in bounds]
+    # Arrays reach to this block's end (retrain) or the period's end (one model for all).
+    reach = [
+        test_end if w.retrain else b[-1][1] for (_, test_end), b in zip(ends, bounds, strict=True)
+    ]
+    cut = [one.values[: r + p.seq_length] for one, r in zip(panel, reach, strict=True)]
+    firsts = [train_end for train_end, _ in ends]
+    scaling: Any  # features.StockScaling or PanelScaling
+    if dataset.panel:
+        arrays, scaling = f.panel_arrays(cut, firsts, [one.name for one in panel], p)
+    else:
+        arrays, scaling = f.price_arrays(cut[0], firsts[0], p)
+    watchers = reporter.callbacks(f"fold{fold}.") if reporter else ()
+    model = _fit(arrays, scaling, dataset, watchers)
+    tests = each_series(arrays.get("series_test"), len(arrays["y_test"]))
+    return forecasters(model, scaling, arrays), arrays, tests, firsts
+
+
+def _pooled(forecasts: list[tuple], moving: set[str]) -> dict:
+    """forecast_metrics over every block so far: (last, actual, forecasts) of each."""
+    last, actual = (np.concatenate([part[i] for part in forecasts]) for i in (0, 1))
+    names = forecasts[0][2]
+    made = {name: np.concatenate([part[2][name] for part in forecasts]) for name in names}
+    return ev.forecast_metrics(last, actual, made, moving)
+
+
 def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[dict, list[dict]]:
     """A dataset's series -> pooled metrics over every fold's block, and one row per fold; a
     tuning trial's `reporter` gets each fold's curves and the pooled ratio so far. A panel's folds
     cut each series at the same shares of its period, and one model learns from every series."""
-    p, w = settings(dataset).preprocess, settings(dataset).walk_forward
+    w = settings(dataset).walk_forward
     bounds = _fold_bounds(panel, dataset)
-    rows, predictions = [], []
+    rows, blocks = [], []
     for fold in range(1, w.folds + 1):
         ends = [b[fold - 1] for b in bounds]
         if w.retrain or fold == 1:
-            # Arrays reach to this block's end (retrain) or the period's end (one model for all).
-            reach = [
-                test_end if w.retrain else b[-1][1]
-                for (_, test_end), b in zip(ends, bounds, strict=True)
-            ]
-            cut = [one.values[: r + p.seq_length] for one, r in zip(panel, reach, strict=True)]
-            firsts = [train_end for train_end, _ in ends]
-            scaling: Any  # features.StockScaling or PanelScaling
-            if dataset.panel:
-                arrays, scaling = f.panel_arrays(cut, firsts, [one.name for one in panel], p)
-            else:
-                arrays, scaling = f.price_arrays(cut[0], firsts[0], p)
-            watchers = reporter.callbacks(f"fold{fold}.") if reporter else ()
-            model = _fit(arrays, scaling, dataset, watchers)
-            tests = each_series(arrays.get("series_test"), len(arrays["y_test"]))
+            every, arrays, tests, firsts = _fold_forecasters(panel, bounds, fold, dataset, reporter)
+            moving = {one.name for one in every if one.moves}
+            test = Origins(arrays["x_test"], arrays["previous_test"], arrays.get("series_test"))
         block = np.concatenate(
             [
-                test[train_end - first : test_end - first]
-                for test, (train_end, test_end), first in zip(tests, ends, firsts, strict=True)
+                rows_of[train_end - first : test_end - first]
+                for rows_of, (train_end, test_end), first in zip(tests, ends, firsts, strict=True)
             ]
         )
-        previous, actual = arrays["previous_test"][block], arrays["actual_test"][block]
-        groups = arrays["series_test"][block] if dataset.panel else None
-        outputs = model.predict(arrays["x_test"][block], verbose=0).reshape(-1)
-        predicted = scaling.prices(outputs, previous, groups)
-        m = ev.price_metrics(previous, actual, predicted)
+        origins, actual = test.take(block), arrays["actual_test"][block]
+        blocks.append((origins.last, actual, {one.name: one.predict(origins) for one in every}))
+        m = _pooled(blocks[-1:], moving)
         rows.append(
             {
                 "fold": fold,
                 "train_windows": sum(train_end for train_end, _ in ends),
                 "test_windows": len(block),
-                "model_rmse": m["model"]["rmse"],
-                "persistence_rmse": m["persistence"]["rmse"],
+                **{f"{one.name}_rmse": m[one.name]["rmse"] for one in every},
                 "rmse_ratio": m["rmse_ratio"],
             }
         )
-        predictions.append((previous, actual, predicted))
         if reporter:
-            seen, came, made = (np.concatenate(parts) for parts in zip(*predictions, strict=True))
-            reporter.report(ev.price_metrics(seen, came, made)["rmse_ratio"], fold)
-    previous, actual, predicted = (
-        np.concatenate(parts) for parts in zip(*predictions, strict=True)
-    )
-    pooled = ev.price_metrics(previous, actual, predicted)
-    metrics = {
-        "model_rmse": pooled["model"]["rmse"],
-        "persistence_rmse": pooled["persistence"]["rmse"],
+            reporter.report(_pooled(blocks, moving)["rmse_ratio"], fold)
+    pooled, reference = _pooled(blocks, moving), every[1].name
+    return {
+        **{f"{one.name}_rmse": pooled[one.name]["rmse"] for one in every},
         "rmse_ratio": pooled["rmse_ratio"],  # over every block's days together
-        "folds_beating_persistence": sum(r["rmse_ratio"] < 1 for r in rows),
+        f"folds_beating_{reference}": sum(r["rmse_ratio"] < 1 for r in rows),
         "folds": {str(row["fold"]): row for row in rows},
-    }
-    return metrics, rows
+    }, rows
 
 
 def tune_score(dataset: Dataset, reporter) -> float:

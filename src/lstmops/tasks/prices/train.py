@@ -10,8 +10,9 @@ import pandas as pd
 from mlflow.models import infer_signature
 
 from lstmops import evaluation as ev
-from lstmops import models, serving, training
+from lstmops import intervals, models, serving, training
 from lstmops.config import Dataset, LstmopsError
+from lstmops.forecasters import BASELINES, Forecaster, Network, Origins, baselines
 from lstmops.io import write_json
 from lstmops.layout import CALIBRATION_FILE, SCALING_FILE, processed_dir
 from lstmops.tasks.prices.data import load_scaling, settings
@@ -32,11 +33,11 @@ def lineage(dataset: Dataset) -> dict[str, str]:
     return {}
 
 
-def dollars(model, x: np.ndarray, previous: np.ndarray, scaling, series=None) -> np.ndarray:
-    """The model's forecasts in dollars for model inputs `x`, given each one's last close (and,
-    in a panel, its series) and the scalers preprocess fitted."""
-    outputs = model.predict(x, verbose=0).reshape(-1)
-    return scaling.prices(outputs, previous, series)
+def forecasters(model, scaling, arrays: dict[str, np.ndarray]) -> list[Forecaster]:
+    """The network, then every baseline fitted on the training windows (the first baseline is
+    the reference the ratios and tests compare against)."""
+    train = Origins(arrays["x_train"], arrays["previous_train"], arrays.get("series_train"))
+    return [Network(model, scaling), *baselines(tuple(BASELINES), train, arrays["actual_train"])]
 
 
 def each_series(groups: np.ndarray | None, n: int) -> list[np.ndarray]:
@@ -58,27 +59,25 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
     previous, actual = held_out
     if groups is not None:
         groups = training.tail_split(groups, groups, fraction, groups)[1][0]  # type: ignore[index]
-    scaling = load_scaling(processed_dir(dataset.name))
-    forecasts = dollars(model, val_part[0], previous, scaling, groups)
+    network = Network(model, load_scaling(processed_dir(dataset.name)))
+    forecasts = network.predict(Origins(val_part[0], previous, groups))
     return {"rmse": ev.regression_metrics(actual, forecasts)["rmse"]}
 
 
 def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
-    """The interval's calibration beside the model: its and persistence's one-step errors on the
+    """The intervals' calibration beside the model: each forecaster's one-step errors on the
     training period's last forecast.window days, as shares of the last close. The served model,
     which sees only the windows it is sent, calibrates on these; evaluate starts from them and
     rolls on. Returned as the served model's artifacts (and no validation scores)."""
     days, groups = settings(dataset).forecast.window, arrays.get("series_train")
     parts = [rows[-days:] for rows in each_series(groups, len(arrays["x_train"]))]
     rows = np.concatenate(parts)
-    previous, actual = arrays["previous_train"][rows], arrays["actual_train"][rows]
+    train = Origins(arrays["x_train"], arrays["previous_train"], groups)
+    origins, actual = train.take(rows), arrays["actual_train"][rows]
     scaling = load_scaling(processed_dir(dataset.name))
-    forecasts = dollars(
-        model, arrays["x_train"][rows], previous, scaling, None if groups is None else groups[rows]
-    )
     errors = {
-        "model": ev.relative_errors(previous, actual, forecasts),
-        "persistence": ev.relative_errors(previous, actual, previous),
+        one.name: intervals.errors(origins.last, actual, one.predict(origins))
+        for one in forecasters(model, scaling, arrays)
     }
     saved: dict[str, list | dict[str, list]]
     if groups is None:

@@ -1,0 +1,65 @@
+"""Prediction intervals: split conformal over the latest one-step errors, the one routine behind
+evaluate's, the forecast stage's, the served model's and `predict`'s intervals.
+
+An error is taken as a share of the last value the forecast started from: a price's errors in
+dollars grow with its level (the test period follows the validation slice, often at another
+level), their share of the price much less. Errors are not exchangeable across regimes (a calm test
+period after a crisis), so an interval is calibrated on the latest `window` errors only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def errors(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """One-step errors as shares of the last value: (actual - forecast) / last."""
+    return (np.asarray(actual, dtype=np.float64) - forecast) / np.asarray(last)
+
+
+@dataclass(frozen=True)
+class Conformal:
+    """Intervals that hold the actual value with probability >= `coverage` when errors are
+    exchangeable: calibrate a share on known errors, apply it around a forecast."""
+
+    coverage: float
+    window: int | None = None  # rolling: the latest errors each day is calibrated on
+
+    def share(self, known: np.ndarray) -> float:
+        """The ceil((n + 1) * coverage)-th smallest of the n absolute errors `known`; inf when n
+        is too small for the coverage."""
+        ranked = np.sort(np.abs(np.asarray(known, dtype=np.float64)))
+        k = math.ceil((len(ranked) + 1) * self.coverage)
+        return float(ranked[k - 1]) if k <= len(ranked) else math.inf
+
+    def rolling(self, before: np.ndarray, new: np.ndarray) -> np.ndarray:
+        """The share for each of the `new` errors' days in turn, calibrated on the `window`
+        errors known by then: those `before` it, then each day's own once its value is known."""
+        known = np.concatenate(
+            [np.asarray(before, dtype=np.float64), np.asarray(new, dtype=np.float64)]
+        )
+        start, window = len(known) - len(new), self.window or len(known)
+        return np.array(
+            [self.share(known[max(0, t - window) : t]) for t in range(start, len(known))]
+        )
+
+    @staticmethod
+    def apply(
+        center: np.ndarray, last: np.ndarray, share: float | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The interval center -/+ share of the last value."""
+        half = share * np.asarray(last, dtype=np.float64)
+        return center - half, center + half
+
+    def bounds(
+        self, center: np.ndarray, last: np.ndarray, actual: np.ndarray, before
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each day's interval around `center`, rolling over the errors known the day before:
+        those `before` the first day, then each day's own. NaN where fewer are known than the
+        coverage needs."""
+        shares = self.rolling(np.asarray(before), errors(last, actual, center))
+        shares[~np.isfinite(shares)] = np.nan
+        return self.apply(center, last, shares)
