@@ -8,6 +8,8 @@ SERVE_PORT ?= 5001
 SERVER_PORT ?= 5050
 DATASET ?= imdb
 PYTEST_ARGS ?=
+# pytest-xdist: the test files run in this many processes, a file in one (its fixtures built once)
+TEST_WORKERS ?= 2
 LINT_DIRS := $(wildcard src tests benchmarks)
 
 BIN    := $(abspath $(VENV))/bin
@@ -68,8 +70,8 @@ system:  ## the system packages the tests need (Debian's): PostgreSQL for the te
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "make: missing system packages:$$missing: install them (sudo apt-get install$$missing) for the team, plots page and Spark tests in tests/e2e" >&2; fi
 
-test: setup system  ## run the test suite (code, data, model and end-to-end tests)
-	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+test: setup system  ## run the test suite (code, data, model and end-to-end tests; TEST_WORKERS=2 processes)
+	@$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): check PYTEST_ARGS and tests/" >&2; fi; \
 	exit $$status
 
