@@ -45,13 +45,31 @@ STAGES = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lstmops", description=__doc__)
-    stages = parser.add_subparsers(dest="stage", required=True, metavar="stage")
+    commands = parser.add_subparsers(dest="stage", required=True, metavar="stage")
+    _add_stages(commands)
+    _add_model_commands(commands)
+    _add_project_commands(commands)
+    return parser
+
+
+def _add_stages(stages) -> None:
+    """The pipeline's stages, one dataset each, and the lecture's networks."""
     for name, help_text in STAGES.items():
         sub = stages.add_parser(name, help=help_text, description=help_text)
         sub.add_argument(
             "dataset", help="a dataset that params.yaml declares (stock, imdb, AAPL, …)"
         )
         sub.add_argument("--params", type=Path, default=Path(PARAMS_FILE), help="parameters file")
+    lecture = stages.add_parser(
+        "lecture",
+        help="run one of the lecture's small networks (perceptron, xor_fixed, xor, words)",
+    )
+    lecture.add_argument("dataset", metavar="network", choices=LECTURE_NETWORKS)
+    lecture.add_argument("--params", type=Path, default=Path(PARAMS_FILE), help="parameters file")
+
+
+def _add_model_commands(stages) -> None:
+    """What works with a dataset's trained models: its champion, promotion, predict, tune."""
     uri = stages.add_parser(
         "model-uri",
         help="print the MLflow URI of a dataset's champion model (models:/lstmops-<dataset>@champion)",
@@ -84,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--trials", type=int, default=None, help="finished trials (tune.trials)")
     tune.add_argument("--timeout", type=float, default=None, help="minutes this worker may run")
     tune.add_argument("--study", default=None, help="the study's name (<dataset>-<preset>)")
+
+
+def _add_project_commands(stages) -> None:
+    """What works on the whole project: params, reports, plots, the tracking server, dvc.yaml."""
     stages.add_parser(
         "check", help="validate params.yaml: every dataset's source and settings, names unique"
     ).set_defaults(dataset="params.yaml")
@@ -117,13 +139,6 @@ def build_parser() -> argparse.ArgumentParser:
     stages.add_parser(
         "dvc-yaml", help="write dvc.yaml (its stages and their code deps) from the code"
     ).set_defaults(dataset="dvc.yaml")
-    lecture = stages.add_parser(
-        "lecture",
-        help="run one of the lecture's small networks (perceptron, xor_fixed, xor, words)",
-    )
-    lecture.add_argument("dataset", metavar="network", choices=LECTURE_NETWORKS)
-    lecture.add_argument("--params", type=Path, default=Path(PARAMS_FILE), help="parameters file")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

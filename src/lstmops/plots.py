@@ -99,18 +99,10 @@ def forecast(table: pd.DataFrame, dataset: str) -> Chart:
     return title, _spec(title, table, **body)
 
 
-def next_day(table: pd.DataFrame, dataset: str) -> Chart:
-    """The last days' close, then the next day's forecast of the model and of each baseline, each
-    a point with its interval as a bar."""
-    dated = "date" in table
-    x = (
-        {"field": "date", "type": "temporal", "title": "date"}
-        if dated
-        else {"field": "day", "type": "quantitative", "title": "day (0: the last day seen)"}
-    )
+def _next_day_points(table: pd.DataFrame, x: str, others: list[str]) -> pd.DataFrame:
+    """The next day's forecasts, the model's and each baseline's, one row each with its interval."""
     ahead = table[table["forecast"].notna()]
-    others = baselines_in(table, "_lower")
-    points = pd.concat(
+    return pd.concat(
         [
             ahead.assign(series="model", value=ahead["forecast"]),
             *(
@@ -123,7 +115,20 @@ def next_day(table: pd.DataFrame, dataset: str) -> Chart:
                 for name in others
             ),
         ]
-    )[[x["field"], "series", "value", "lower", "upper"]]
+    )[[x, "series", "value", "lower", "upper"]]
+
+
+def next_day(table: pd.DataFrame, dataset: str) -> Chart:
+    """The last days' close, then the next day's forecast of the model and of each baseline, each
+    a point with its interval as a bar."""
+    dated = "date" in table
+    x = (
+        {"field": "date", "type": "temporal", "title": "date"}
+        if dated
+        else {"field": "day", "type": "quantitative", "title": "day (0: the last day seen)"}
+    )
+    others = baselines_in(table, "_lower")
+    points = _next_day_points(table, x["field"], others)
     colour = {"field": "series", **_series(["model", *others])}
     y = {"type": "quantitative", "title": "close ($)", "scale": {"zero": False}}
     title = f"{dataset}: the next day's forecast"

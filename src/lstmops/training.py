@@ -449,12 +449,10 @@ def _fit(model, data, validation, epochs, callbacks, initial_epoch, **arrays):
     return {k: [float(v) for v in values] for k, values in history.history.items()}
 
 
-def _fit_multi_worker(model, train, validation, epochs, batch_size, callbacks, seed, strategy):
-    """The loss-only training loop for MultiWorkerMirroredStrategy, whose batches Keras 3's
-    Model.fit cannot take (keras-team/keras#20585): each worker reads its shard of every global
-    batch, gradients are all-reduced, and the Keras callbacks (early stopping, history, MLflow)
-    see the same per-epoch logs as under fit. Compiled metrics other than the loss are not kept."""
-    import tensorflow as tf
+def _multi_worker_steps(model, strategy, batch_size: int):
+    """The compiled steps of the multi-worker loop: a distributed dataset of (x, y), one training
+    step on a global batch (its mean loss), and a batch's summed validation loss."""
+    import tensorflow as tf  # only a multi_worker run needs TensorFlow's distribution API
 
     loss_fn = keras.losses.get(model.loss)
     options = tf.data.Options()
@@ -495,6 +493,15 @@ def _fit_multi_worker(model, train, validation, epochs, batch_size, callbacks, s
 
         return strategy.reduce("SUM", strategy.run(replica, args=(x, y)), axis=None)
 
+    return distributed, train_step, loss_sum
+
+
+def _fit_multi_worker(model, train, validation, epochs, batch_size, callbacks, seed, strategy):
+    """The loss-only training loop for MultiWorkerMirroredStrategy, whose batches Keras 3's
+    Model.fit cannot take (keras-team/keras#20585): each worker reads its shard of every global
+    batch, gradients are all-reduced, and the Keras callbacks (early stopping, history, MLflow)
+    see the same per-epoch logs as under fit. Compiled metrics other than the loss are not kept."""
+    distributed, train_step, loss_sum = _multi_worker_steps(model, strategy, batch_size)
     train_data = distributed(*train, seed)
     val_data = None if validation is None else distributed(*validation, None)
     hooks = keras.callbacks.CallbackList([EpochTimer(), *callbacks], model=model)

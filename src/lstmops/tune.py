@@ -17,6 +17,7 @@ import socket
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -185,6 +186,67 @@ def _study(
     return study
 
 
+@dataclasses.dataclass
+class _Trials:
+    """This worker's trials of a study: each one a child run in MLflow, scored by the task's
+    `score` on the dataset with the trial's values; when to stop."""
+
+    declared: Dataset
+    score: Callable[[Dataset, Reporter], float]
+    metric: str  # the objective's name in MLflow
+    total: int  # finished trials the study should have
+    study: str
+    tags: dict = dataclasses.field(default_factory=dict)
+    experiment: str = ""
+    failures: list[str] = dataclasses.field(default_factory=list)  # why each failed here
+
+    def run(self, trial) -> float:
+        import mlflow
+        import optuna
+
+        values = suggest(trial, self.declared.settings.tune.space)
+        name = self.declared.name
+        tags = {**self.tags, "stage": "tune-trial", "optuna.trial": str(trial.number)}
+        with mlflow.start_run(
+            experiment_id=self.experiment,
+            run_name=f"{name}-{self.study}-trial-{trial.number}",
+            tags={**tags, "optuna.worker": WORKER},
+        ):
+            mlflow.log_params(values)
+            reporter = Reporter(trial, lambda m, step: mlflow.log_metrics(m, step=step))
+            try:
+                value = self.score(with_values(self.declared, values), reporter)
+            except optuna.TrialPruned:
+                mlflow.set_tag("optuna.state", "PRUNED")
+                raise
+            except LstmopsError as err:
+                self.failures.append(str(err))
+                raise
+            mlflow.log_metric(self.metric, value)
+            mlflow.set_tag("optuna.state", "COMPLETE")
+        return value
+
+    def enough(self, study) -> bool:
+        """`total` trials finished (complete or pruned) in the whole study, by any worker; or as
+        many failed here, so that settings that always fail do not loop for ever (failed trials
+        of earlier runs count toward nothing: the budget is of finished ones)."""
+        done = len(study.get_trials(deepcopy=False, states=_finished()))
+        return done >= self.total or len(self.failures) >= self.total
+
+    def stop_when_enough(self, study, trial) -> None:
+        import optuna
+
+        nothing_finished = not study.get_trials(deepcopy=False, states=_finished())
+        if self.enough(study) or (trial.state == optuna.trial.TrialState.FAIL and nothing_finished):
+            study.stop()  # a first failure with nothing finished: the next would fail the same way
+
+
+def _finished() -> tuple:
+    import optuna
+
+    return (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
 def tune(
     dataset: str, trials: int | None = None, timeout: float | None = None, study: str | None = None
 ) -> str:
@@ -217,61 +279,21 @@ def tune(
     parent = the_study.user_attrs[RUN_ATTR]
     experiment = mlflow.get_run(parent).info.experiment_id
 
-    failures: list[str] = []  # why each of this worker's failed trials failed
+    work = _Trials(declared, score.tune_score, task.TUNE_OBJECTIVE[0], total, name)
+    work.tags = {**tags, "mlflow.parentRunId": parent, "optuna.study": name}
+    work.experiment = experiment
     state = optuna.trial.TrialState
-    finished = (state.COMPLETE, state.PRUNED)
-
-    def objective(trial) -> float:
-        values = suggest(trial, settings.space)
-        trial_tags = {
-            **tags,
-            "stage": "tune-trial",
-            "mlflow.parentRunId": parent,
-            "optuna.study": name,
-            "optuna.trial": str(trial.number),
-            "optuna.worker": WORKER,
-        }
-        with mlflow.start_run(
-            experiment_id=experiment,
-            run_name=f"{dataset}-{name}-trial-{trial.number}",
-            tags=trial_tags,
-        ):
-            mlflow.log_params(values)
-            reporter = Reporter(trial, lambda m, step: mlflow.log_metrics(m, step=step))
-            try:
-                value = score.tune_score(with_values(declared, values), reporter)
-            except optuna.TrialPruned:
-                mlflow.set_tag("optuna.state", "PRUNED")
-                raise
-            except LstmopsError as err:
-                failures.append(str(err))
-                raise
-            mlflow.log_metric(task.TUNE_OBJECTIVE[0], value)
-            mlflow.set_tag("optuna.state", "COMPLETE")
-        return value
-
-    def enough(study) -> bool:
-        """`total` trials finished (complete or pruned) in the whole study, by any worker; or as
-        many failed here, so that settings that always fail do not loop for ever (failed trials
-        of earlier runs count toward nothing: the budget is of finished ones)."""
-        done = len(study.get_trials(deepcopy=False, states=finished))
-        return done >= total or len(failures) >= total
-
-    def stop_when_enough(study, trial) -> None:
-        nothing_finished = not study.get_trials(deepcopy=False, states=finished)
-        if enough(study) or (trial.state == state.FAIL and nothing_finished):
-            study.stop()  # a first failure with nothing finished: the next would fail the same way
-
     ran = 0
-    if not enough(the_study):
+    if not work.enough(the_study):
         before = len(the_study.trials)
         the_study.optimize(
-            objective,
-            callbacks=[stop_when_enough],
+            work.run,
+            callbacks=[work.stop_when_enough],
             timeout=timeout and timeout * 60,
             catch=(LstmopsError,),
         )
         ran = len(the_study.trials) - before
+    failures = work.failures
     if failures and not the_study.get_trials(deepcopy=False, states=(state.COMPLETE,)):
         raise LstmopsError(
             f"no trial of study {name} has completed; {len(failures)} failed here, the "

@@ -174,6 +174,41 @@ def _shrunk(dataset: Dataset, task: Training, model, val_part):
     return predicting
 
 
+def _finish(
+    dataset: Dataset,
+    task: Training,
+    model,
+    history: dict,
+    val_part,
+    data,
+    run_id: str,
+    start: float,
+) -> None:
+    """After the last epoch: the run's totals, the saved (and perhaps shrunk) model and its
+    registered version, which becomes @champion if its validation metric is better."""
+    mlflow.flush_async_logging()
+    mlflow.log_metrics(
+        {
+            "train_seconds": sum(history["epoch_seconds"]),
+            "epochs_run": len(history["loss"]),  # fewer than asked after early stopping
+        }
+    )
+    predicting = _shrunk(dataset, task, model, val_part)
+    curves = {k: v for k, v in history.items() if k not in WALL_CLOCK}
+    version = _save(dataset, task, predicting, val_part, data, curves, run_id)
+    timings = timings_file(dataset.name)
+    mlflow.log_metrics(
+        {
+            "train_stage_seconds": time.perf_counter() - start,  # all of it, saving included
+            **(read_json(timings) if timings.is_file() else {}),  # preprocess_seconds
+        }
+    )
+    metric, lower_is_better = tasks.declarations(dataset.task).CHAMPION_METRIC
+    if version is not None:
+        crowned = tracking.crown(dataset.name, version, metric, lower_is_better)
+        print(f"train {dataset.name}: {crowned}")
+
+
 def train(dataset: Dataset) -> None:
     """Fit the dataset's model on the training split; track the run in MLflow; save model + history.
 
@@ -228,25 +263,5 @@ def train(dataset: Dataset) -> None:
         )
         # history last: it restores the watchers
         _fit(model, fit_part, val_part, p, setup, [epoch_logger, *watchers, history], done)
-        mlflow.flush_async_logging()
-        mlflow.log_metrics(
-            {
-                "train_seconds": sum(history.history["epoch_seconds"]),
-                "epochs_run": len(history.history["loss"]),  # fewer than asked after early stopping
-            }
-        )
-        predicting = _shrunk(dataset, task, model, val_part)
-        curves = {k: v for k, v in history.history.items() if k not in WALL_CLOCK}
-        version = _save(dataset, task, predicting, val_part, data, curves, run.info.run_id)
-        timings = timings_file(dataset.name)
-        mlflow.log_metrics(
-            {
-                "train_stage_seconds": time.perf_counter() - start,  # all of it, saving included
-                **(read_json(timings) if timings.is_file() else {}),  # preprocess_seconds
-            }
-        )
-        metric, lower_is_better = tasks.declarations(dataset.task).CHAMPION_METRIC
-        if version is not None:
-            crowned = tracking.crown(dataset.name, version, metric, lower_is_better)
-            print(f"train {dataset.name}: {crowned}")
+        _finish(dataset, task, model, history.history, val_part, data, run.info.run_id, start)
     shutil.rmtree(checkpoints, ignore_errors=True)
