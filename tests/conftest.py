@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 import lstmops  # noqa: F401  (before any test imports Keras: it pins TensorFlow's CPU kernels)
+
+# A pytest-xdist worker's __main__ has no __file__ and no __spec__, which PySpark (imported by Great
+# Expectations when it is installed) takes for a doctest run of its own: it exits the worker. Name it.
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get("LSTMOPS_MIRROR", ROOT.parent / "shared" / "data")).resolve()

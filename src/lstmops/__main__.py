@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.stage} {args.dataset}: {err}", file=sys.stderr)
         return 1
     except Exception as err:  # the tracking server's refusal is a message; anything else a bug
-        from lstmops.tracking import refusal
+        from lstmops.tracking import refusal  # only on an error, to word a refusal
 
         if (message := refusal(err)) is None:
             raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn import metrics as skm
 
 # --- prices: one-step-ahead forecasts in dollars ----------------------------------------------
@@ -34,7 +35,6 @@ def diebold_mariano(actual: np.ndarray, model: np.ndarray, baseline: np.ndarray)
     Harvey, Leybourne & Newbold's small-sample correction (t distribution, n - 1 degrees of
     freedom). A negative statistic favours the model; the p-value is two-sided, so a large one says
     the two cannot be told apart."""
-    from scipy import stats
 
     d = (np.asarray(model) - actual) ** 2 - (np.asarray(baseline) - actual) ** 2
     n = len(d)

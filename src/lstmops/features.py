@@ -81,7 +81,7 @@ def training_rows(n_train_windows: int, seq_length: int) -> int:
 
 
 def fit_scaler(rows: np.ndarray) -> MinMaxScaler:
-    from sklearn.preprocessing import MinMaxScaler
+    from sklearn.preprocessing import MinMaxScaler  # only the price scalers need it
 
     return MinMaxScaler().fit(rows)
 
@@ -269,7 +269,9 @@ def standardize(texts: Sequence[str]) -> list[str]:
 
 def fit_vocabulary(standardized: Sequence[str], num_words: int) -> list[str]:
     """The `num_words` most frequent tokens, with padding (0) and out-of-vocabulary (1) first."""
-    from keras.layers import TextVectorization
+    from keras.layers import (
+        TextVectorization,
+    )  # TensorFlow: only fitting a vocabulary needs it, never a price stage
 
     layer = TextVectorization(max_tokens=num_words, standardize=None, split="whitespace")
     layer.adapt(list(standardized), batch_size=1024)

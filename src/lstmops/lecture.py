@@ -68,7 +68,7 @@ def train_xor(
 
     `epochs` in the result is a multiple of 100: the outputs are checked every 100 epochs.
     """
-    import keras
+    import keras  # TensorFlow: only the networks that train with it
 
     keras.utils.set_random_seed(seed)
     model = keras.Sequential(
@@ -108,7 +108,7 @@ def char_vocabulary(words: list[str]) -> list[str]:
 
 def encode_chars(words: list[str], vocabulary: list[str], maxlen: int) -> np.ndarray:
     """Character ids, padded with 0 at the end to `maxlen`."""
-    from keras.utils import pad_sequences
+    from keras.utils import pad_sequences  # TensorFlow: only the networks that train with it
 
     index = {c: i for i, c in enumerate(vocabulary)}
     ids = [[index[c] for c in word] for word in words]
@@ -126,7 +126,7 @@ def train_words(
     seed: int,
 ) -> dict:
     """A many-to-one character RNN: Embedding (one-hot sized, padding masked) -> cell -> sigmoid."""
-    import keras
+    import keras  # TensorFlow: only the networks that train with it
 
     keras.utils.set_random_seed(seed)
     vocabulary = char_vocabulary(words)

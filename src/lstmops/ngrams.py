@@ -24,7 +24,9 @@ HELD_OUT = 0.2  # the share of the training texts that chooses C
 
 def features(standardized: Sequence[str]) -> sparse.csr_matrix:
     """Binary presence of each word 1-3-gram of each standardised text (words split on spaces)."""
-    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.feature_extraction.text import (
+        HashingVectorizer,
+    )  # scikit-learn (0.7 s): only when the n-gram model runs
 
     vectorizer = HashingVectorizer(
         ngram_range=(1, NGRAMS),
@@ -69,7 +71,9 @@ def log_count_ratio(x: sparse.csr_matrix, labels: np.ndarray, alpha: float = 1.0
 
 def fit(x: sparse.csr_matrix, labels: np.ndarray, c: float) -> NgramModel:
     """r from these texts, then a logistic regression on the r-scaled features."""
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import (
+        LogisticRegression,
+    )  # scikit-learn (0.7 s): only when the n-gram model runs
 
     r = log_count_ratio(x, labels)
     regression = LogisticRegression(C=c, solver="liblinear").fit(x @ sparse.diags(r), labels)
@@ -138,8 +142,13 @@ def fit_combination(
     """The weights fitted on these (validation) texts, and the accuracy the combination reaches
     on texts it was not fitted on: the mean over COMBINE_FOLDS folds of them, each scored by
     weights fitted on the others (seeded)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.linear_model import (
+        LogisticRegression,
+    )  # scikit-learn (0.7 s): only when the n-gram model runs
+    from sklearn.model_selection import (
+        StratifiedKFold,
+        cross_val_score,
+    )  # scikit-learn (0.7 s): only when the n-gram model runs
 
     z, labels = _stacking(lstm_probabilities, ngram_logits), np.asarray(labels)
     folds = StratifiedKFold(min(COMBINE_FOLDS, int(np.bincount(labels).min())), shuffle=True,

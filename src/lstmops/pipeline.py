@@ -16,8 +16,9 @@ from pathlib import Path
 
 import yaml
 
+from lstmops import config as cfg
 from lstmops import layout, tasks
-from lstmops.config import LECTURE_NETWORKS, PRESET_SECTIONS, SETTINGS, LstmopsError
+from lstmops.config import LECTURE_NETWORKS, PRESET_SECTIONS, SETTINGS, LstmopsError, load_params
 from lstmops.forecasters import BASELINES
 from lstmops.io import atomic_path
 from lstmops.tasks import MODULES as TASK_MODULES
@@ -126,7 +127,6 @@ def _reads(source) -> str:
 def _datasets(task: str) -> dict[str, dict]:
     """The foreach items of `task`'s stages: each dataset params.yaml declares, with what its
     ingest reads."""
-    from lstmops.config import load_params
 
     params = load_params()
     return {name: {"reads": _reads(params.dataset(name).source)} for name in params.declared(task)}
@@ -263,7 +263,6 @@ def _fill(value, dataset: str):
 
 def _plots() -> list:
     """dvc.yaml's plots: every dataset params.yaml declares, its charts then its PNGs."""
-    from lstmops.config import load_params
 
     params = load_params()
     charts, pngs = [], []
@@ -316,7 +315,6 @@ def render() -> str:
 def stage_names() -> list[str]:
     """Every stage dvc.yaml has, its foreach stages expanded over the datasets params.yaml declares:
     the names dvc.lock may hold."""
-    from lstmops import config as cfg
 
     params = cfg.load_params()
     names = []

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from sklearn.metrics import auc as area
 
 from lstmops import layout, tasks
 from lstmops.charts import baselines_in
@@ -210,7 +211,6 @@ def walkforward(table: pd.DataFrame, dataset: str) -> Chart:
 
 def roc(table: pd.DataFrame, dataset: str) -> Chart:
     """The ROC curve with chance's diagonal; the AUC in the legend, as on the PNG."""
-    from sklearn.metrics import auc as area
 
     auc = float(area(table["fpr"], table["tpr"]))
     model, chance = f"model (AUC {auc:.3f})", "chance (AUC 0.5)"

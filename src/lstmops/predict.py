@@ -12,10 +12,22 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from mlflow.exceptions import MlflowException
+from pyarrow.lib import ArrowException
+from tqdm import tqdm
 
-from lstmops.config import Dataset, LstmopsError
+from lstmops import serving, tracking
+from lstmops.config import SERIES, Dataset, LstmopsError, load_params
+from lstmops.data import prices
+from lstmops.io import atomic_path, read_text
+from lstmops.serving import InvalidInput
+from lstmops.tasks.prices import score as task
+from lstmops.tasks.prices.data import settings
 
 CHUNK_ROWS = 10_000  # rows read and scored at once: the memory bound
 FORMATS = (".csv", ".parquet")
@@ -39,7 +51,6 @@ def chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
             skip_blank_lines=False,
         )  # fmt: skip
         return
-    import pyarrow.parquet as pq
 
     start = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
@@ -60,8 +71,6 @@ class _Writer:
             header = not self.path.exists()
             table.to_csv(self.path, mode="a", header=header, index=False)
             return
-        import pyarrow as pa
-        import pyarrow.parquet as pq
 
         batch = pa.Table.from_pandas(table, preserve_index=False)
         if self.parquet is None:
@@ -76,7 +85,6 @@ class _Writer:
 def review_scores(model, table: pd.DataFrame, name: str) -> pd.DataFrame:
     """The chunk's row numbers, its other columns, and each review's probability and label; a
     bad row is named by its number in the file `name`."""
-    from lstmops import serving
 
     if "text" not in table:
         raise LstmopsError(
@@ -97,9 +105,6 @@ def review_scores(model, table: pd.DataFrame, name: str) -> pd.DataFrame:
 def price_table(path: Path, dataset: Dataset) -> pd.DataFrame:
     """The price file parsed as ingest parses it: a single series, or (for a dataset of many
     series) a panel with a Series column."""
-    from lstmops.config import SERIES
-    from lstmops.data import prices
-    from lstmops.io import read_text
 
     if path.suffix.lower() != ".csv":
         raise LstmopsError(
@@ -131,9 +136,6 @@ def price_windows(
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Every window of one series' rows in dollars, and each window's last row number, date
     (where the file has dates) and close (read whole: the served model computes in slices)."""
-    from lstmops.data import prices
-    from lstmops.tasks.prices import score as task
-    from lstmops.tasks.prices.data import settings
 
     p = settings(dataset).preprocess
     missing = [c for c in p.features if c not in table]
@@ -164,8 +166,6 @@ def price_forecasts(model, path: Path, dataset: Dataset, bar) -> pd.DataFrame:
     """Every day's next-day forecast, with its interval calibrated on the model's errors over the
     forecast.window days before (as evaluate's); blank bounds where fewer days are known than the
     coverage needs. A panel's: each series' (rows count within their series), named."""
-    from lstmops.config import SERIES
-    from lstmops.tasks.prices import score as task
 
     table = price_table(path, dataset)
     one = [(None, table)] if SERIES not in table else table.groupby(SERIES, sort=False)
@@ -196,15 +196,6 @@ def predict(
 ) -> str:
     """Score INPUT with the dataset's champion (or `model`, an MLflow model URI or folder) into
     OUTPUT; a line saying how many rows, how fast."""
-    import mlflow.pyfunc
-    from mlflow.exceptions import MlflowException
-    from pyarrow.lib import ArrowException
-    from tqdm import tqdm
-
-    from lstmops import tracking
-    from lstmops.config import load_params
-    from lstmops.io import atomic_path
-    from lstmops.serving import InvalidInput
 
     declared = load_params().dataset(dataset)
     source, target = Path(input), Path(output)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lstmops import tasks
+import mlflow
+
+from lstmops import tasks, tracking
 from lstmops.config import Dataset, load_params
 
 COLUMNS = (
@@ -90,9 +92,6 @@ def format_table(rows: list[dict]) -> str:
 def report() -> str:
     """The comparison table of params.yaml's datasets, from the project's MLflow store (or
     MLFLOW_TRACKING_URI)."""
-    import mlflow
-
-    from lstmops import tracking
 
     params = load_params()
     rows = []

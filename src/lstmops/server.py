@@ -253,7 +253,7 @@ def admin_user() -> str:
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = 120) -> None:
     """Wait for the tracking server at `url` to answer its health check."""
-    import urllib.request
+    import urllib.request  # only the health check
 
     deadline = time.monotonic() + timeout_s
     while True:
@@ -314,10 +314,10 @@ def add_user(name: str, role: str) -> str:
     """Create user `name` on the tracking server (MLFLOW_TRACKING_URI, as the admin that
     MLFLOW_TRACKING_USERNAME/PASSWORD name) if new, and give them `role` (ROLES) in place of any
     other of lstmops's roles."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.server import get_app_client
+    from mlflow.exceptions import MlflowException  # ~2 s: only the server commands that call MLflow
+    from mlflow.server import get_app_client  # ~2 s: only the server commands that call MLflow
 
-    from lstmops import tracking
+    from lstmops import tracking  # MLflow's client: only where the server is asked
 
     if role not in ROLES:
         raise LstmopsError(f"no role {role!r}: use one of {', '.join(ROLES)}")

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import json
 
+import joblib
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
+from lstmops import models, ngrams
+from lstmops.features import encode, standardize, token_lookup, trim_padding
 from lstmops.intervals import Conformal
+from lstmops.models import any_length
+from lstmops.ngrams import Combination, NgramModel
 
 THRESHOLD = 0.5
 MAX_TEXT_CHARS = 100_000  # 7 times the longest IMDB review; longer is a mistake, not a review
@@ -82,7 +87,6 @@ PREDICT_BATCH = 1024  # rows a served model computes at once: bounded memory for
 def load_keras(path: str):
     """The Keras model, its predict function compiled by one warm-up call at load time, so that a
     request pays only for its own rows."""
-    from lstmops import models
 
     model = models.load(path, compile=False)
     shape = [size or 1 for size in model.input_shape[1:]]  # ids of any length: one
@@ -95,8 +99,6 @@ def model_outputs(model, x: np.ndarray) -> np.ndarray:
     slices of PREDICT_BATCH rows: `model.predict` sets up a data pipeline on every call, which
     cost a one-review request ~70 ms. A model of ids of any length (train.bucketing) reads each
     slice only as wide as its longest review."""
-    from lstmops.features import trim_padding
-    from lstmops.models import any_length
 
     parts = []
     for i in range(0, len(x), PREDICT_BATCH):
@@ -127,7 +129,6 @@ class PriceModel(PythonModel):
         self.coverage = coverage
 
     def load_context(self, context: PythonModelContext) -> None:
-        import joblib
 
         self.model = load_keras(context.artifacts["model"])
         self.scaling = joblib.load(context.artifacts["scaling"])
@@ -172,8 +173,6 @@ class SentimentModel(PythonModel):
         self.maxlen = maxlen
 
     def load_context(self, context: PythonModelContext) -> None:
-        from lstmops.features import token_lookup
-        from lstmops.ngrams import Combination, NgramModel
 
         self.model = load_keras(context.artifacts["model"])
         with open(context.artifacts["vocabulary"], encoding="utf-8") as f:
@@ -185,8 +184,6 @@ class SentimentModel(PythonModel):
                 self.combination = Combination(**json.load(f))
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        from lstmops import ngrams
-        from lstmops.features import encode, standardize
 
         texts = standardize(review_texts(model_input))
         probability = model_outputs(self.model, encode(texts, self.lookup, self.maxlen)).reshape(-1)

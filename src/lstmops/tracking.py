@@ -135,7 +135,7 @@ def use_store(dataset: str, create: bool = True, description: str | None = None)
     """Point MLflow at the store and the dataset's experiment (created on first use unless `create`
     is false, and given `description`); return its id, or None when it does not exist and was not
     created."""
-    import mlflow
+    import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
     uri = tracking_uri()
     check_reachable(uri)
@@ -197,9 +197,9 @@ def log_data(
     input named <name>-<context> whose digest is DVC's hash of the data it came from, so the Runs
     table's Dataset column tells runs on other data apart; `source` (data.fetch.describe: the URL
     or file and its sha256, or the package and its version) becomes the input's tags."""
-    import mlflow
-    import mlflow.data
-    from mlflow.data.code_dataset_source import CodeDatasetSource
+    import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
+    import mlflow.data  # ~2 s to import: loaded where a run is logged or read, not by the CLI
+    from mlflow.data.code_dataset_source import CodeDatasetSource  # with them
 
     where = source.get("source.url") or source.get("source.path") or ""
     if source.get("source.path"):
@@ -224,7 +224,7 @@ def end_killed(unfinished: Path) -> None:
     killed before it could end it. The record is removed either way."""
     if not unfinished.is_file():
         return
-    import mlflow
+    import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
     run_id = read_json(unfinished)["run_id"]
     client = mlflow.MlflowClient()
@@ -237,7 +237,7 @@ def end_killed(unfinished: Path) -> None:
 
 def logged_steps(run_id: str) -> set[tuple[str, int]]:
     """Every (metric, step) pair the run already holds."""
-    import mlflow
+    import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
     client = mlflow.MlflowClient()
     return {
@@ -261,7 +261,7 @@ def beats(value: float | None, champion: float | None, lower_is_better: bool) ->
 def crown(dataset: str, version: str, metric: str, lower_is_better: bool) -> str:
     """Move lstmops-<dataset>@champion to `version` if it is the first, or if its run's validation
     `metric` beats the champion's run's; return a line that says what happened."""
-    import mlflow
+    import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
     client = mlflow.MlflowClient()
     name = experiment_name(dataset)
@@ -282,9 +282,9 @@ def crown(dataset: str, version: str, metric: str, lower_is_better: bool) -> str
 def champion_uri(dataset: str) -> str:
     """models:/lstmops-<dataset>@champion, the URI `mlflow models serve` takes, once it exists. Says
     on stderr which version and run it is, so a moved champion shows in the log of what loads it."""
-    import mlflow
+    import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
-    from lstmops.config import load_params
+    from lstmops.config import load_params  # workspace facts, at call time
 
     load_params().dataset(dataset)  # a dataset params.yaml declares, or an error naming those
     use_store(dataset, create=False)
@@ -309,7 +309,7 @@ def register(dataset: str, model_uri: str) -> str | None:
     """Register `model_uri` as a new version of lstmops-<dataset>; its version, or None (with a
     line saying so) where this login may not: on a team's server that takes the maintainer role,
     and the run keeps its model for a maintainer to promote."""
-    import mlflow
+    import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
     try:
         return mlflow.register_model(model_uri, experiment_name(dataset)).version
@@ -328,7 +328,7 @@ def register(dataset: str, model_uri: str) -> str | None:
 def promote(dataset: str, run_id: str) -> str:
     """Make the model of run `run_id` lstmops-<dataset>@champion, registering it first if no
     version holds it: a maintainer's decision, whatever its validation metric."""
-    import mlflow
+    import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
     experiment = use_store(dataset, create=False)
     client = mlflow.MlflowClient()
@@ -377,7 +377,7 @@ class Reopened:
     def metrics(self, values: dict, prefix: str = "") -> None:
         """Every number of `values` (nested: dotted names after `prefix`), but a panel's figures
         per series, which its tables hold."""
-        import mlflow
+        import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
         numbers = {
             f"{prefix}{k}": float(v)
@@ -387,27 +387,27 @@ class Reopened:
         mlflow.log_metrics(numbers)
 
     def step(self, name: str, value: float, step: int) -> None:
-        import mlflow
+        import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
         mlflow.log_metric(name, value, step=step)
 
     def params(self, values: dict, prefix: str = "") -> None:
-        import mlflow
+        import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
         mlflow.log_params(flat(values, prefix))
 
     def tags(self, values: dict[str, str]) -> None:
-        import mlflow
+        import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
         mlflow.set_tags(values)
 
     def artifact(self, path: Path) -> None:
-        import mlflow
+        import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
         mlflow.log_artifact(str(path))
 
     def artifacts(self, folder: Path, under: str) -> None:
-        import mlflow
+        import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
         mlflow.log_artifacts(str(folder), artifact_path=under)
 
@@ -415,7 +415,7 @@ class Reopened:
 @contextlib.contextmanager
 def reopen(dataset: str, run_id: str) -> Iterator[Reopened]:
     """The training run of `dataset` (train made it and its experiment), open to add to."""
-    import mlflow
+    import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
     use_store(dataset)
     with mlflow.start_run(run_id=run_id):

@@ -19,18 +19,18 @@ from lstmops.io import atomic_path
 
 def _gpu_names(backend: str) -> list[str]:
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # the backend Keras runs on: only that one is imported
 
         return [
             tf.config.experimental.get_device_details(d).get("device_name", d.name)
             for d in tf.config.list_physical_devices("GPU")
         ]
     if backend == "jax":
-        import jax
+        import jax  # the backend Keras runs on: only that one is imported
 
         return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
     if backend == "torch":
-        import torch
+        import torch  # the backend Keras runs on: only that one is imported
 
         return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return []
@@ -84,7 +84,7 @@ def make_strategy(distribution: str):
             f"train.distribution={distribution} needs the TensorFlow backend (KERAS_BACKEND=tensorflow); "
             "set it to none for other backends."
         )
-    import tensorflow as tf
+    import tensorflow as tf  # the backend Keras runs on: only that one is imported
 
     if distribution == "multi_worker":
         if not os.environ.get(TF_CONFIG_ENV):
@@ -108,7 +108,7 @@ def make_strategy(distribution: str):
 def is_multi_worker(strategy) -> bool:
     if strategy is None:
         return False
-    import tensorflow as tf
+    import tensorflow as tf  # the backend Keras runs on: only that one is imported
 
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
@@ -135,7 +135,7 @@ def seed_everything(seed: int) -> None:
     """Same seed, same data, same CPU -> the same model (TensorFlow's ops made deterministic too)."""
     keras.utils.set_random_seed(seed)
     if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # the backend Keras runs on: only that one is imported
 
         tf.config.experimental.enable_op_determinism()
 
@@ -313,7 +313,7 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
     backend is not TensorFlow (Keras batches and shuffles those itself)."""
     if keras.backend.backend() != "tensorflow":
         return x, y
-    import tensorflow as tf
+    import tensorflow as tf  # the backend Keras runs on: only that one is imported
 
     data = tf.data.Dataset.from_tensor_slices((x, y))
     if seed is not None:

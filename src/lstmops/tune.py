@@ -21,8 +21,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+import keras
+import mlflow
+import optuna
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+
 from lstmops import config as cfg
+from lstmops import tasks, tracking, training
 from lstmops.config import Dataset, LstmopsError
+from lstmops.io import atomic_path
 
 STORAGE_ENV = "LSTMOPS_TUNE_STORAGE"
 STORAGE_FILE = Path("tune") / "optuna.db"  # the default storage, ignored by git
@@ -80,7 +89,6 @@ class Reporter:
         self.trial, self.log = trial, log
 
     def callbacks(self, prefix: str = "") -> list:
-        from lstmops import training
 
         return [
             training.EpochLogger(
@@ -92,7 +100,6 @@ class Reporter:
 
     def pruning(self, metric: str):
         """A Keras callback that reports `metric` after every epoch (step = epoch, from 1)."""
-        import keras
 
         report = self.report
 
@@ -103,7 +110,6 @@ class Reporter:
         return Prune()
 
     def report(self, value: float, step: int) -> None:
-        import optuna
 
         self.trial.report(value, step)
         if self.trial.should_prune():
@@ -117,8 +123,6 @@ def _storage(settings: cfg.Tune):
     """The Optuna storage, its tables created if it has none. Two workers started at once on a new
     database both create them; the one that loses that race (a duplicate-key error) tries again,
     and then finds them."""
-    import optuna
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
 
     for attempt in range(SCHEMA_TRIES):
         try:
@@ -144,8 +148,6 @@ def _study(
     tags: dict,
 ):
     """The study `name` in the storage, created (with its MLflow run) by the first worker."""
-    import mlflow
-    import optuna
 
     storage = _storage(settings)
     sampler = optuna.samplers.TPESampler(
@@ -201,8 +203,6 @@ class _Trials:
     failures: list[str] = dataclasses.field(default_factory=list)  # why each failed here
 
     def run(self, trial) -> float:
-        import mlflow
-        import optuna
 
         values = suggest(trial, self.declared.settings.tune.space)
         name = self.declared.name
@@ -234,7 +234,6 @@ class _Trials:
         return done >= self.total or len(self.failures) >= self.total
 
     def stop_when_enough(self, study, trial) -> None:
-        import optuna
 
         nothing_finished = not study.get_trials(deepcopy=False, states=_finished())
         if self.enough(study) or (trial.state == optuna.trial.TrialState.FAIL and nothing_finished):
@@ -242,7 +241,6 @@ class _Trials:
 
 
 def _finished() -> tuple:
-    import optuna
 
     return (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
@@ -252,10 +250,6 @@ def tune(
 ) -> str:
     """Run trials of the dataset's study until it has `trials` finished ones (or `timeout`
     minutes pass); log them to MLflow; write the best values as preset tuned-<dataset>."""
-    import mlflow
-    import optuna
-
-    from lstmops import tasks, tracking
 
     declared = cfg.load_params().dataset(dataset)
     settings = declared.settings.tune
@@ -304,10 +298,6 @@ def tune(
 
 def _summarise(study, dataset: Dataset, parent: str, ran: int) -> str:
     """Log the best trial and Optuna's plots to the study's run; write the tuned preset."""
-    import mlflow
-    import optuna
-
-    from lstmops import tasks
 
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     counts = {
@@ -337,12 +327,11 @@ def _summarise(study, dataset: Dataset, parent: str, ran: int) -> str:
 
 def _log_plots(study) -> None:
     """Optuna's optimisation history and parameter importances, as PNGs in the study's run."""
-    import matplotlib
+    import matplotlib  # Optuna's charts: drawn once, when a study ends
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import mlflow
-    from optuna.visualization import matplotlib as views
+    import matplotlib.pyplot as plt  # Optuna's charts: drawn once, when a study ends
+    from optuna.visualization import matplotlib as views  # with them
 
     with tempfile.TemporaryDirectory() as tmp:
         plots: list[tuple[str, Any]] = [("optimization_history", views.plot_optimization_history)]
@@ -364,10 +353,6 @@ def _log_plots(study) -> None:
 def write_preset(path: Path, dataset: Dataset, name: str, best: dict[str, object]) -> None:
     """presets.<task>.<name> in params.yaml: the dataset's preset with the best values laid over it,
     written with the file's comments and layout kept (git shows what changed)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
-
-    from lstmops.io import atomic_path
 
     yaml = YAML()
     yaml.preserve_quotes = True

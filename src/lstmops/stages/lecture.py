@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import mlflow
 import numpy as np
 
 from lstmops import lecture as lec
+from lstmops import tracking
 from lstmops.config import Params
 from lstmops.io import write_json
 from lstmops.layout import metrics_file
@@ -50,9 +52,6 @@ def _words(params: Params) -> tuple[dict, dict]:
 
 def lecture(network: str, params: Params) -> None:
     """Run `network`, write metrics/lecture/<network>.json and log the same to MLflow."""
-    import mlflow
-
-    from lstmops import tracking
 
     used, result = {
         "perceptron": _perceptron,
