@@ -143,11 +143,8 @@ class StockScaling:
         """The model output that means tomorrow = today (persistence), for a change or return."""
         return float(self.target_scaler.transform([[0.0]])[0, 0])
 
-    def prices(
-        self, outputs: np.ndarray, previous: np.ndarray, series: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Model outputs -> tomorrow's close in dollars, given today's close (the window's last);
-        `series` is PanelScaling's (one series: every row is its own)."""
+    def prices(self, outputs: np.ndarray, previous: np.ndarray) -> np.ndarray:
+        """Model outputs -> tomorrow's close in dollars, given today's close (the window's last)."""
         target = self.target_scaler.inverse_transform(
             np.asarray(outputs, dtype=np.float64).reshape(-1, 1)
         ).reshape(-1)
@@ -156,8 +153,9 @@ class StockScaling:
 
 @dataclass(frozen=True)
 class PanelScaling:
-    """Many series' scalings, each fitted on its own series' training rows, so that one global
-    model sees every series in the same range whatever its price level."""
+    """A dataset's scalings, one per series, each fitted on its own series' training rows, so that
+    one global model sees every series in the same range whatever its price level (a single
+    series is a panel of one)."""
 
     names: tuple[str, ...]
     scalings: tuple[StockScaling, ...]
@@ -168,6 +166,11 @@ class PanelScaling:
 
     def of(self, name: str) -> StockScaling:
         return self.scalings[self.names.index(name)]
+
+    def no_change(self) -> float:
+        """The model output that means tomorrow = today, for a panel of one (many series' differ)."""
+        (only,) = self.scalings
+        return only.no_change()
 
     def prices(self, outputs: np.ndarray, previous: np.ndarray, series: np.ndarray) -> np.ndarray:
         """Model outputs -> tomorrow's close in dollars; `series` is each row's series index."""

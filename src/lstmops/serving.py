@@ -147,8 +147,10 @@ class PriceModel(PythonModel):
         if not isinstance(coverage, int | float) or not 0 < coverage < 1:
             raise InvalidInput(f"coverage must be a number between 0 and 1, got {coverage!r}")
         scaling, errors = self.scaling, self.errors
-        if isinstance(errors, dict):  # a panel's model: the series' own
-            series = (params or {}).get("series") or ""
+        if isinstance(errors, dict):  # each series' own (a single series: a panel of one)
+            series = (params or {}).get("series") or (
+                next(iter(errors)) if len(errors) == 1 else ""
+            )
             if series not in errors:
                 names = list(errors)
                 raise InvalidInput(

@@ -49,16 +49,12 @@ def _fitted(dataset: Dataset, tables: dict) -> tuple[dict, score.Fitted, object]
     p = dataset.settings.preprocess
     panel = series(tables, dataset)
     splits = [features.split_windows(len(s.values), p)[0] for s in panel]
-    if dataset.panel:
-        arrays, scaling = features.panel_arrays(
-            [s.values for s in panel], splits, [s.name for s in panel], p
-        )
-    else:
-        arrays, scaling = features.price_arrays(panel[0].values, splits[0], p)
+    # one series or many: a panel, of one or of two
+    arrays, scaling = features.panel_arrays(
+        [s.values for s in panel], splits, [s.name for s in panel], p
+    )
     before = list(np.linspace(-0.02, 0.02, 20))
-    calibration = {"model": before, "persistence": before}
-    if dataset.panel:
-        calibration = {who: {s.name: before for s in panel} for who in calibration}
+    calibration = {who: {s.name: before for s in panel} for who in ("model", "persistence")}
     model = models.price_model(p.seq_length, len(p.features), dataset.settings.train)
     return arrays, score.Fitted(scaling, calibration), model
 

@@ -132,13 +132,10 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     p = settings(dataset).preprocess
     panel = series(tables, dataset)
     splits = [f.split_windows(len(s.values), p) for s in panel]
-    scaling: f.StockScaling | f.PanelScaling
-    if dataset.panel:  # each series split and scaled on its own training rows
-        arrays, scaling = f.panel_arrays(
-            [s.values for s in panel], [n for n, _ in splits], [s.name for s in panel], p
-        )
-    else:
-        arrays, scaling = f.price_arrays(panel[0].values, splits[0][0], p)
+    # each series split and scaled on its own training rows (a single series: a panel of one)
+    arrays, scaling = f.panel_arrays(
+        [s.values for s in panel], [n for n, _ in splits], [s.name for s in panel], p
+    )
     if len(panel[0].dates):  # the day each test forecast is for
         arrays["dates_test"] = np.concatenate(
             [s.dates[-n_test:] for s, (_, n_test) in zip(panel, splits, strict=True)]
@@ -150,6 +147,6 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     return f"{n_train} train and {n_test} test windows{many}"
 
 
-def load_scaling(processed: Path):
-    """The fitted features.StockScaling that preprocess saved."""
+def load_scaling(processed: Path) -> f.PanelScaling:
+    """The scalers preprocess fitted, one per series."""
     return joblib.load(processed / SCALING_FILE)

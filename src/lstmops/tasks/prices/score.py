@@ -30,7 +30,7 @@ class Fitted(NamedTuple):
     """What evaluate and forecast read besides the model: preprocess's scalers and the errors
     train saved beside the model to calibrate the interval on."""
 
-    scaling: Any  # features.StockScaling or PanelScaling
+    scaling: f.PanelScaling
     calibration: dict
 
 
@@ -51,13 +51,12 @@ def _each_series_scored(arrays, forecasts, moving, names, tests, calibration, da
     """Per series: its metrics (MASE scaled on its own training period) and each forecaster's
     rolling intervals over its test days."""
     previous, actual = arrays["previous_test"], arrays["actual_test"]
-    trains = each_series(arrays.get("series_train"), len(arrays["actual_train"]))
-    panel = "series_test" in arrays
+    trains = each_series(arrays["series_train"])
     bounds: dict[str, list] = {who: [] for who in forecasts}
     per_series, rolling = {}, interval(dataset)
     for name, test, train in zip(names, tests, trains, strict=True):
         for who, forecast in forecasts.items():
-            before = calibration[who][name] if panel else calibration[who]
+            before = calibration[who][name]
             bounds[who].append(rolling.bounds(forecast[test], previous[test], actual[test], before))
         scale = ev.naive_mae(arrays["previous_train"][train], arrays["actual_train"][train])
         mine = {who: forecast[test] for who, forecast in forecasts.items()}
@@ -77,19 +76,19 @@ def evaluate(
     over its test days, with each series' own (`per_series`) and the shares of series that beat
     the reference baseline, and significantly so. The tables: each test day's forecasts
     (predictions, with the model's interval), and a panel's metrics per series (series)."""
-    groups = arrays.get("series_test")
+    groups = arrays["series_test"]
     previous, actual = arrays["previous_test"], arrays["actual_test"]
     origins = Origins(arrays["x_test"], previous, groups)
     every = forecasters(model, fit.scaling, arrays)
     forecasts = {f.name: f.predict(origins) for f in every}
     moving = {f.name for f in every if f.moves}
-    names = fit.scaling.names if groups is not None else [dataset.name]
-    tests = each_series(groups, len(actual))
+    names = fit.scaling.names  # a single series: a panel of one
+    tests = each_series(groups)
     per_series, bounds = _each_series_scored(
         arrays, forecasts, moving, names, tests, fit.calibration, dataset
     )
-    if groups is None:
-        metrics = per_series[dataset.name]
+    if not dataset.panel:  # its metrics are its one series'
+        metrics = per_series[names[0]]
     else:
         metrics = ev.forecast_metrics(previous, actual, forecasts, moving)
         metrics["series"] = ev.panel_summary(
@@ -112,7 +111,7 @@ def evaluate(
     )
     if "dates_test" in arrays:
         table.insert(1, "date", arrays["dates_test"])
-    if groups is None:
+    if not dataset.panel:
         return metrics, {"predictions": table}
     table.insert(0, "series", np.asarray(names)[groups])
     metrics[PER_SERIES] = per_series
@@ -131,11 +130,13 @@ def next_day(
     each with its interval from its errors on the last forecast.window days; and the chart's
     table: the last days' closes, then the forecast. A panel's: each series' (`per_series`, and
     the table's `series` column)."""
-    scaling = fit.scaling
-    panel = series(tables, dataset)
-    if not dataset.panel:
-        return _next_day(model, panel[0], scaling, dataset)
-    results = {s.name: _next_day(model, s, scaling.of(s.name), dataset) for s in panel}
+    results = {
+        s.name: _next_day(model, s, fit.scaling.of(s.name), dataset)
+        for s in series(tables, dataset)
+    }
+    if not dataset.panel:  # its one series'
+        (only,) = results.values()
+        return only
     result = {
         "date": max(r["date"] for r, _ in results.values()),
         "series": len(results),
@@ -234,14 +235,10 @@ def _fold_forecasters(panel, bounds, fold: int, dataset: Dataset, reporter):
     ]
     cut = [one.values[: r + p.seq_length] for one, r in zip(panel, reach, strict=True)]
     firsts = [train_end for train_end, _ in ends]
-    scaling: Any  # features.StockScaling or PanelScaling
-    if dataset.panel:
-        arrays, scaling = f.panel_arrays(cut, firsts, [one.name for one in panel], p)
-    else:
-        arrays, scaling = f.price_arrays(cut[0], firsts[0], p)
+    arrays, scaling = f.panel_arrays(cut, firsts, [one.name for one in panel], p)
     watchers = reporter.callbacks(f"fold{fold}.") if reporter else ()
     model = _fit(arrays, scaling, dataset, watchers)
-    tests = each_series(arrays.get("series_test"), len(arrays["y_test"]))
+    tests = each_series(arrays["series_test"])
     return forecasters(model, scaling, arrays), arrays, tests, firsts
 
 
@@ -265,7 +262,7 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
         if w.retrain or fold == 1:
             every, arrays, tests, firsts = _fold_forecasters(panel, bounds, fold, dataset, reporter)
             moving = {one.name for one in every if one.moves}
-            test = Origins(arrays["x_test"], arrays["previous_test"], arrays.get("series_test"))
+            test = Origins(arrays["x_test"], arrays["previous_test"], arrays["series_test"])
         block = np.concatenate(
             [
                 rows_of[train_end - first : test_end - first]

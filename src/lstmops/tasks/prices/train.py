@@ -22,9 +22,7 @@ def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
     """The model, and its training part and validation slice: the end of the training period."""
     p = settings(dataset).train
     x, y = arrays["x_train"], arrays["y_train"]
-    fit_part, val_part = training.tail_split(
-        x, y, p.validation_fraction, arrays.get("series_train")
-    )
+    fit_part, val_part = training.tail_split(x, y, p.validation_fraction, arrays["series_train"])
     return models.price_model(x.shape[1], x.shape[2], p), fit_part, val_part
 
 
@@ -36,14 +34,13 @@ def lineage(dataset: Dataset) -> dict[str, str]:
 def forecasters(model, scaling, arrays: dict[str, np.ndarray]) -> list[Forecaster]:
     """The network, then every baseline fitted on the training windows (the first baseline is
     the reference the ratios and tests compare against)."""
-    train = Origins(arrays["x_train"], arrays["previous_train"], arrays.get("series_train"))
+    train = Origins(arrays["x_train"], arrays["previous_train"], arrays["series_train"])
     return [Network(model, scaling), *baselines(tuple(BASELINES), train, arrays["actual_train"])]
 
 
-def each_series(groups: np.ndarray | None, n: int) -> list[np.ndarray]:
-    """The row indices of each series among `n` rows (`groups`: each row's series; None: one)."""
-    rows = np.arange(n)
-    return [rows] if groups is None else np.split(rows, np.flatnonzero(np.diff(groups)) + 1)
+def each_series(groups: np.ndarray) -> list[np.ndarray]:
+    """The row indices of each series, given each row's series (each series' rows together)."""
+    return np.split(np.arange(len(groups)), np.flatnonzero(np.diff(groups)) + 1)
 
 
 def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
@@ -51,14 +48,13 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
     which picks the champion; none without a slice."""
     if val_part is None:
         return {}
-    fraction, groups = settings(dataset).train.validation_fraction, arrays.get("series_train")
+    fraction, groups = settings(dataset).train.validation_fraction, arrays["series_train"]
     _, held_out = training.tail_split(
         arrays["previous_train"], arrays["actual_train"], fraction, groups
     )
-    assert held_out is not None  # a validation slice: val_part is
-    previous, actual = held_out
-    if groups is not None:
-        groups = training.tail_split(groups, groups, fraction, groups)[1][0]  # type: ignore[index]
+    _, held_groups = training.tail_split(groups, groups, fraction, groups)
+    assert held_out is not None and held_groups is not None  # a validation slice: val_part is
+    (previous, actual), (groups, _) = held_out, held_groups
     network = Network(model, load_scaling(processed_dir(dataset.name)))
     forecasts = network.predict(Origins(val_part[0], previous, groups))
     return {"rmse": ev.regression_metrics(actual, forecasts)["rmse"]}
@@ -69,8 +65,8 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
     training period's last forecast.window days, as shares of the last close. The served model,
     which sees only the windows it is sent, calibrates on these; evaluate starts from them and
     rolls on. Returned as the served model's artifacts (and no validation scores)."""
-    days, groups = settings(dataset).forecast.window, arrays.get("series_train")
-    parts = [rows[-days:] for rows in each_series(groups, len(arrays["x_train"]))]
+    days, groups = settings(dataset).forecast.window, arrays["series_train"]
+    parts = [rows[-days:] for rows in each_series(groups)]
     rows = np.concatenate(parts)
     train = Origins(arrays["x_train"], arrays["previous_train"], groups)
     origins, actual = train.take(rows), arrays["actual_train"][rows]
@@ -79,15 +75,11 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
         one.name: intervals.errors(origins.last, actual, one.predict(origins))
         for one in forecasters(model, scaling, arrays)
     }
-    saved: dict[str, list | dict[str, list]]
-    if groups is None:
-        saved = {who: e.tolist() for who, e in errors.items()}
-    else:  # a panel: each series' own, by name
-        names, cuts = scaling.names, np.cumsum([len(p) for p in parts])[:-1]
-        saved = {
-            who: {n: part.tolist() for n, part in zip(names, np.split(e, cuts), strict=True)}
-            for who, e in errors.items()
-        }
+    cuts = np.cumsum([len(p) for p in parts])[:-1]  # each series' own, by name
+    saved = {
+        who: {n: part.tolist() for n, part in zip(scaling.names, np.split(e, cuts), strict=True)}
+        for who, e in errors.items()
+    }
     write_json(
         out / CALIBRATION_FILE,
         {
@@ -116,9 +108,8 @@ def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Pat
     example = arrays["windows_test"][:2]
     coverage = settings(dataset).forecast.coverage
     output = pd.DataFrame({column: np.zeros(len(example)) for column in serving.PRICE_OUTPUTS})
-    params = {"coverage": coverage}
-    if dataset.panel:  # the series of the windows sent, by default the first
-        params["series"] = load_scaling(processed).names[0]
+    # the series of the windows sent, by default the first (a single series: its only one)
+    params = {"coverage": coverage, "series": load_scaling(processed).names[0]}
     return (
         serving.PriceModel(example.shape[1], example.shape[2], coverage),
         {"scaling": str(processed / SCALING_FILE)},
