@@ -19,7 +19,6 @@ import yaml
 from lstmops import config as cfg
 from lstmops import layout, tasks
 from lstmops.config import LECTURE_NETWORKS, PRESET_SECTIONS, SETTINGS, LstmopsError, load_params
-from lstmops.forecasters import BASELINES
 from lstmops.io import atomic_path
 from lstmops.tasks import MODULES as TASK_MODULES
 
@@ -196,59 +195,13 @@ def _lecture_stage(network: str, params: bool) -> dict:
     }
 
 
-# `dvc plots show` (and DVC's VS Code extension): each task's charts, with {ds} for the dataset;
-# each CSV has its PNG beside it. `make plots` draws the same, offline, for every dataset
-# params.yaml declares at the time.
+# The evaluate stage's chart of every task: the loss per epoch.
 LEARNING_CURVE = {
     "title": "{ds}: learning curve",
     "x": "epoch",
     "y": {"plots/{ds}/learning_curve.csv": ["loss", "val_loss"]},
     "x_label": "epoch",
     "y_label": "loss",
-}
-PLOTS = {
-    "prices": {
-        "forecast": {
-            "title": "{ds}: one-step-ahead forecast of the close on the test period",
-            "x": "day",
-            "y": {"plots/{ds}/predictions.csv": [*BASELINES, "predicted", "actual"]},
-            "x_label": "test day",
-            "y_label": "close ($)",
-        },
-        "learning-curve": LEARNING_CURVE,
-        "walkforward": {
-            "title": "{ds}: walk-forward test RMSE per fold, model and baselines",
-            "x": "fold",
-            "y": {"plots/{ds}_walkforward/folds.csv": [f"{n}_rmse" for n in ("model", *BASELINES)]},
-            "x_label": "fold",
-            "y_label": "test RMSE ($)",
-        },
-        "next-day": {
-            "title": "{ds}: the last days' close and the next day's forecast with its interval",
-            "x": "day",
-            "y": {"plots/{ds}_forecast/forecast.csv": ["close", "forecast", "lower", "upper"]},
-            "x_label": "day (0: the last day seen)",
-            "y_label": "close ($)",
-        },
-    },
-    "sentiment": {
-        "learning-curve": LEARNING_CURVE,
-        "roc": {
-            "title": "{ds}: ROC curve on the test split",
-            "x": "fpr",
-            "y": {"plots/{ds}/roc.csv": "tpr"},
-            "x_label": "false positive rate",
-            "y_label": "true positive rate",
-        },
-        "confusion": {
-            "title": "{ds}: confusion matrix on the test split",
-            "template": "confusion",
-            "x": "predicted",
-            "y": {"plots/{ds}/confusion.csv": "actual"},
-            "x_label": "predicted",
-            "y_label": "actual",
-        },
-    },
 }
 
 
@@ -262,13 +215,15 @@ def _fill(value, dataset: str):
 
 
 def _plots() -> list:
-    """dvc.yaml's plots: every dataset params.yaml declares, its charts then its PNGs."""
+    """dvc.yaml's plots (`dvc plots show`, DVC's VS Code extension): each chart its task declares
+    (tasks/<task>/plots.py), for every dataset params.yaml declares, then the PNGs beside them."""
 
     params = load_params()
     charts, pngs = [], []
-    for task in PLOTS:
+    for task in TASK_MODULES:
+        definitions = {"learning-curve": LEARNING_CURVE, **tasks.dvc_plots(task)}
         for name in params.declared(task):
-            filled = {f"{name}-{key}": _fill(d, name) for key, d in PLOTS[task].items()}
+            filled = {f"{name}-{key}": _fill(d, name) for key, d in definitions.items()}
             charts += [{key: d} for key, d in filled.items()]
             pngs += [str(Path(csv).with_suffix(".png")) for d in filled.values() for csv in d["y"]]
     return charts + pngs
@@ -286,7 +241,7 @@ def render() -> str:
     stages: dict[str, dict] = {
         GUARD: {
             "cmd": "python -m lstmops.pipeline",
-            "deps": closure(["lstmops.pipeline"]),
+            "deps": closure(["lstmops.pipeline", *(f"{m}.plots" for m in TASK_MODULES.values())]),
             "params": ["datasets"],
             "outs": [GUARD_OUT],
         }

@@ -40,6 +40,11 @@ def declarations(task: str) -> Declarations:
     return cast(Declarations, importlib.import_module(MODULES[task]))
 
 
+def dvc_plots(task: str) -> dict[str, dict]:
+    """The task's `dvc plots` definitions (its `plots` module: no stage imports it)."""
+    return cast(dict[str, dict], importlib.import_module(f"{MODULES[task]}.plots").DVC_PLOTS)
+
+
 def modules(task: str, stage: str) -> list[str]:
     """The modules of `task` that `stage` runs."""
     return [f"{MODULES[task]}.{part}" for part in PARTS[stage]]
