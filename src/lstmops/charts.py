@@ -46,6 +46,13 @@ def _figure():
     return plt.subplots(figsize=(9, 4.5))
 
 
+def _finish(fig: Figure, ax, path: Path, **labels: str) -> None:
+    """Label the axes and title, add the legend, and save the figure."""
+    ax.set(**labels)
+    ax.legend()
+    _save(fig, path)
+
+
 def _save(fig: Figure, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -56,11 +63,9 @@ def learning_curve(table: pd.DataFrame, label: str, path: Path) -> None:
     fig, ax = _figure()
     for key in ("loss", "val_loss"):
         if key in table:
-            ax.plot(table["epoch"], table[key], label=key, c=COLOURS[key])
+            ax.plot(table["epoch"], table[key], label=key, c=colour(key))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="epoch", ylabel="loss", title=f"{label}: learning curve")
-    ax.legend()
-    _save(fig, path)
+    _finish(fig, ax, path, xlabel="epoch", ylabel="loss", title=f"{label}: learning curve")
 
 
 def predictions(table: pd.DataFrame, label: str, path: Path) -> None:
@@ -71,13 +76,14 @@ def predictions(table: pd.DataFrame, label: str, path: Path) -> None:
     drawn = [*((name, 1) for name in baselines_in(table)), ("predicted", 1), ("actual", 1.4)]
     for column, width in drawn:
         ax.plot(x, table[column], label=column, lw=width, c=colour(column))
-    ax.set(
+    _finish(
+        fig,
+        ax,
+        path,
         xlabel="date" if dated else "test day",
         ylabel="Close ($)",
         title=f"{label}: one-step-ahead forecast of the close on the test period",
     )
-    ax.legend()
-    _save(fig, path)
 
 
 def next_day(table: pd.DataFrame, label: str, path: Path) -> None:
@@ -86,7 +92,7 @@ def next_day(table: pd.DataFrame, label: str, path: Path) -> None:
     dated = "date" in table and table["date"].notna().all()
     x = pd.to_datetime(table["date"]) if dated else table["day"]
     seen, ahead = table["close"].notna(), table["forecast"].notna()
-    ax.plot(x[seen], table["close"][seen], c=COLOURS["actual"], lw=1.4, label="close")
+    ax.plot(x[seen], table["close"][seen], c=colour("actual"), lw=1.4, label="close")
     others = [(name, name, 0.15 * (i + 1)) for i, name in enumerate(baselines_in(table, "_lower"))]
     for column, who, shift in (("forecast", "model", 0.0), *others):
         low, high = (
@@ -103,13 +109,14 @@ def next_day(table: pd.DataFrame, label: str, path: Path) -> None:
             c=colour(who),
             label=f"{who} and its interval",
         )
-    ax.set(
+    _finish(
+        fig,
+        ax,
+        path,
         xlabel="date" if dated else "day (0: the last day seen)",
         ylabel="Close ($)",
         title=f"{label}: the next day's forecast",
     )
-    ax.legend()
-    _save(fig, path)
 
 
 def folds(rows: pd.DataFrame, label: str, path: Path) -> None:
@@ -125,27 +132,29 @@ def folds(rows: pd.DataFrame, label: str, path: Path) -> None:
     for i, (ratio, height) in enumerate(zip(rows["rmse_ratio"], top, strict=True)):
         ax.annotate(f"{ratio:.2f}", (i, height), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, [str(f) for f in rows["fold"]])
-    ax.set(
+    _finish(
+        fig,
+        ax,
+        path,
         xlabel=f"fold (numbers above: model RMSE / {who[1]} RMSE)",
         ylabel="test RMSE ($)",
         title=f"{label}: walk-forward folds, model against {', '.join(who[1:])}",
     )
-    ax.legend()
-    _save(fig, path)
 
 
 def roc(table: pd.DataFrame, label: str, path: Path) -> None:
     fig, ax = _figure()
     area = skm.auc(table["fpr"], table["tpr"])
-    ax.plot(table["fpr"], table["tpr"], label=f"model (AUC {area:.3f})", c=COLOURS["model"])
+    ax.plot(table["fpr"], table["tpr"], label=f"model (AUC {area:.3f})", c=colour("model"))
     ax.plot([0, 1], [0, 1], ls="--", c="grey", label="chance (AUC 0.5)")
-    ax.set(
+    _finish(
+        fig,
+        ax,
+        path,
         xlabel="false positive rate",
         ylabel="true positive rate",
         title=f"{label}: ROC curve on the test split",
     )
-    ax.legend()
-    _save(fig, path)
 
 
 def confusion(table: pd.DataFrame, label: str, path: Path) -> None:
