@@ -89,6 +89,11 @@ def report_file(dataset: str) -> Path:
     return Path("reports/validation") / f"{dataset}.json"
 
 
+def outcome_file(dataset: str) -> Path:
+    """The outcome of the suite that ingest ran on the raw data it wrote, kept for validate."""
+    return Path("reports/ingest") / f"{dataset}.json"
+
+
 def stage_name(dataset: Dataset, stage: str) -> str:
     """The DVC stage that runs `stage` for `dataset` (from dvc.yaml's foreach over its task)."""
     return f"{dataset.task}-{stage}@{dataset.name}"

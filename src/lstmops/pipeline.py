@@ -9,7 +9,6 @@ functions), so they cover what a run loads, and a little more.
 
 from __future__ import annotations
 
-import ast
 import importlib
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from lstmops import config as cfg
 from lstmops import layout, tasks
 from lstmops.config import LECTURE_NETWORKS, PRESET_SECTIONS, SETTINGS, LstmopsError, load_params
 from lstmops.io import atomic_path
+from lstmops.lineage import PACKAGE, SOURCE, closure
 from lstmops.tasks import MODULES as TASK_MODULES
 
 # The first stage: a plain `dvc repro` after a dataset was added to (or removed from) params.yaml
@@ -29,8 +29,6 @@ GUARD = "pipeline"
 GUARD_OUT = "reports/pipeline.txt"
 GUARD_TEXT = "dvc.yaml runs every dataset params.yaml declares\n"
 
-PACKAGE = Path(__file__).resolve().parent
-SOURCE = PACKAGE.parent  # src/
 DVC_YAML = "dvc.yaml"
 DVC_LOCK = "dvc.lock"
 HEADER = """\
@@ -48,54 +46,6 @@ HEADER = """\
 # `dvc exp show` finds each experiment's metrics.
 # `plots:` lists the datasets declared when this was written (`make plots` draws every dataset).
 """
-
-
-def _file(name: str) -> Path:
-    """The source file of module `name`, which exists."""
-    path = _module_file(name)
-    assert path is not None, name
-    return path
-
-
-def _module_file(name: str) -> Path | None:
-    """The source file of module `name` of this package, or None if there is no such module."""
-    path = SOURCE.joinpath(*name.split("."))
-    for candidate in (path / "__init__.py", path.with_suffix(".py")):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _imports(path: Path) -> set[str]:
-    """The lstmops modules `path` imports anywhere (also inside functions); for the CLI, only at
-    its top: it imports each command's module by name when that command runs."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    nodes = tree.body if path.name == "__main__.py" else ast.walk(tree)
-    found: set[str] = set()
-    for node in nodes:
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == "lstmops"}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lstmops"):
-            found.add(node.module)
-            found |= {f"{node.module}.{a.name}" for a in node.names}  # submodules imported by name
-    return {name for name in found if _module_file(name) is not None}
-
-
-def closure(modules: list[str]) -> list[str]:
-    """Every module file that importing `modules` can load (packages' __init__ files included),
-    as paths relative to the project root."""
-    seen: set[str] = set()
-    todo = list(modules)
-    while todo:
-        name = todo.pop()
-        parts = name.split(".")
-        for i in range(1, len(parts) + 1):  # a module's packages are imported first
-            parent = ".".join(parts[:i])
-            if parent not in seen and _module_file(parent) is not None:
-                seen.add(parent)
-                todo += sorted(_imports(_file(parent)))
-    root = SOURCE.parent
-    return sorted(_file(name).relative_to(root).as_posix() for name in seen)
 
 
 def _code(stage: str, task: str | None) -> list[str]:
@@ -144,14 +94,14 @@ def _task_stage(task: str, stage: str, datasets: dict[str, dict]) -> dict:
         path.as_posix()
         for path in (layout.raw_dir(KEY), layout.processed_dir(KEY), layout.model_dir(KEY))
     )
-    report = layout.report_file(KEY)
+    report, outcome = layout.report_file(KEY), layout.outcome_file(KEY).as_posix()
     (walkforward, walkforward_plots), (forecast, forecast_plots) = (
         (metrics.as_posix(), plots.as_posix())
         for metrics, plots in (layout.walkforward_files(KEY), layout.forecast_files(KEY))
     )
     inputs = {
         "ingest": [],
-        "validate": [raw],
+        "validate": [raw, outcome],
         "pretrain": [raw, report.as_posix()],
         "preprocess": [raw, report.as_posix()],
         "train": [processed],
@@ -162,7 +112,7 @@ def _task_stage(task: str, stage: str, datasets: dict[str, dict]) -> dict:
     if "pretrain" in module.STAGES and stage in ("preprocess", "train"):
         inputs.append(PRETRAINED)  # its vocabulary, its weights
     outs = {
-        "ingest": {"outs": [_out(raw)]},
+        "ingest": {"outs": [_out(raw), _out(outcome)]},
         "validate": {
             "outs": [_out(report.as_posix()), _out(report.with_suffix(".html").as_posix())]
         },

@@ -1,28 +1,22 @@
-"""Great Expectations suites for the raw tables, and the report the validate stage writes.
+"""What a Great Expectations suite found, in plain data: the checks, the report the validate stage
+writes (JSON and HTML), the failure message, and ingest's outcome kept for validate.
 
 A failed expectation stops the pipeline: the validate stage exits non-zero, DVC stops before
-preprocess, and the message names each failed expectation.
+preprocess, and the message names each failed expectation. Ingest runs the suite (expectations.py)
+before the new data may replace the last good data and keeps its outcome with a fingerprint of what
+it depends on; validate reuses it where the fingerprint still holds, so one `dvc repro` imports
+Great Expectations once per dataset, not twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
-import math
-import os
-from collections.abc import Callable
+import importlib.metadata
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-import pandas as pd
-
-from lstmops.config import PRICE_COLUMNS
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-import great_expectations as gx  # noqa: E402
-import great_expectations.expectations as gxe  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-
-NOT_FINITE = [float("inf"), float("-inf")]  # "inf" in a CSV reads as a number, but is no price
-NUMERIC_TYPES = ["int64", "float64", "Int64", "Float64", "int32", "float32"]
+from lstmops.io import read_json, write_json
 
 
 @dataclass(frozen=True)
@@ -51,177 +45,6 @@ def _readable(value: object) -> str:
     return str(value)
 
 
-MIN_PRICE_ROWS = 2  # one day-over-day step; whether a series is long enough for its windows and
-# test period depends on the settings: ingest and preprocess check that (features.split_windows)
-ORDER_COLUMN = "open_nearer_previous_close"
-MIN_ORDERLY_SHARE = 0.5  # the lecture file: 0.77; the same rows reversed in time: 0.23
-
-
-def price_expectations(date: str | None = None, series: str | None = None) -> list[gxe.Expectation]:
-    """The price columns' values; `date`, the date column where the table has one, never null;
-    `series`, a panel's series column, too (and a row repeated only within its series counts)."""
-    suite: list[gxe.Expectation] = []
-    # The five price columns; a date and other columns (an Adj Close) may stand beside them.
-    suite.append(
-        gxe.ExpectTableColumnsToMatchSet(column_set=list(PRICE_COLUMNS), exact_match=False)
-    )
-    suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=MIN_PRICE_ROWS))
-    for column in (date, series):
-        if column is not None:
-            suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
-    for column in PRICE_COLUMNS:
-        suite.append(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
-        suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
-        suite.append(gxe.ExpectColumnValuesToNotBeInSet(column=column, value_set=NOT_FINITE))
-    suite.append(gxe.ExpectColumnValuesToBeBetween(column="Volume", min_value=0))
-    # Prices are positive (Low is the smallest of the four); returns divide by them.
-    suite.append(gxe.ExpectColumnValuesToBeBetween(column="Low", min_value=0, strict_min=True))
-    for high, low in [
-        ("High", "Low"),
-        ("High", "Open"),
-        ("Open", "Low"),
-        ("High", "Close"),
-        ("Close", "Low"),
-    ]:
-        suite.append(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=high, column_B=low, or_equal=True)
-        )
-    within = [series] if series else []
-    suite.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=[*within, *PRICE_COLUMNS]))
-    return suite
-
-
-def time_order(table: pd.DataFrame) -> pd.DataFrame | None:
-    """For a series without dates: whether each day's Open lies nearer the previous day's Close
-    than the next day's, as it does in real daily prices. None where the columns are not numbers."""
-    try:
-        open_, close = (table[c].astype(float).to_numpy() for c in ("Open", "Close"))
-    except (KeyError, TypeError, ValueError):
-        return None
-    previous, following = abs(open_[1:-1] - close[:-2]), abs(open_[1:-1] - close[2:])
-    return pd.DataFrame({ORDER_COLUMN: (previous < following).astype(float)})
-
-
-def order_expectations() -> list[gxe.Expectation]:
-    return [gxe.ExpectColumnMeanToBeBetween(column=ORDER_COLUMN, min_value=MIN_ORDERLY_SHARE)]
-
-
-def review_expectations(
-    rows: int | None, balance_tolerance: float, ratings: bool
-) -> list[gxe.Expectation]:
-    """Labels, texts and ids of one split; `rows` exactly, when given; the ratings' agreement with
-    the labels (neg 1-4, pos 7-10) where the source has ratings."""
-    suite: list[gxe.Expectation] = []
-    suite.append(gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text"]))
-    if rows is None:
-        suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=2))
-    else:
-        suite.append(gxe.ExpectTableRowCountToEqual(value=rows))
-    # Value-set and mean expectations skip nulls, so a blank label needs its own.
-    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="label"))
-    suite.append(gxe.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1]))
-    suite.append(
-        gxe.ExpectColumnMeanToBeBetween(
-            column="label", min_value=0.5 - balance_tolerance, max_value=0.5 + balance_tolerance
-        )
-    )
-    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="text"))
-    suite.append(gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=r"^\s*$"))
-    if ratings:
-        suite.append(gxe.ExpectColumnValuesToNotBeNull(column="rating"))
-        for label, low, high in [(0, 1, 4), (1, 7, 10)]:
-            suite.append(
-                gxe.ExpectColumnValuesToBeBetween(
-                    column="rating",
-                    min_value=low,
-                    max_value=high,
-                    row_condition=f"label=={label}",
-                    condition_parser="pandas",
-                )
-            )
-    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="id"))
-    suite.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["label", "id"]))
-    return suite
-
-
-def unsup_expectations(rows: int | None) -> list[gxe.Expectation]:
-    """The unlabelled texts: the same columns, texts present, ids unique, no labels (a labelled
-    review there would be unused, or, worse, a test review in the wrong place); `rows` exactly, when
-    given (any number, none included, otherwise: a source need not have any)."""
-    suite: list[gxe.Expectation] = [
-        gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text"])
-    ]
-    if rows is not None:
-        suite.append(gxe.ExpectTableRowCountToEqual(value=rows))
-    suite.append(gxe.ExpectColumnValuesToBeNull(column="label"))
-    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="text"))
-    suite.append(gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=r"^\s*$"))
-    suite.append(gxe.ExpectColumnValuesToNotBeNull(column="id"))
-    suite.append(gxe.ExpectColumnValuesToBeUnique(column="id"))
-    return suite
-
-
-def _plain(value: object) -> object:
-    """numpy scalars, nested lists and infinities -> plain Python and strict JSON, for messages."""
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    value = value.item() if hasattr(value, "item") else value
-    return str(value) if isinstance(value, float) and not math.isfinite(value) else value
-
-
-def _detail(result: dict, locate: Callable[[list[int]], str] | None = None) -> str:
-    if result.get("exception_info", {}).get("raised_exception"):
-        return f"could not be evaluated: {result['exception_info']['exception_message']}"
-    res = result.get("result", {})
-    if "unexpected_count" in res:
-        sample = _plain(res.get("partial_unexpected_list", [])[:5])
-        text = f"{res['unexpected_count']} unexpected value(s)"
-        rows = res.get("partial_unexpected_index_list") or []
-        if locate is not None and rows and not result["success"]:
-            text += f", {locate(rows)}"
-        return text + (f", e.g. {sample}" if sample and not result["success"] else "")
-    if "observed_value" in res:
-        return f"observed {res['observed_value']}"
-    if "details" in res:
-        return str(res["details"])
-    return "ok" if result["success"] else "failed"
-
-
-def run_suite(
-    table: pd.DataFrame,
-    expectations: list[gxe.Expectation],
-    table_name: str,
-    locate: Callable[[list[int]], str] | None = None,
-) -> list[Check]:
-    """Validate `table` with an ephemeral Great Expectations context; one Check per expectation.
-    `locate` says where the failing rows are (given their index), for a table of many series."""
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # one table: no bars
-    suite = gx.ExpectationSuite(name=table_name, expectations=expectations)
-    asset = context.data_sources.add_pandas("pandas").add_dataframe_asset(name=table_name)
-    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
-        batch_parameters={"dataframe": table}
-    )
-    outcome = batch.validate(suite, result_format="SUMMARY").to_json_dict()
-    checks = []
-    for result in outcome["results"]:
-        config = result["expectation_config"]
-        kwargs = {
-            k: _plain(v)
-            for k, v in config["kwargs"].items()
-            if k not in ("batch_id", "condition_parser")
-        }
-        condition = kwargs.get("row_condition")
-        if isinstance(condition, dict):  # GX's wrapped form -> the condition text
-            kwargs["row_condition"] = condition.get("pass_through_filter")
-        checks.append(
-            Check(
-                table_name, config["type"], kwargs, bool(result["success"]), _detail(result, locate)
-            )
-        )
-    return checks
-
-
 def report(checks: list[Check], facts: dict) -> dict:
     """The JSON report: the outcome, what was checked (`facts`: source, data sha256s, GX version)
     and every check. No clock time: the same data give the same file."""
@@ -238,7 +61,11 @@ def report(checks: list[Check], facts: dict) -> dict:
 def facts(source: dict[str, str], data: dict[str, str]) -> dict:
     """What a report was run on: the source (as data.fetch.describe gives it), the sha256 of each
     raw file validated, and the Great Expectations version."""
-    return {"source": source, "data_sha256": data, "great_expectations": gx.__version__}
+    return {"source": source, "data_sha256": data, "great_expectations": _gx_version()}
+
+
+def _gx_version() -> str:
+    return importlib.metadata.version("great_expectations")  # without importing it
 
 
 def failure_message(dataset: str, checks: list[Check], kept: str = "") -> str:
@@ -285,3 +112,29 @@ text-align:left}}.ok td:first-child{{color:green}}.bad td:first-child{{color:#b0
 <th>expectation</th><th>arguments</th><th>detail</th></tr>
 {rows}</table></body></html>
 """
+
+
+def fingerprint(code: list[Path], dataset: object, data: dict[str, str]) -> str:
+    """What a suite's outcome depends on: the code that builds and runs it, the dataset (its
+    source and settings), the sha256 of each raw file and the Great Expectations version."""
+    digest = hashlib.sha256()
+    for path in code:
+        digest.update(path.read_bytes())
+    digest.update(f"{dataset!r}\n{sorted(data.items())}\n{_gx_version()}".encode())
+    return digest.hexdigest()
+
+
+def keep(path: Path, checks: list[Check], fingerprint: str) -> None:
+    """Ingest's outcome, for validate: the checks and what they were found on."""
+    write_json(path, {"fingerprint": fingerprint, "checks": [asdict(c) for c in checks]})
+
+
+def kept(path: Path, fingerprint: str) -> list[Check] | None:
+    """The outcome ingest kept, if it was found on what `fingerprint` describes; else None (the
+    raw data, the suite's code or the settings changed since, or ingest kept none)."""
+    if not path.is_file():
+        return None
+    outcome = read_json(path)
+    if outcome.get("fingerprint") != fingerprint:
+        return None
+    return [Check(**c) for c in outcome["checks"]]

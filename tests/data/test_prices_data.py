@@ -7,14 +7,14 @@ import pytest
 
 from lstmops.config import LstmopsError
 from lstmops.data.prices import parse_csv, parse_lecture
-from lstmops.validation import (
+from lstmops.expectations import (
     MIN_PRICE_ROWS,
-    failure_message,
     order_expectations,
     price_expectations,
     run_suite,
     time_order,
 )
+from lstmops.validation import failure_message
 
 
 def _validate(text: str):

@@ -10,12 +10,12 @@ import pytest
 
 from lstmops.config import LstmopsError
 from lstmops.data.reviews import SPLITS, UNSUP, read_archive, read_table
-from lstmops.validation import (
-    failure_message,
+from lstmops.expectations import (
     review_expectations,
     run_suite,
     unsup_expectations,
 )
+from lstmops.validation import failure_message
 
 from ..conftest import IMDB_ARCHIVE
 

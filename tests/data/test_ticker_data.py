@@ -7,7 +7,7 @@ import pytest
 
 from lstmops.config import TICKERS, LstmopsError
 from lstmops.data.tickers import read_ticker, source_version
-from lstmops.validation import price_expectations, run_suite
+from lstmops.expectations import price_expectations, run_suite
 
 
 @pytest.mark.parametrize("ticker", TICKERS)

@@ -324,3 +324,26 @@ def test_a_dataset_added_to_params_yaml_is_never_skipped_by_dvc_repro(tmp_path, 
     out = run_ok(["dvc", "repro", "prices-ingest@MSFT"], project, env)
     assert "Running stage 'prices-ingest@MSFT'" in out.stdout
     assert (project / "data/raw/MSFT").is_dir() and not (project / "data/raw/IBM").exists()
+
+
+def test_validate_reports_ingests_outcome_and_runs_the_suite_on_raw_data_changed_since(stock):
+    """Ingest ran the suite on the raw data it wrote: validate reports that outcome without
+    importing Great Expectations, the same report the suite gives when run again; raw data changed
+    after ingest are checked again, and bad ones stop validate."""
+    report = stock.root / "reports/validation/stock.json"
+    stock.run("ingest", "stock", check=True)  # with these params (an earlier test planted others)
+    traced = stock.run("validate", "stock", env={"PYTHONPROFILEIMPORTTIME": "1"}, check=True)
+    assert "(as ingest found them)" in traced.stdout
+    assert "great_expectations" not in traced.stderr  # the import-time trace names every module
+    kept = report.read_bytes()
+    (stock.root / "reports/ingest/stock.json").unlink()  # no outcome kept: the suite runs here
+    assert "(run here)" in stock.run("validate", "stock", check=True).stdout
+    assert report.read_bytes() == kept
+    raw = stock.root / "data/raw/stock/prices.csv"
+    header, first, *rest = raw.read_text().split("\n")
+    cells = first.split(",")
+    cells[header.split(",").index("Low")] = "-1"  # a negative price, written after ingest
+    raw.write_text("\n".join([header, ",".join(cells), *rest]))
+    out = stock.run("validate", "stock")
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert "expectations failed" in out.stderr and "column=Low" in out.stderr

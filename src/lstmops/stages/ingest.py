@@ -8,9 +8,10 @@ source fails here and leaves data/raw/<dataset> as it was.
 from __future__ import annotations
 
 from lstmops import layout, tasks
+from lstmops import validation as v
 from lstmops.config import Dataset, LstmopsError
 from lstmops.io import atomic_path
-from lstmops.stages.validate import publish
+from lstmops.stages.validate import fingerprint, publish, raw_files
 
 
 def ingest(dataset: Dataset) -> None:
@@ -32,4 +33,6 @@ def ingest(dataset: Dataset) -> None:
         results = checks.check(data.read_raw(out, dataset), dataset)  # as validate will read them
         if not all(c.success for c in results):
             publish(dataset, results, out, kept)
+        outcome = fingerprint(dataset, raw_files(out))
+    v.keep(layout.outcome_file(dataset.name), results, outcome)  # validate reports it
     print(f"ingest {dataset.name}: {len(results)} expectations passed, wrote {raw}")

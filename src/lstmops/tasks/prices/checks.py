@@ -7,7 +7,7 @@ import dataclasses
 
 import pandas as pd
 
-from lstmops import validation as v
+from lstmops import expectations as ex
 from lstmops.config import SERIES, Dataset
 from lstmops.data import prices as data
 
@@ -22,11 +22,11 @@ def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
         def locate(rows: list[int]) -> str:
             return f"first in series {labels[rows[0]]} on {days[rows[0]]}"
 
-        return v.run_suite(table, v.price_expectations(date, SERIES), dataset.name, locate)
-    checks = v.run_suite(table, v.price_expectations(date), dataset.name)
-    order = None if date else v.time_order(table)
+        return ex.run_suite(table, ex.price_expectations(date, SERIES), dataset.name, locate)
+    checks = ex.run_suite(table, ex.price_expectations(date), dataset.name)
+    order = None if date else ex.time_order(table)
     if order is not None:
-        (result,) = v.run_suite(order, v.order_expectations(), f"{dataset.name} time order")
+        (result,) = ex.run_suite(order, ex.order_expectations(), f"{dataset.name} time order")
         if not result.success:
             result = dataclasses.replace(
                 result,

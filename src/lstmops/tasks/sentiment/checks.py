@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lstmops import validation as v
+from lstmops import expectations as ex
 from lstmops.config import Dataset
 from lstmops.data import reviews as data
 from lstmops.tasks.sentiment.data import settings
@@ -17,12 +17,12 @@ def check(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list:
 
     def expectations(name: str, table: pd.DataFrame) -> list:
         if name == data.UNSUP:
-            return v.unsup_expectations(p.unsup_rows)
+            return ex.unsup_expectations(p.unsup_rows)
         ratings = bool(table["rating"].notna().any())
-        return v.review_expectations(p.rows_per_split, p.balance_tolerance, ratings)
+        return ex.review_expectations(p.rows_per_split, p.balance_tolerance, ratings)
 
     return [
         result
         for name, table in tables.items()
-        for result in v.run_suite(table, expectations(name, table), name)
+        for result in ex.run_suite(table, expectations(name, table), name)
     ]
