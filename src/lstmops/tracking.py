@@ -23,6 +23,11 @@ from lstmops.config import LstmopsError, workspace_root
 from lstmops.io import read_json
 from lstmops.layout import PER_SERIES
 
+# MLflow's asynchronous logging (each epoch's metrics) waits for its queue with a 1 s timeout, so
+# each flush (every checkpoint, the end of training) waited up to a second; buffered, its thread
+# waits on the flush itself and sends the buffered epochs in one batch: train stock 16.7 -> 14 s.
+os.environ.setdefault("MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS", "1")
+
 STORE_DIR = "mlruns"
 EXPERIMENT_PREFIX = "lstmops"  # experiments and registered models: lstmops-<dataset>
 CHAMPION = "champion"  # the alias of the registered model version that `make serve` serves
