@@ -66,29 +66,38 @@ def forecast_metrics(
             metrics[name]["directional_accuracy"] = directional_accuracy(last, actual, predicted)
     return {
         **metrics,
-        "rmse_ratio": metrics[model]["rmse"] / metrics[reference]["rmse"],
+        "rmse_ratio": ratio(metrics[model]["rmse"], metrics[reference]["rmse"]),
         "diebold_mariano": diebold_mariano(actual, forecasts[model], forecasts[reference]),
         "test_windows": len(actual),
     }
 
 
+def ratio(model: float, reference: float) -> float | None:
+    """The model's error over the reference's; None, "undefined", where the reference made no
+    error at all (a series constant over its test period, which persistence forecasts exactly)."""
+    return model / reference if reference > 0 else None
+
+
 def panel_summary(per_series: list[dict], names: list[str], significance: float) -> dict:
     """Many series' forecast_metrics in a few numbers: how many, the model's RMSE ratio to the
-    reference baseline (mean and median), the shares whose ratio is below 1 and whose
-    Diebold-Mariano test favours the model at `significance`, and each forecaster's mean MASE
-    (`names`: the model's first, then the baselines')."""
+    reference baseline (mean and median over the series where it is defined, and how many it is
+    not), the shares whose ratio is below 1 and whose Diebold-Mariano test favours the model at
+    `significance`, and each forecaster's mean MASE (`names`: the model's first, then the
+    baselines')."""
     model, reference, *_ = names
-    ratios = np.array([m["rmse_ratio"] for m in per_series])
+    ratios = np.array([m["rmse_ratio"] for m in per_series if m["rmse_ratio"] is not None])
     better = [
         m["diebold_mariano"]["statistic"] < 0 and m["diebold_mariano"]["p_value"] < significance
         for m in per_series
     ]
     mase = {name: float(np.mean([m[name]["mase"] for m in per_series])) for name in names}
+    undefined = len(per_series) - len(ratios)
     return {
         "count": len(per_series),
-        "mean_rmse_ratio": float(ratios.mean()),
-        "median_rmse_ratio": float(np.median(ratios)),
-        f"beating_{reference}": float(np.mean(ratios < 1)),
+        "mean_rmse_ratio": float(ratios.mean()) if len(ratios) else None,
+        "median_rmse_ratio": float(np.median(ratios)) if len(ratios) else None,
+        **({"undefined_rmse_ratio": undefined} if undefined else {}),
+        f"beating_{reference}": float(np.sum(ratios < 1) / len(per_series)),
         "significantly_better": float(np.mean(better)),
         "significance": significance,
         "mean_mase": mase[model],

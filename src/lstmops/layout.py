@@ -21,6 +21,13 @@ SERVED_DIR = "served"  # models/<dataset>/served: the pyfunc model, as MLflow lo
 CHECKPOINT_DIR = Path("checkpoints")  # state of unfinished runs (not a DVC output)
 PER_SERIES = "per_series"  # a panel's metrics of each series: in its metrics file, not in MLflow
 
+
+def summary(metrics: dict) -> dict:
+    """What a stage prints of its metrics: all but a panel's per-series figures (107 series printed
+    over 50,000 characters); those are in its file."""
+    return {k: v for k, v in metrics.items() if k != PER_SERIES}
+
+
 # The tasks' own files: prices
 PRICES_FILE = "prices.csv"  # data/raw/<dataset>: the parsed, time-ordered table
 SCALING_FILE = "scaling.joblib"  # data/processed/<dataset>: the scalers fitted on training rows

@@ -103,3 +103,31 @@ def test_every_forecaster_is_scored_and_the_first_baseline_is_the_reference():
     assert list(m)[:3] == ["model", "persistence", "mean"]
     assert m["rmse_ratio"] == pytest.approx(m["model"]["rmse"] / m["persistence"]["rmse"])
     assert m["mean"]["directional_accuracy"] == pytest.approx(2 / 3)  # up, up, (down: up) wrong
+
+
+def test_a_series_constant_over_its_test_period_has_an_undefined_ratio_not_a_crash():
+    """Persistence forecasts a constant stretch exactly (RMSE 0): the model's ratio to it is
+    undefined (None, null in JSON), the panel's mean and median skip it and count it, and the
+    per-series table shows it blank."""
+    flat = np.full(20, 3.0)
+    rng = np.random.default_rng(0)
+    moving = np.cumsum(rng.normal(size=21)) + 50
+    constant = ev.forecast_metrics(
+        flat, flat, {"model": flat + 0.5, "persistence": flat}, {"model"}, scale=1.0
+    )
+    assert constant["rmse_ratio"] is None and constant["persistence"]["rmse"] == 0
+    varying = ev.forecast_metrics(
+        moving[:-1],
+        moving[1:],
+        {"model": moving[:-1] + 0.1, "persistence": moving[:-1]},
+        {"model"},
+        scale=1.0,
+    )
+    summary = ev.panel_summary([constant, varying], ["model", "persistence"], 0.05)
+    assert summary["undefined_rmse_ratio"] == 1 and summary["count"] == 2
+    assert summary["mean_rmse_ratio"] == summary["median_rmse_ratio"] == varying["rmse_ratio"]
+    assert summary["beating_persistence"] == (0.5 if varying["rmse_ratio"] < 1 else 0.0)
+    table = ev.series_table({"flat": constant, "moving": varying}, ["model", "persistence"])
+    assert table["rmse_ratio"].isna().tolist() == [True, False]
+    alone = ev.panel_summary([constant], ["model", "persistence"], 0.05)
+    assert alone["mean_rmse_ratio"] is None and alone["beating_persistence"] == 0.0

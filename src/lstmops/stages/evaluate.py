@@ -33,4 +33,4 @@ def evaluate(dataset: Dataset) -> None:
         log.artifacts(plots, "plots")
         log.artifact(layout.metrics_file(dataset.name))
         log.metrics({"evaluate_seconds": time.perf_counter() - start})
-    print(f"evaluate {dataset.name}: {json.dumps(metrics)}")
+    print(f"evaluate {dataset.name}: {json.dumps(layout.summary(metrics))}")

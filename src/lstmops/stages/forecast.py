@@ -27,4 +27,4 @@ def forecast(dataset: Dataset) -> None:
         log.tags({"forecast.date": str(result["date"])})
         log.artifact(path)
         log.artifacts(plots, "plots/forecast")
-    print(f"forecast {dataset.name}: {json.dumps(result)}")
+    print(f"forecast {dataset.name}: {json.dumps(layout.summary(result))}")

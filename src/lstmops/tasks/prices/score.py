@@ -281,13 +281,16 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
                 "rmse_ratio": m["rmse_ratio"],
             }
         )
-        if reporter:
-            reporter.report(_pooled(blocks, moving)["rmse_ratio"], fold)
+        so_far = _pooled(blocks, moving)["rmse_ratio"]
+        if reporter and so_far is not None:
+            reporter.report(so_far, fold)
     pooled, reference = _pooled(blocks, moving), every[1].name
     return {
         **{f"{one.name}_rmse": pooled[one.name]["rmse"] for one in every},
         "rmse_ratio": pooled["rmse_ratio"],  # over every block's days together
-        f"folds_beating_{reference}": sum(r["rmse_ratio"] < 1 for r in rows),
+        f"folds_beating_{reference}": sum(
+            r["rmse_ratio"] is not None and r["rmse_ratio"] < 1 for r in rows
+        ),
         "folds": {str(row["fold"]): row for row in rows},
     }, rows
 
@@ -297,4 +300,11 @@ def tune_score(dataset: Dataset, reporter) -> float:
     trial's settings have walk_forward.period train, so no test day is read); the pooled ratio
     after each fold goes to the reporter, which prunes a trial clearly worse than the others."""
     panel = series(read_raw(raw_dir(dataset.name), dataset), dataset)
-    return score_folds(panel, dataset, reporter)[0]["rmse_ratio"]
+    ratio = score_folds(panel, dataset, reporter)[0]["rmse_ratio"]
+    if ratio is None:
+        raise LstmopsError(
+            f"{dataset.name}: persistence made no error on any fold's test days (every series is "
+            "constant there), so the RMSE ratio a trial is scored by is undefined; tune on data "
+            "that move, or with more walk_forward.folds"
+        )
+    return ratio
