@@ -20,7 +20,7 @@ ifdef LSTMOPS_MIRROR
 export LSTMOPS_MIRROR := $(abspath $(LSTMOPS_MIRROR))
 endif
 
-.PHONY: setup lock gpu-wheels system repro test test-quick lint format ui serve server server-stop server-user promote push pull tune bench plots report ci clean help
+.PHONY: setup lock gpu-wheels system repro test test-quick lint format ui serve server server-stop server-user promote push pull tune bench peers plots report ci clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,6 +42,7 @@ setup: $(STAMP)  ## create .venv and install the locked versions (requirements/$
 lock: setup  ## resolve requirements/cpu.txt and gpu.txt from pyproject.toml, keeping pins (LOCK_ARGS=--upgrade: newest)
 	$(UV_COMPILE) --extra cpu --extra dev -o requirements/cpu.txt $(LOCK_ARGS)
 	$(UV_COMPILE) --extra gpu --extra dev -o requirements/gpu.txt $(LOCK_ARGS)
+	$(subst pyproject.toml,requirements/peers.in,$(UV_COMPILE)) -o requirements/peers.txt $(LOCK_ARGS)
 
 repro: setup  ## run the whole pipeline (both datasets) with DVC
 	$(PY) -m lstmops check
@@ -135,6 +136,17 @@ ci: lint test  ## what CI runs
 
 clean:  ## remove pipeline outputs (DVC's cache and the MLflow store are kept)
 	rm -rf data/raw data/processed models metrics plots reports
+
+# benchmarks/peers.py's own venv: statsforecast needs pandas < 3, the project pandas 3
+PEERS_VENV := .venv-peers
+$(PEERS_VENV)/.installed: requirements/peers.txt
+	python3 -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install -q -r requirements/peers.txt
+	touch $@
+
+peers: $(PEERS_VENV)/.installed  ## persistence, seasonal naive, statsforecast's AutoETS and AutoARIMA on the mirror's real seasonal series
+	$(PEERS_VENV)/bin/python -m pytest -q -p no:cacheprovider --noconftest tests/unit/test_peers.py
+	$(PEERS_VENV)/bin/python benchmarks/peers.py
 
 bench: setup  ## benchmarks: pipeline vs plain Keras throughput, overhead, no-op repro, FLOPs
 	dvc repro

