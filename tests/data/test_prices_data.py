@@ -87,9 +87,10 @@ def test_a_finance_csv_reads_in_date_order_whatever_the_row_order(stock_text):
         (lambda t: t.replace("date,", "when,"), "no date column"),
         (lambda t: t.replace("2014-03-28", "2014-03-27"), "rows 2 and 3 of the price file have the same date 2014-03-27"),
         (lambda t: t.replace("2014-03-28", "someday"), "row 3 of the price file has the date 'someday'"),
-        (lambda t: t.replace(",", ";"), "no Open, High, Low, Volume, Close column.*delimiter"),
+        (lambda t: t.replace(",", ";"), "no Open, High, Low, Volume, Close column.*is the delimiter ';'"),
+        (lambda t: "Date,Passengers\n1949-01-01,112\n1949-02-01,118\n", "no Open.*another kind"),
     ],
-    ids=["missing column", "no dates", "duplicated date", "bad date", "other delimiter"],
+    ids=["missing column", "no dates", "duplicated date", "bad date", "other delimiter", "not prices"],
 )  # fmt: skip
 def test_a_broken_finance_csv_is_one_clear_error(stock_text, edit, message):
     with pytest.raises(LstmopsError, match=message):

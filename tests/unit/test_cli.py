@@ -56,3 +56,16 @@ def test_walk_forward_is_for_price_series_only():
         "error: walkforward imdb: imdb is a sentiment dataset, which has no walkforward"
         in out.stderr
     )
+
+
+def test_server_user_offers_exactly_the_servers_roles():
+    """The CLI names the roles itself (every stage process loads it, the server module it need
+    not): they must be the server's."""
+    import argparse
+
+    from lstmops import server
+    from lstmops.__main__ import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    role = next(a for a in commands.choices["server-user"]._actions if a.dest == "role")
+    assert tuple(role.choices) == tuple(server.ROLES) and role.default in server.ROLES

@@ -60,6 +60,18 @@ def parse_lecture(text: str) -> pd.DataFrame:
     return table.apply(_to_number).iloc[::-1].reset_index(drop=True)
 
 
+def _hint(columns: pd.Index) -> str:
+    """Why a header lacks the price columns: another delimiter where it is one column holding
+    one, else a table of something other than prices (the issue "Any time series")."""
+    other = [d for d in ";\t|" if len(columns) == 1 and d in str(columns[0])]
+    if other:
+        return f"Its one column holds {other[0]!r}: is the delimiter {other[0]!r}, not a comma?"
+    return (
+        "A price series is what this task forecasts; a series of another kind (demand, sales, "
+        "counts) is not one it takes yet."
+    )
+
+
 def parse_csv(text: str, series: str | None = None) -> pd.DataFrame:
     """A CSV with a header row, as finance sites export it: a date column (Date, timestamp, …),
     Open, High, Low, Close and Volume matched by name whatever their case, other columns kept (an
@@ -83,7 +95,7 @@ def parse_csv(text: str, series: str | None = None) -> pd.DataFrame:
         raise LstmopsError(
             f"the price file has no {', '.join(missing)} column (its columns: "
             f"{', '.join(map(str, table.columns))}); it needs Open, High, Low, Close and Volume "
-            "(any case), and a date column. Is the delimiter a comma?"
+            f"(any case), and a date column. {_hint(table.columns)}"
         )
     dates = next((by_name[n] for n in DATE_NAMES if n in by_name), None)
     if dates is None:
