@@ -1,5 +1,6 @@
-"""Peers on real seasonal series: how far persistence, seasonal naive and statsforecast's AutoETS
-and AutoARIMA get, one step ahead over each series' test period.
+"""Peers on real seasonal series: how far persistence, seasonal naive, statsforecast's AutoETS and
+AutoARIMA, and one LightGBM over a panel's lagged values get, one step ahead over each series'
+test period.
 
 The yardstick for forecasting any numeric series (the issue "Any time series"): each forecaster
 is fitted on a series' training part (the first 70% of its periods, the lecture's split) and not
@@ -101,8 +102,39 @@ def one_step(model, y: np.ndarray, start: int) -> np.ndarray:
     return np.asarray(fitted)[start:]
 
 
-def forecast_series(y: np.ndarray, season: int, train_fraction: float) -> dict:
-    """One series: persistence, seasonal naive, AutoETS and AutoARIMA, scored on its test part."""
+def lags(season: int) -> list[int]:
+    """The global model's inputs: the last min(season, 24) values and the one a season back."""
+    return sorted({*range(1, min(season, MAX_SEASON) + 1), season})
+
+
+def global_lightgbm(panel: dict[str, np.ndarray], season: int, train_fraction: float) -> dict:
+    """One LightGBM over every series of a panel (each divided by its training part's mean
+    absolute value), on its lagged values: fitted on the training parts, then one step ahead over
+    each test part from the actual values before it. Each series' forecasts, in its units."""
+    import lightgbm  # in the peers' venv, with statsforecast
+
+    back = lags(season)
+    rows: dict[str, tuple[np.ndarray, np.ndarray, int, float]] = {}
+    for name, y in panel.items():
+        start = int(len(y) * train_fraction)
+        scale = float(np.mean(np.abs(y[:start]))) or 1.0
+        t = np.arange(max(back), len(y))
+        x = np.stack([y[t - k] for k in back], axis=1) / scale
+        rows[name] = (x, y[t] / scale, start - max(back), scale)
+    training = lightgbm.Dataset(
+        np.concatenate([x[:cut] for x, _, cut, _ in rows.values()]),
+        np.concatenate([target[:cut] for _, target, cut, _ in rows.values()]),
+    )
+    settings = {"objective": "regression", "learning_rate": 0.05, "seed": 0, "verbose": -1}
+    model = lightgbm.train(settings, training, num_boost_round=300)
+    return {name: model.predict(x[cut:]) * scale for name, (x, _, cut, scale) in rows.items()}
+
+
+def forecast_series(
+    y: np.ndarray, season: int, train_fraction: float, extra: dict[str, np.ndarray] | None = None
+) -> dict:
+    """One series: persistence, seasonal naive, AutoETS, AutoARIMA and `extra` forecasts of its
+    test part (a global model's), scored there."""
     # Here, not at the top: statsforecast lives in its own venv (`make peers`; it needs pandas < 3)
     from statsforecast.models import AutoARIMA, AutoETS
 
@@ -115,6 +147,7 @@ def forecast_series(y: np.ndarray, season: int, train_fraction: float) -> dict:
         "seasonal_naive": seasonal_naive(y, season, start),
         "auto_ets": one_step(AutoETS(season_length=m), y, start),
         "auto_arima": one_step(AutoARIMA(season_length=m), y, start),
+        **(extra or {}),
     }
     train = y[:start]
     scale = float(np.mean(np.abs(train[season:] - train[:-season])))
@@ -173,17 +206,24 @@ def main() -> None:
     parser.add_argument("--datasets", default=",".join(SERIES), help="comma-separated")
     args = parser.parse_args()
     mirror = Path(args.mirror).resolve()
-    names = ["persistence", "seasonal_naive", "auto_ets", "auto_arima"]
+    names = ["persistence", "seasonal_naive", "auto_ets", "auto_arima", "global_lightgbm"]
     results = {}
     for dataset in args.datasets.split(","):
         spec = SERIES[dataset]
         start = time.perf_counter()
-        per_series, skipped = {}, {}
+        panel, skipped = {}, {}
         for name, y in read(spec, mirror).items():
-            try:
-                per_series[name] = forecast_series(y, spec.season, args.train_fraction)
-            except ValueError as err:
-                skipped[name] = str(err)
+            if int(len(y) * args.train_fraction) > 2 * spec.season:
+                panel[name] = y
+            else:
+                skipped[name] = f"{len(y)} periods: too short for a season of {spec.season}"
+        together = global_lightgbm(panel, spec.season, args.train_fraction)
+        per_series = {
+            name: forecast_series(
+                y, spec.season, args.train_fraction, {"global_lightgbm": together[name]}
+            )
+            for name, y in panel.items()
+        }
         results[dataset] = {
             "season": spec.season,
             "series": len(per_series),

@@ -58,3 +58,20 @@ def test_quarters_months_and_dates_are_read_as_each_periods_start():
     assert [str(t.date()) for t in quarters] == ["1998-01-01", "1998-10-01"]
     assert [str(t.date()) for t in months] == ["1982-04-01", "1983-01-01"]
     assert [str(t.date()) for t in days] == ["2012-01-01", "2012-01-02"]
+
+
+def test_one_lightgbm_over_a_panel_forecasts_each_series_test_part():
+    """In the peers' venv: a global model over three series of one season, each in its units."""
+    pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    panel = {
+        f"s{i}": (10 + i) * (5 + np.sin(2 * np.pi * t / 12)) + rng.normal(0, 0.1, 120)
+        for i in range(3)
+    }
+    out = peers.global_lightgbm(panel, 12, 0.7)
+    start = int(120 * 0.7)
+    for name, y in panel.items():
+        assert out[name].shape == (120 - start,)
+        rmse = lambda f: float(np.sqrt(np.mean((f - y[start:]) ** 2)))  # noqa: E731, B023
+        assert rmse(out[name]) < rmse(y[start - 1 : -1])  # a strong season: beats persistence
