@@ -108,9 +108,10 @@ def lags(season: int) -> list[int]:
 
 
 def global_lightgbm(panel: dict[str, np.ndarray], season: int, train_fraction: float) -> dict:
-    """One LightGBM over every series of a panel (each divided by its training part's mean
-    absolute value), on its lagged values: fitted on the training parts, then one step ahead over
-    each test part from the actual values before it. Each series' forecasts, in its units."""
+    """One LightGBM over every series of a panel: the next change from the last value, from the
+    lagged values' differences to it (each series divided by its training part's mean absolute
+    value); fitted on the training parts, then one step ahead over each test part from the actual
+    values before it. Each series' forecasts, in its units."""
     import lightgbm  # in the peers' venv, with statsforecast
 
     back = lags(season)
@@ -119,15 +120,20 @@ def global_lightgbm(panel: dict[str, np.ndarray], season: int, train_fraction: f
         start = int(len(y) * train_fraction)
         scale = float(np.mean(np.abs(y[:start]))) or 1.0
         t = np.arange(max(back), len(y))
-        x = np.stack([y[t - k] for k in back], axis=1) / scale
-        rows[name] = (x, y[t] / scale, start - max(back), scale)
+        # Changes from the last value, not levels: trees cannot forecast a level they never saw
+        x = np.stack([y[t - k] - y[t - 1] for k in back[1:]], axis=1) / scale
+        rows[name] = (x, (y[t] - y[t - 1]) / scale, start - max(back), scale)
     training = lightgbm.Dataset(
         np.concatenate([x[:cut] for x, _, cut, _ in rows.values()]),
         np.concatenate([target[:cut] for _, target, cut, _ in rows.values()]),
     )
     settings = {"objective": "regression", "learning_rate": 0.05, "seed": 0, "verbose": -1}
     model = lightgbm.train(settings, training, num_boost_round=300)
-    return {name: model.predict(x[cut:]) * scale for name, (x, _, cut, scale) in rows.items()}
+    return {
+        name: panel[name][int(len(panel[name]) * train_fraction) - 1 : -1]
+        + model.predict(x[cut:]) * scale
+        for name, (x, _, cut, scale) in rows.items()
+    }
 
 
 def forecast_series(
