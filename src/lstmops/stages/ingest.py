@@ -31,8 +31,9 @@ def ingest(dataset: Dataset) -> None:
         out.mkdir()
         data.write_raw(tables, out)
         results = checks.check(data.read_raw(out, dataset), dataset)  # as validate will read them
+        files = raw_files(out)
         if not all(c.success for c in results):
-            publish(dataset, results, out, kept)
-        outcome = fingerprint(dataset, raw_files(out))
+            publish(dataset, results, files, kept)
+        outcome = fingerprint(dataset, files)
     v.keep(layout.outcome_file(dataset.name), results, outcome)  # validate reports it
     print(f"ingest {dataset.name}: {len(results)} expectations passed, wrote {raw}")

@@ -29,10 +29,10 @@ def fingerprint(dataset: Dataset, data: dict[str, str]) -> str:
     return v.fingerprint([SOURCE.parent / path for path in code], dataset, data)
 
 
-def publish(dataset: Dataset, checks: list, raw: Path, kept: str = "") -> None:
-    """Write the JSON and HTML reports on the tables in `raw`; raise, naming every failed
-    expectation, if any failed."""
-    report = v.report(checks, v.facts(describe(dataset.source), raw_files(raw)))
+def publish(dataset: Dataset, checks: list, data: dict[str, str], kept: str = "") -> None:
+    """Write the JSON and HTML reports on the raw files `data` (raw_files: their sha256); raise,
+    naming every failed expectation, if any failed."""
+    report = v.report(checks, v.facts(describe(dataset.source), data))
     path = layout.report_file(dataset.name)
     write_json(path, report)
     run_time = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -49,12 +49,13 @@ def validate(dataset: Dataset) -> None:
     bad data. Ingest ran the same suite on the same files moments before, as a rule: its kept
     outcome is reported where its fingerprint holds, without importing Great Expectations again."""
     raw = layout.raw_dir(dataset.name)
-    results = v.kept(layout.outcome_file(dataset.name), fingerprint(dataset, raw_files(raw)))
+    files = raw_files(raw)  # hashed once: the fingerprint and the report
+    results = v.kept(layout.outcome_file(dataset.name), fingerprint(dataset, files))
     source = "as ingest found them"
     if results is None:  # the raw data, the suite or the settings changed since ingest ran it
         data, checks = tasks.data(dataset, "validate"), tasks.checks(dataset, "validate")
         results, source = checks.check(data.read_raw(raw, dataset), dataset), "run here"
-    publish(dataset, results, raw)
+    publish(dataset, results, files)
     print(
         f"validate {dataset.name}: all {len(results)} expectations passed ({source}); "
         f"report {layout.report_file(dataset.name)}"
