@@ -18,19 +18,25 @@ from typing import Annotated, Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-Task = Literal["prices", "sentiment"]
+Task = Literal["prices", "series", "sentiment"]
 TASKS: tuple[Task, ...] = get_args(Task)
+# The tasks that forecast series (the lecture's stock prices, any numeric series): one package of
+# code, each with its own section of defaults in params.yaml.
+FORECASTING: tuple[Task, ...] = ("prices", "series")
 # Daily OHLCV (2000-2013) that the bokeh-sampledata package ships.
 Ticker = Literal["AAPL", "GOOG", "IBM", "MSFT", "FB"]
 TICKERS: tuple[str, ...] = get_args(Ticker)
 TICKER_PACKAGE = "bokeh-sampledata"
+# Its series that are not prices: US unemployment (%, not seasonally adjusted), monthly 1948-2016.
+Sample = Literal["unemployment1948"]
+SAMPLES: tuple[str, ...] = get_args(Sample)
 MIRROR_ENV = "LSTMOPS_MIRROR"
 PARAMS_FILE = "params.yaml"
 EXTERNAL_DIR = "data/external"  # where a user's own source files live (a DVC dependency)
 PRICE_COLUMNS = ("Open", "High", "Low", "Volume", "Close")
 # A price table of many series (a panel) names each row's series in a column: `source.series`, or
 # the first of these names (any case). The raw table keeps it as SERIES.
-SERIES_NAMES = ("ticker", "symbol", "series", "id")
+SERIES_NAMES = ("ticker", "symbol", "series", "id", "unique_id")
 SERIES = "Series"
 DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -63,7 +69,8 @@ class Source(_Strict):
     path: str | None = None
     url: str | None = None
     package: Literal["bokeh-sampledata"] | None = None
-    ticker: Ticker | None = None  # with package
+    ticker: Ticker | None = None  # with package: a ticker's daily prices
+    sample: Sample | None = None  # with package: one of its other series
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     mirror_path: str | None = (
         None  # the file's path inside a mirror; by default the URL's file name
@@ -79,8 +86,11 @@ class Source(_Strict):
             raise ValueError("give exactly one of path, url or package")
         if self.url and not self.sha256:
             raise ValueError("a url needs its sha256, so that every copy is the same file")
-        if self.package and not self.ticker:
-            raise ValueError(f"package {self.package} needs a ticker: one of {', '.join(TICKERS)}")
+        if self.package and (self.ticker is None) == (self.sample is None):
+            raise ValueError(
+                f"package {self.package} needs a ticker (one of {', '.join(TICKERS)}) or a sample "
+                f"(one of {', '.join(SAMPLES)})"
+            )
         if self.path is not None:
             parts = Path(self.path).parts
             if Path(self.path).is_absolute() or ".." in parts or parts[:2] != ("data", "external"):
@@ -137,13 +147,20 @@ class Train(_Strict):
     members: PositiveInt = 1
 
 
-class PricesPreprocess(_Strict):
+class ForecastPreprocess(_Strict):
     seq_length: PositiveInt = 7
     train_fraction: Fraction = 0.7
-    # Columns of the raw table in each window: any of Open, High, Low, Volume, Close, or another
-    # numeric column the source has (an `Adj Close`, say).
-    features: tuple[str, ...] = PRICE_COLUMNS
-    target: Literal["Close"] = "Close"
+    # Columns of the raw table in each window (past covariates besides the target): any numeric
+    # column the source has; null: the target alone.
+    features: tuple[str, ...] | None = PRICE_COLUMNS
+    # The column forecast; null: Close where the table has one, else its only numeric column.
+    target: str | None = "Close"
+    # The seasonal naive baseline's lag, in steps: a number, "auto" (from the dates' frequency:
+    # 24 hourly, 7 daily, 5 business daily, 52 weekly, 12 monthly, 4 quarterly), or null (none).
+    season: PositiveInt | Literal["auto"] | None = None
+    # A date missing from a series' calendar: error (named), or filled with zero or the previous value;
+    # keep: the rows as they are (a trading calendar's holidays are no gap).
+    gaps: Literal["error", "zero", "previous", "keep"] = "keep"
     # Fewest test windows whose metrics mean something; fewer is a settings error, not a result.
     min_test_windows: PositiveInt = 30
     # "train" fits the scaler on the training rows only; "all" reproduces the lecture's leak.
@@ -152,12 +169,16 @@ class PricesPreprocess(_Strict):
     predict: Literal["level", "change", "return"] = "level"  # next close, its change or its return
 
     @model_validator(mode="after")
-    def _features_hold_target(self) -> PricesPreprocess:
-        if self.target not in self.features:
+    def _features_hold_target(self) -> ForecastPreprocess:
+        if (
+            self.target is not None
+            and self.features is not None
+            and self.target not in self.features
+        ):
             raise ValueError(
                 f"features must include the target column {self.target}: the forecast starts from it"
             )
-        if len(set(self.features)) != len(self.features):
+        if self.features is not None and len(set(self.features)) != len(self.features):
             raise ValueError("features must name each column once")
         if self.inputs == "return" and self.seq_length < 2:
             raise ValueError(
@@ -182,7 +203,7 @@ def fewest_errors(coverage: float) -> int:
     return math.ceil(coverage / (1 - coverage) - 1e-9)
 
 
-class PricesForecast(_Strict):
+class ForecastInterval(_Strict):
     """Each forecast's split-conformal interval, calibrated on the model's errors of the latest
     `window` days."""
 
@@ -191,7 +212,7 @@ class PricesForecast(_Strict):
     history_days: PositiveInt = 60  # days before the forecast on its chart
 
     @model_validator(mode="after")
-    def _window_holds_the_coverage(self) -> PricesForecast:
+    def _window_holds_the_coverage(self) -> ForecastInterval:
         if self.window < fewest_errors(self.coverage):
             raise ValueError(
                 f"a coverage of {self.coverage} needs a window of at least "
@@ -248,7 +269,7 @@ LstmActivation = Literal["relu", "tanh", "sigmoid", "elu", "selu", "gelu", "soft
 LSTM_ACTIVATIONS: tuple[str, ...] = get_args(LstmActivation)
 
 
-class PricesTrain(Train):
+class ForecastTrain(Train):
     units: PositiveInt = 16
     activation: LstmActivation = "relu"
     epochs: PositiveInt = 100
@@ -258,19 +279,19 @@ class PricesTrain(Train):
     shrink: bool = False
 
 
-class PricesSettings(_Strict):
+class ForecastSettings(_Strict):
     """A price series' settings: the `prices` section, its preset and the dataset's overrides."""
 
     preset: str = "lecture"
     panel_preset: str = "panel"  # the preset of a dataset holding many series
-    preprocess: PricesPreprocess = PricesPreprocess()
-    train: PricesTrain = PricesTrain()
+    preprocess: ForecastPreprocess = ForecastPreprocess()
+    train: ForecastTrain = ForecastTrain()
     walk_forward: WalkForward = WalkForward()
-    forecast: PricesForecast = PricesForecast()
+    forecast: ForecastInterval = ForecastInterval()
     tune: Tune = Tune()
 
     @model_validator(mode="after")
-    def _shrink_has_a_change_and_a_slice(self) -> PricesSettings:
+    def _shrink_has_a_change_and_a_slice(self) -> ForecastSettings:
         _space_fits(self, ("preprocess", "train"))
         if self.train.shrink and self.preprocess.predict == "level":
             raise ValueError(
@@ -414,10 +435,14 @@ class SentimentSettings(_Strict):
         return self
 
 
-SETTINGS: dict[str, type[_Strict]] = {"prices": PricesSettings, "sentiment": SentimentSettings}
+SETTINGS: dict[str, type[_Strict]] = {
+    "prices": ForecastSettings,
+    "series": ForecastSettings,
+    "sentiment": SentimentSettings,
+}
 
 
-def settings_of(task: str, raw: dict, where: str) -> PricesSettings | SentimentSettings:
+def settings_of(task: str, raw: dict, where: str) -> ForecastSettings | SentimentSettings:
     """A task's settings validated from `raw`; an error names each bad key under `where`."""
     return _check(SETTINGS[task], raw, where)
 
@@ -470,13 +495,14 @@ class Dataset:
     name: str
     task: str
     source: Source
-    settings: PricesSettings | SentimentSettings
+    settings: ForecastSettings | SentimentSettings
     panel: bool = False  # many price series, one model (Source.many_series)
 
 
 class Params(_Strict):
     datasets: dict[Task, dict[str, dict]]
     prices: dict = {}
+    series: dict = {}
     sentiment: dict = {}
     presets: dict[Task, dict[str, dict | None]] = {}
     lecture: LectureParams = LectureParams()
@@ -496,7 +522,7 @@ class Params(_Strict):
                 return resolve(name, task, entry, self)
         raise LstmopsError(
             f"no dataset {name!r} in params.yaml: it declares {', '.join(self.names())}. "
-            "Declare it under datasets.prices or datasets.sentiment (README: Bring your own data)."
+            "Declare it under datasets.prices, datasets.series or datasets.sentiment (README: Bring your own data)."
         )
 
 
@@ -559,7 +585,7 @@ def resolve(name: str, task: str, entry: object, params: Params) -> Dataset:
         )
     overrides = {k: v for k, v in entry.items() if k != "source"}
     source = _check(Source, entry["source"], f"{where}.source")
-    panel = task == "prices" and source.many_series()
+    panel = task in FORECASTING and source.many_series()
     section = getattr(params, task) or {}
     default = section.get("panel_preset", "panel") if panel else section.get("preset", "lecture")
     preset_name = overrides.get("preset", default)

@@ -53,7 +53,7 @@ def forecast_metrics(
     scale: float | None = None,
 ) -> dict:
     """Each forecaster's errors (`forecasts`: the model's first, then the baselines', the first of
-    them the reference), the ratio of the model's RMSE to the reference's and a Diebold–Mariano
+    them the reference, named), the ratio of the model's RMSE to the reference's and a Diebold–Mariano
     test of the two; with `scale` (naive_mae of the training period), each one's MASE; for those
     whose forecasts move (`moving`), their directional accuracy."""
     (model, reference, *_) = forecasts
@@ -66,6 +66,7 @@ def forecast_metrics(
             metrics[name]["directional_accuracy"] = directional_accuracy(last, actual, predicted)
     return {
         **metrics,
+        "reference": reference,
         "rmse_ratio": ratio(metrics[model]["rmse"], metrics[reference]["rmse"]),
         "diebold_mariano": diebold_mariano(actual, forecasts[model], forecasts[reference]),
         "test_windows": len(actual),

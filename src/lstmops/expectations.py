@@ -67,9 +67,7 @@ def price_expectations(date: str | None = None, series: str | None = None) -> li
         if column is not None:
             suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
     for column in PRICE_COLUMNS:
-        suite.append(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
-        suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
-        suite.append(gxe.ExpectColumnValuesToNotBeInSet(column=column, value_set=NOT_FINITE))
+        suite.extend(_numbers(column))
     suite.append(gxe.ExpectColumnValuesToBeBetween(column="Volume", min_value=0))
     # Prices are positive (Low is the smallest of the four); returns divide by them.
     suite.append(gxe.ExpectColumnValuesToBeBetween(column="Low", min_value=0, strict_min=True))
@@ -86,6 +84,29 @@ def price_expectations(date: str | None = None, series: str | None = None) -> li
     within = [series] if series else []
     suite.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=[*within, *PRICE_COLUMNS]))
     return suite
+
+
+def series_expectations(
+    columns: list[str], date: str | None = None, series: str | None = None
+) -> list[gxe.Expectation]:
+    """Any numeric series: its target and feature `columns` are finite numbers in every row (zeros,
+    negatives, repeats and constant stretches are data); `date` and `series` never null."""
+    suite: list[gxe.Expectation] = [gxe.ExpectTableRowCountToBeBetween(min_value=MIN_PRICE_ROWS)]
+    for column in (date, series):
+        if column is not None:
+            suite.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
+    for column in columns:
+        suite.extend(_numbers(column))
+    return suite
+
+
+def _numbers(column: str) -> list[gxe.Expectation]:
+    """A column of finite numbers in every row."""
+    return [
+        gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES),
+        gxe.ExpectColumnValuesToNotBeNull(column=column),
+        gxe.ExpectColumnValuesToNotBeInSet(column=column, value_set=NOT_FINITE),
+    ]
 
 
 def time_order(table: pd.DataFrame) -> pd.DataFrame | None:

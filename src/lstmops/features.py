@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lstmops.config import PricesPreprocess
+from lstmops.config import ForecastPreprocess
 
 if TYPE_CHECKING:  # scikit-learn costs ingest, which only counts windows, 0.7 s to import
     from sklearn.preprocessing import MinMaxScaler
@@ -43,16 +43,23 @@ def train_window_count(n_windows: int, train_fraction: float) -> int:
     return int(n_windows * train_fraction)
 
 
-def split_windows(n_rows: int, p: PricesPreprocess) -> tuple[int, int]:
+def lead(seq_length: int, season: int | None) -> int:
+    """Rows a series' first window starts after, so that every target has the value one season
+    before it (the seasonal naive forecast) even where the season is longer than the window."""
+    return max((season or 0) - seq_length, 0)
+
+
+def split_windows(n_rows: int, p: ForecastPreprocess, season: int | None = None) -> tuple[int, int]:
     """(training windows, test windows) of a series of `n_rows` rows, or a settings error when the
     test period is shorter than p.min_test_windows: a metric over a handful of days means nothing."""
-    n_windows = max(n_rows - p.seq_length, 0)
+    n_windows = max(n_rows - p.seq_length - lead(p.seq_length, season), 0)
     n_train = train_window_count(n_windows, p.train_fraction)
     n_test = n_windows - n_train
     if n_train < 1 or n_test < p.min_test_windows:
         raise ValueError(
-            f"seq_length={p.seq_length} and train_fraction={p.train_fraction} leave {n_train} "
-            f"training and {n_test} test windows from the series' {n_rows} rows, and the test "
+            f"seq_length={p.seq_length}{f', season={season}' if season else ''} and "
+            f"train_fraction={p.train_fraction} leave {n_train} training and {n_test} test "
+            f"windows from the series' {n_rows} rows, and the test "
             f"period needs at least min_test_windows={p.min_test_windows}. Lower seq_length or "
             "train_fraction, or use a longer series."
         )
@@ -182,13 +189,18 @@ class PanelScaling:
 
 
 def panel_arrays(
-    panel: Sequence[np.ndarray], n_trains: Sequence[int], names: Sequence[str], p: PricesPreprocess
+    panel: Sequence[np.ndarray],
+    n_trains: Sequence[int],
+    names: Sequence[str],
+    p: ForecastPreprocess,
+    target_index: int,
+    season: int | None = None,
 ) -> tuple[dict[str, np.ndarray], PanelScaling]:
     """price_arrays of each series (its own split and scaling) end to end, with series_train and
     series_test: each window's series, as an index into `names`."""
     parts, scalings = [], []
     for values, n_train in zip(panel, n_trains, strict=True):
-        arrays, scaling = price_arrays(values, n_train, p)
+        arrays, scaling = price_arrays(values, n_train, p, target_index, season)
         parts.append(arrays)
         scalings.append(scaling)
     arrays = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
@@ -222,17 +234,25 @@ def fit_stock_scaling(
 
 
 def price_arrays(
-    values: np.ndarray, n_train: int, p: PricesPreprocess
+    values: np.ndarray,
+    n_train: int,
+    p: ForecastPreprocess,
+    target_index: int,
+    season: int | None = None,
 ) -> tuple[dict[str, np.ndarray], StockScaling]:
-    """Time-ordered rows of p.features -> the first `n_train` windows to train, the rest to test.
+    """Time-ordered rows of the features (the target's column at `target_index`) -> the first
+    `n_train` windows to train, the rest to test.
 
     The scalers see only the training rows unless p.scaler_fit is "all" (the lecture's leak).
-    previous_* / actual_* are today's and tomorrow's close in dollars, for the metrics.
+    previous_* / actual_* are the target's last value and next one in the user's units, for the
+    metrics; with a `season`, seasonal_* is its value one season before the next one.
     """
-    seq_length, target_index = p.seq_length, list(p.features).index(p.target)
-    fit_rows = values if p.scaler_fit == "all" else values[: training_rows(n_train, seq_length)]
+    seq_length = p.seq_length
+    start = lead(seq_length, season)
+    rows = values[start:]
+    fit_rows = rows if p.scaler_fit == "all" else rows[: training_rows(n_train, seq_length)]
     scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict)
-    windows, following = make_windows(values, seq_length, target_index)
+    windows, following = make_windows(rows, seq_length, target_index)
     previous = windows[:, -1, target_index]
     x = scaling.model_inputs(windows)
     y = scaling.model_targets(previous, following)
@@ -249,6 +269,9 @@ def price_arrays(
         "previous_test": previous[n_train:],
         "actual_test": following[n_train:],
     }
+    if season:
+        seasonal = values[start + seq_length - season : len(values) - season, target_index]
+        arrays |= {"seasonal_train": seasonal[:n_train], "seasonal_test": seasonal[n_train:]}
     return arrays, scaling
 
 

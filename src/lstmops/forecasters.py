@@ -2,7 +2,8 @@
 
 Each makes one-step-ahead forecasts from forecast origins (`Origins`) and is fitted on the
 training part first; metrics, intervals, tables, charts and reports loop over a dataset's
-forecasters rather than naming them. A baseline is one class here and one entry in BASELINES.
+forecasters rather than naming them. A baseline is one class here and one entry in BASELINES;
+it says which origins it applies to (the seasonal naive needs a season).
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ import numpy as np
 @dataclass(frozen=True)
 class Origins:
     """The points forecasts start from: each one's model inputs (a window), the last value seen
-    there (in the user's units) and, in a panel, each one's series."""
+    there (in the user's units), in a panel each one's series, and where the data have a season
+    the value one season before the one forecast."""
 
     x: np.ndarray
     last: np.ndarray
     groups: np.ndarray | None = None
+    seasonal: np.ndarray | None = None
 
     def take(self, rows: np.ndarray) -> Origins:
         """The origins at `rows`."""
         groups = None if self.groups is None else self.groups[rows]
-        return Origins(self.x[rows], self.last[rows], groups)
+        seasonal = None if self.seasonal is None else self.seasonal[rows]
+        return Origins(self.x[rows], self.last[rows], groups, seasonal)
 
 
 class Forecaster(Protocol):
@@ -59,25 +63,64 @@ class Network:
         return self.scaling.prices(outputs, origins.last, origins.groups)
 
 
-class Persistence:
+class Baseline:
+    """What the baselines share: nothing to learn, and (unless one says otherwise) any origins."""
+
+    name: ClassVar[str]
+    column: ClassVar[str]
+    moves: ClassVar[bool] = True
+
+    @staticmethod
+    def applies(origins: Origins) -> bool:
+        return True
+
+    def fit(self, origins: Origins, actual: np.ndarray) -> Baseline:
+        return self
+
+    def predict(self, origins: Origins) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Persistence(Baseline):
     """Tomorrow = today: the last value seen."""
 
     name: ClassVar[str] = "persistence"
     column: ClassVar[str] = "persistence"
     moves: ClassVar[bool] = False
 
-    def fit(self, origins: Origins, actual: np.ndarray) -> Persistence:
-        """Nothing to learn."""
-        return self
-
     def predict(self, origins: Origins) -> np.ndarray:
         return origins.last
 
 
-# Every dataset's baselines; the first is the reference the model's ratios and tests compare against.
-BASELINES: dict[str, type[Persistence]] = {"persistence": Persistence}
+class SeasonalNaive(Baseline):
+    """The same period last season (last week's weekday, last year's month): where there is one."""
+
+    name: ClassVar[str] = "seasonal_naive"
+    column: ClassVar[str] = "seasonal_naive"
+
+    @staticmethod
+    def applies(origins: Origins) -> bool:
+        return origins.seasonal is not None
+
+    def predict(self, origins: Origins) -> np.ndarray:
+        assert origins.seasonal is not None, "a season"
+        return origins.seasonal
 
 
-def baselines(names: tuple[str, ...], origins: Origins, actual: np.ndarray) -> list[Forecaster]:
-    """The baselines `names`, each fitted on the training part's `origins` and `actual` values."""
-    return [BASELINES[name]().fit(origins, actual) for name in names]
+# Every baseline a dataset may have, in the order ties are broken; one applies where its inputs exist.
+BASELINES: dict[str, type[Baseline]] = {
+    "persistence": Persistence,
+    "seasonal_naive": SeasonalNaive,
+}
+
+
+def baselines(origins: Origins, actual: np.ndarray) -> list[Forecaster]:
+    """The baselines that apply to `origins`, each fitted on the training part's origins and
+    `actual` values, best first: the reference, the one with the lowest RMSE there (chosen on
+    the training period, never on the test one)."""
+    fitted = [kind().fit(origins, actual) for kind in BASELINES.values() if kind.applies(origins)]
+    return sorted(fitted, key=lambda one: _rmse(one.predict(origins), actual))
+
+
+def _rmse(forecast: np.ndarray, actual: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((forecast - actual) ** 2)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keras
 
-from lstmops.config import PricesTrain, SentimentPretrain, SentimentTrain, Train
+from lstmops.config import ForecastTrain, SentimentPretrain, SentimentTrain, Train
 
 MEMBERS = "members"  # the layer that puts the members' outputs side by side while training
 
@@ -54,7 +54,7 @@ def shrunk(model: keras.Model, center: float, factor: float) -> keras.Model:
     return keras.Model(model.inputs, rescale(model.outputs[0]), name=model.name)
 
 
-def price_model(seq_length: int, n_features: int, params: PricesTrain) -> keras.Model:
+def price_model(seq_length: int, n_features: int, params: ForecastTrain) -> keras.Model:
     """The lecture's regressor: LSTM(units, activation) -> Dense(1), MSE, Adam; `members` of them
     side by side for an ensemble (for_prediction averages them)."""
     return _compiled(
@@ -67,7 +67,7 @@ def price_model(seq_length: int, n_features: int, params: PricesTrain) -> keras.
     )
 
 
-def _price_member(inputs: keras.KerasTensor, params: PricesTrain) -> keras.KerasTensor:
+def _price_member(inputs: keras.KerasTensor, params: ForecastTrain) -> keras.KerasTensor:
     x = keras.layers.LSTM(params.units, activation=params.activation)(inputs)
     return keras.layers.Dense(1, dtype="float32")(x)  # float32 output under mixed precision
 

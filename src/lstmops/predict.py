@@ -26,8 +26,8 @@ from lstmops.config import SERIES, Dataset, LstmopsError, load_params
 from lstmops.data import prices
 from lstmops.io import atomic_path, read_text
 from lstmops.serving import InvalidInput
-from lstmops.tasks.prices import score as task
-from lstmops.tasks.prices.data import settings
+from lstmops.tasks.timeseries import score as task
+from lstmops.tasks.timeseries.data import REQUIRED, resolved, settings
 
 CHUNK_ROWS = 10_000  # rows read and scored at once: the memory bound
 FORMATS = (".csv", ".parquet")
@@ -116,7 +116,7 @@ def price_table(path: Path, dataset: Dataset) -> pd.DataFrame:
         table = (
             prices.parse_lecture(text)
             if kind == "lecture"
-            else prices.parse_csv(text, dataset.source.series)
+            else prices.parse_csv(text, dataset.source.series, REQUIRED[dataset.task])
         )
     except (ValueError, LstmopsError) as err:
         raise LstmopsError(f"{path} is not a price file ingest reads: {err}") from None
@@ -137,12 +137,11 @@ def price_windows(
     """Every window of one series' rows in dollars, and each window's last row number, date
     (where the file has dates) and close (read whole: the served model computes in slices)."""
 
-    p = settings(dataset).preprocess
-    missing = [c for c in p.features if c not in table]
-    if missing:
-        raise LstmopsError(
-            f"{path} has no {', '.join(missing)} column: the model reads {', '.join(p.features)}."
-        )
+    try:
+        p = resolved(settings(dataset).preprocess, table, dataset)
+    except LstmopsError as err:
+        raise LstmopsError(f"{path}: {err}") from None
+    assert p.features is not None and p.target is not None, "resolved"
     values = table[list(p.features)].to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
     if len(bad):

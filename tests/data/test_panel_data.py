@@ -4,16 +4,16 @@ pass; a fault planted in one series fails with that series and day named."""
 import pandas as pd
 import pytest
 
-from lstmops.config import SERIES, Dataset, LstmopsError, PricesSettings, Source
+from lstmops.config import SERIES, Dataset, ForecastSettings, LstmopsError, Source
 from lstmops.data.prices import parse_csv, parse_folder
 from lstmops.data.tickers import read_ticker
-from lstmops.tasks.prices import checks as price_checks
-from lstmops.tasks.prices import data as prices
+from lstmops.tasks.timeseries import checks as price_checks
+from lstmops.tasks.timeseries import data as prices
 from lstmops.validation import failure_message
 
 TICKERS = ("AAPL", "GOOG", "IBM", "MSFT")
 PANEL = Dataset(
-    "tickers", "prices", Source(path="data/external/tickers.csv"), PricesSettings(), panel=True
+    "tickers", "prices", Source(path="data/external/tickers.csv"), ForecastSettings(), panel=True
 )
 
 

@@ -12,12 +12,12 @@ SCRIPT = """
 import json
 import numpy as np
 from lstmops import models, training
-from lstmops.config import PricesTrain
+from lstmops.config import ForecastTrain
 from lstmops.features import make_windows
 
 t = np.arange(207)
 x, y = make_windows(((np.sin(t / 5) + 1) / 2)[:, None], 7, 0)
-params = PricesTrain(epochs=20, batch_size=16, activation="tanh", learning_rate=0.01)
+params = ForecastTrain(epochs=20, batch_size=16, activation="tanh", learning_rate=0.01)
 training.seed_everything(1)
 model = models.price_model(7, 1, params)
 history = training.fit(model, (x.astype("float32"), y.astype("float32")), None, 20, 16, [])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lstmops import models, training
-from lstmops.config import LstmopsError, PricesTrain, SentimentTrain
+from lstmops.config import ForecastTrain, LstmopsError, SentimentTrain
 
 
 def _layer(model, kind: str):
@@ -17,7 +17,7 @@ def _lstm(model):
 
 
 def test_stock_model_is_the_lecture_model():
-    model = models.price_model(7, 5, PricesTrain())
+    model = models.price_model(7, 5, ForecastTrain())
     lstm = _lstm(model)
     assert lstm.units == 16 and lstm.activation.__name__ == "relu"
     assert model.output_shape == (None, 1)
@@ -36,7 +36,7 @@ def test_imdb_lstm_is_eligible_for_cudnn():
 
 
 def _train_stock(seed: int, x: np.ndarray, y: np.ndarray):
-    params = PricesTrain(epochs=3, batch_size=8, seed=seed)
+    params = ForecastTrain(epochs=3, batch_size=8, seed=seed)
     training.seed_everything(seed)
     model = models.price_model(x.shape[1], x.shape[2], params)
     history = training.fit(model, (x, y), None, params.epochs, params.batch_size, [])
@@ -61,7 +61,9 @@ def test_same_seed_same_weights():
 
 def test_stock_model_learns_a_sine_wave():
     x, y = _sine_windows()
-    params = PricesTrain(epochs=30, batch_size=16, activation="tanh", units=16, learning_rate=0.01)
+    params = ForecastTrain(
+        epochs=30, batch_size=16, activation="tanh", units=16, learning_rate=0.01
+    )
     training.seed_everything(1)
     model = models.price_model(7, 1, params)
     history = training.fit(model, (x, y), None, params.epochs, params.batch_size, [])
@@ -91,8 +93,10 @@ def test_device_selection_on_this_machine():
 
 def test_cudnn_eligibility_follows_the_activation():
     assert models.cudnn_eligible(models.sentiment_model(100, 10, SentimentTrain()))
-    assert not models.cudnn_eligible(models.price_model(7, 5, PricesTrain()))  # the lecture's relu
-    assert models.cudnn_eligible(models.price_model(7, 5, PricesTrain(activation="tanh")))
+    assert not models.cudnn_eligible(
+        models.price_model(7, 5, ForecastTrain())
+    )  # the lecture's relu
+    assert models.cudnn_eligible(models.price_model(7, 5, ForecastTrain(activation="tanh")))
 
 
 def test_mixed_precision_only_on_a_gpu_with_a_float32_output():
@@ -143,7 +147,7 @@ def test_validation_callbacks_follow_the_patience_params():
 
 def test_members_train_side_by_side_and_predict_their_mean():
     x, y = _sine_windows(60)
-    params = PricesTrain(epochs=2, batch_size=16, members=3, activation="tanh")
+    params = ForecastTrain(epochs=2, batch_size=16, members=3, activation="tanh")
     training.seed_everything(3)
     model = models.price_model(7, 1, params)
     assert model.output_shape == (None, 3)  # one column a member while training
@@ -164,7 +168,7 @@ def test_shrunk_model_pulls_outputs_toward_the_center_and_survives_saving(tmp_pa
     import keras
 
     x, y = _sine_windows(40)
-    model = models.price_model(7, 1, PricesTrain(epochs=1))
+    model = models.price_model(7, 1, ForecastTrain(epochs=1))
     shrunk = models.shrunk(model, 0.25, 0.4)
     raw = model.predict(x, verbose=0)
     np.testing.assert_allclose(shrunk.predict(x, verbose=0), 0.25 + 0.4 * (raw - 0.25), rtol=1e-5)

@@ -17,14 +17,14 @@ import json, sys
 import keras, numpy as np
 import tensorflow as tf
 from lstmops import models, training
-from lstmops.config import PricesTrain
+from lstmops.config import ForecastTrain
 
 strategy = tf.distribute.MultiWorkerMirroredStrategy()
 keras.mixed_precision.set_global_policy(sys.argv[1])
 rng = np.random.default_rng(0)
 x = rng.random((256, 7, 5)).astype("float32")
 y = (x[:, -1, 4] * 0.8 + 0.1).astype("float32")
-p = PricesTrain(epochs=8, batch_size=16, activation="tanh", units=8, learning_rate=0.01)
+p = ForecastTrain(epochs=8, batch_size=16, activation="tanh", units=8, learning_rate=0.01)
 out = {}
 for name, strat in (("fit", None), ("multi_worker", strategy)):
     training.seed_everything(0)

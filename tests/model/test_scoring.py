@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmops import features, models
-from lstmops.config import Dataset, PricesSettings, Source
-from lstmops.tasks.prices import score
-from lstmops.tasks.prices.data import series
+from lstmops import features, forecasters, models
+from lstmops.config import Dataset, ForecastSettings, Source
+from lstmops.tasks.timeseries import score
+from lstmops.tasks.timeseries.data import series
 
 DAYS = 160
 
@@ -32,7 +32,7 @@ def _table(seed: int, name: str | None = None) -> pd.DataFrame:
 
 
 def _dataset(panel: bool, **train) -> Dataset:
-    settings = PricesSettings.model_validate(
+    settings = ForecastSettings.model_validate(
         {
             "train": {"epochs": 1, "batch_size": 32, "units": 4, **train},
             "forecast": {"window": 20},
@@ -51,7 +51,7 @@ def _fitted(dataset: Dataset, tables: dict) -> tuple[dict, score.Fitted, object]
     splits = [features.split_windows(len(s.values), p)[0] for s in panel]
     # one series or many: a panel, of one or of two
     arrays, scaling = features.panel_arrays(
-        [s.values for s in panel], splits, [s.name for s in panel], p
+        [s.values for s in panel], splits, [s.name for s in panel], p, panel[0].target_index
     )
     before = list(np.linspace(-0.02, 0.02, 20))
     calibration = {who: {s.name: before for s in panel} for who in ("model", "persistence")}
@@ -118,10 +118,10 @@ def test_walk_forward_folds_score_each_block_beside_persistence():
     )
 
 
-class _Mean:
+class _Mean(forecasters.Baseline):
     """A baseline for the test: the mean of the training part's actual values."""
 
-    name, column, moves = "mean", "mean", True
+    name, column = "mean", "mean"
 
     def fit(self, origins, actual):
         self.level = float(np.mean(actual))
@@ -134,7 +134,7 @@ class _Mean:
 def test_a_baseline_is_one_class_and_one_registration(monkeypatch, tmp_path):
     """Registered beside persistence, a baseline is scored, calibrated, tabled and charted with
     no other change; the model is still judged against the first baseline."""
-    from lstmops import charts, forecasters
+    from lstmops import charts
 
     monkeypatch.setitem(forecasters.BASELINES, "mean", _Mean)
     dataset = _dataset(False)

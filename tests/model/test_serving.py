@@ -76,13 +76,13 @@ def test_the_served_hybrid_stacks_the_lstm_and_the_ngram_model_as_evaluate_does(
 def test_the_served_price_model_gives_the_forecast_with_its_conformal_interval(tmp_path):
     import joblib
 
-    from lstmops.config import PricesPreprocess, PricesTrain
+    from lstmops.config import ForecastPreprocess, ForecastTrain
     from lstmops.intervals import Conformal
 
     rng = np.random.default_rng(0)
     values = 100 + np.cumsum(rng.normal(0, 1, (300, 5)), axis=0)  # five random walks, "dollars"
-    arrays, scaling = f.price_arrays(values, 200, PricesPreprocess())
-    model = models.price_model(7, 5, PricesTrain(units=4))
+    arrays, scaling = f.price_arrays(values, 200, ForecastPreprocess(), 4)
+    model = models.price_model(7, 5, ForecastTrain(units=4))
     model.save(tmp_path / "model.keras")
     joblib.dump(scaling, tmp_path / "scaling.joblib")
     errors = rng.normal(0, 0.01, 40).tolist()

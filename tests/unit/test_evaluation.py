@@ -13,7 +13,9 @@ def test_stock_metrics_against_persistence():
     m = ev.forecast_metrics(
         previous, actual, {"model": predicted, "persistence": previous}, moving={"model"}
     )
-    assert list(m) == ["model", "persistence", "rmse_ratio", "diebold_mariano", "test_windows"]
+    assert list(m) == [
+        "model", "persistence", "reference", "rmse_ratio", "diebold_mariano", "test_windows"
+    ]  # fmt: skip
     assert "directional_accuracy" not in m["persistence"]  # it never moves
     assert m["model"]["rmse"] == pytest.approx(np.sqrt((0 + 4 + 1 + 0) / 4))
     assert m["model"]["mae"] == pytest.approx(0.75)

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from lstmops import features as f
-from lstmops.config import PricesPreprocess
+from lstmops.config import ForecastPreprocess
+
+CLOSE = 4  # the target's column among the lecture's five features
 
 
 def test_make_windows_takes_all_columns_and_next_target():
@@ -24,7 +26,7 @@ def test_make_windows_needs_more_rows_than_seq_length():
 def test_chronological_split_counts():
     assert f.train_window_count(725, 0.7) == 507  # the lecture's file: 732 rows, seq_length 7
     assert f.training_rows(507, 7) == 514
-    assert f.split_windows(732, PricesPreprocess()) == (507, 218)
+    assert f.split_windows(732, ForecastPreprocess()) == (507, 218)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +37,7 @@ def test_too_short_a_test_period_names_the_settings(rows, settings):
     with pytest.raises(
         ValueError, match=r"seq_length=\d+ and train_fraction=.* rows.*min_test_windows=30"
     ):
-        f.split_windows(rows, PricesPreprocess(**settings))
+        f.split_windows(rows, ForecastPreprocess(**settings))
 
 
 def test_scaler_ignores_the_test_period():
@@ -56,8 +58,8 @@ def _prices(rows: int = 40) -> np.ndarray:
     return np.column_stack([close - 0.5, close + 1, close - 1, np.full(rows, 1000.0), close])
 
 
-def _preprocess(**settings) -> PricesPreprocess:
-    return PricesPreprocess(seq_length=3, **settings)
+def _preprocess(**settings) -> ForecastPreprocess:
+    return ForecastPreprocess(seq_length=3, **settings)
 
 
 @pytest.mark.parametrize("predict", ["level", "change", "return"])
@@ -75,7 +77,7 @@ def test_return_inputs_are_day_over_day_changes_within_a_window():
 
 def test_level_arrays_are_the_lectures_min_max_scaled_columns():
     values = _prices()
-    arrays, scaling = f.price_arrays(values, 20, _preprocess())
+    arrays, scaling = f.price_arrays(values, 20, _preprocess(), CLOSE)
     lecture = f.fit_scaler(values[: f.training_rows(20, 3)]).transform(values)
     x, y = f.make_windows(lecture, 3, 4)
     np.testing.assert_allclose(arrays["x_train"], x[:20], rtol=1e-6)
@@ -88,7 +90,7 @@ def test_level_arrays_are_the_lectures_min_max_scaled_columns():
 @pytest.mark.parametrize("inputs,predict", [("level", "change"), ("return", "return")])
 def test_scaled_targets_map_back_to_dollars(inputs, predict):
     values = _prices()
-    arrays, scaling = f.price_arrays(values, 20, _preprocess(inputs=inputs, predict=predict))
+    arrays, scaling = f.price_arrays(values, 20, _preprocess(inputs=inputs, predict=predict), CLOSE)
     close = values[:, 4]
     # by hand: the target series of the 23 training rows, min-max scaled
     change = np.diff(close[:23]) if predict == "change" else close[1:23] / close[:22] - 1
@@ -107,7 +109,7 @@ def test_scaled_targets_map_back_to_dollars(inputs, predict):
 @pytest.mark.parametrize("predict", ["change", "return"])
 def test_no_change_output_is_persistence(predict):
     values = _prices()
-    _, scaling = f.price_arrays(values, 20, _preprocess(inputs="return", predict=predict))
+    _, scaling = f.price_arrays(values, 20, _preprocess(inputs="return", predict=predict), CLOSE)
     today = values[30:33, 4]
     np.testing.assert_allclose(scaling.prices(np.full(3, scaling.no_change()), today), today)
 
@@ -127,8 +129,8 @@ def test_scalers_never_see_the_test_period(inputs, predict):
     changed = values.copy()
     changed[first_test_row] *= 3  # only the first test row: a one-row leak would show
     settings = _preprocess(inputs=inputs, predict=predict)
-    a, scaling_a = f.price_arrays(values, 20, settings)
-    b, scaling_b = f.price_arrays(changed, 20, settings)
+    a, scaling_a = f.price_arrays(values, 20, settings, CLOSE)
+    b, scaling_b = f.price_arrays(changed, 20, settings, CLOSE)
     for scaler in ("input_scaler", "target_scaler"):
         np.testing.assert_array_equal(
             getattr(scaling_a, scaler).data_max_, getattr(scaling_b, scaler).data_max_

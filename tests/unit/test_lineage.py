@@ -21,7 +21,7 @@ def test_a_stages_deps_follow_imports_also_inside_functions():
     # train imports its task through the registry, the model code at its top
     assert "src/lstmops/training.py" in deps and "src/lstmops/tasks/__init__.py" in deps
     assert "src/lstmops/stages/__init__.py" in deps and "src/lstmops/__init__.py" in deps
-    assert "src/lstmops/tasks/prices/train.py" not in deps  # a task's part is added by its task
+    assert "src/lstmops/tasks/timeseries/train.py" not in deps  # a task's part is added by its task
 
 
 def _deps(stages: dict, name: str) -> set[str]:
@@ -31,20 +31,26 @@ def _deps(stages: dict, name: str) -> set[str]:
 
 def test_each_task_stage_depends_on_the_parts_of_its_task_it_runs():
     stages = yaml.safe_load(pipeline.render())["stages"]
-    for task, other in (("prices", "sentiment"), ("sentiment", "prices")):
+    runs = (("prices", "timeseries"), ("series", "timeseries"), ("sentiment", "sentiment"))
+    for task, package in runs:
+        other = "sentiment" if package == "timeseries" else "timeseries"
         deps = _deps(stages, f"{task}-train")
-        assert f"src/lstmops/tasks/{task}/train.py" in deps
-        assert f"src/lstmops/tasks/{task}/score.py" not in deps
+        assert f"src/lstmops/tasks/{package}/train.py" in deps
+        assert f"src/lstmops/tasks/{package}/score.py" not in deps
         assert not any(f"tasks/{other}/" in d for d in deps)
-        assert f"src/lstmops/tasks/{task}/checks.py" in _deps(stages, f"{task}-ingest")
-        assert f"src/lstmops/tasks/{task}/checks.py" not in _deps(stages, f"{task}-preprocess")
+        assert f"src/lstmops/tasks/{package}/checks.py" in _deps(stages, f"{task}-ingest")
+        assert f"src/lstmops/tasks/{package}/checks.py" not in _deps(stages, f"{task}-preprocess")
     assert "src/lstmops/lecture.py" in stages["lecture-xor"]["deps"]
     assert not any("tasks/" in d for d in stages["lecture-xor"]["deps"])  # no task code at all
 
 
 def test_the_chart_code_is_a_dep_only_of_the_stages_that_draw():
     stages = yaml.safe_load(pipeline.render())["stages"]
-    drawing = {"prices-evaluate", "prices-walkforward", "prices-forecast", "sentiment-evaluate"}
+    drawing = {
+        f"{task}-{stage}"
+        for task in ("prices", "series")
+        for stage in ("evaluate", "walkforward", "forecast")
+    } | {"sentiment-evaluate"}
     assert {n for n in stages if "src/lstmops/charts.py" in _deps(stages, n)} == drawing
     assert not any("src/lstmops/plots.py" in _deps(stages, n) for n in stages)  # make plots'
 
@@ -52,7 +58,7 @@ def test_the_chart_code_is_a_dep_only_of_the_stages_that_draw():
 def test_the_model_code_is_no_dep_of_a_data_stage():
     stages = yaml.safe_load(pipeline.render())["stages"]
     data = [n for n in stages if n.split("-")[-1] in ("ingest", "validate", "preprocess")]
-    assert len(data) == 6
+    assert len(data) == 9  # three tasks
     for name in data:
         deps = _deps(stages, name)
         for module in ("models", "training", "serving", "evaluation", "tracking"):

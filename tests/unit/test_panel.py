@@ -8,7 +8,7 @@ import yaml
 from lstmops import evaluation as ev
 from lstmops import features as f
 from lstmops import pipeline, training
-from lstmops.config import PricesPreprocess, Source, parse_params, series_column
+from lstmops.config import ForecastPreprocess, Source, parse_params, series_column
 
 from .test_config import ROOT
 
@@ -58,10 +58,10 @@ def test_a_panel_gets_the_panel_preset_and_a_single_series_keeps_the_lectures(
 
 
 def test_panel_arrays_scale_each_series_on_its_own_training_rows_only():
-    p = PricesPreprocess()
+    p = ForecastPreprocess()
     low, high = _walk(200, 10, 1), _walk(300, 900, 2)
     n_trains = [f.split_windows(len(v), p)[0] for v in (low, high)]
-    arrays, scaling = f.panel_arrays([low, high], n_trains, ["low", "high"], p)
+    arrays, scaling = f.panel_arrays([low, high], n_trains, ["low", "high"], p, 4)
     assert scaling.names == ("low", "high")
     assert np.bincount(arrays["series_train"]).tolist() == n_trains
     # both series fill the same range however far apart their prices: each is scaled on its own
@@ -71,7 +71,7 @@ def test_panel_arrays_scale_each_series_on_its_own_training_rows_only():
     # a series' test period is never read: changing it leaves every training array as it was
     changed = high.copy()
     changed[n_trains[1] + p.seq_length :] *= 3
-    again, _ = f.panel_arrays([low, changed], n_trains, ["low", "high"], p)
+    again, _ = f.panel_arrays([low, changed], n_trains, ["low", "high"], p, 4)
     for key in ("x_train", "y_train", "previous_train", "actual_train"):
         np.testing.assert_array_equal(arrays[key], again[key])
     # and back to dollars with each series' own scaling

@@ -2,11 +2,11 @@
 
 from types import SimpleNamespace
 
-from lstmops.config import Dataset, PricesSettings, SentimentSettings, Source
+from lstmops.config import Dataset, ForecastSettings, SentimentSettings, Source
 from lstmops.report import format_table, latest_rows
 
 IMDB = Dataset("imdb", "sentiment", Source(path="data/external/r.csv"), SentimentSettings())
-IBM = Dataset("IBM", "prices", Source(package="bokeh-sampledata", ticker="IBM"), PricesSettings())
+IBM = Dataset("IBM", "prices", Source(package="bokeh-sampledata", ticker="IBM"), ForecastSettings())
 
 
 def _run(run_id, preset, accuracy, epochs_run=None, tags=None):

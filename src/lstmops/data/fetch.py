@@ -82,7 +82,12 @@ def fetch(source: Source) -> Path:
 def describe(source: Source) -> dict[str, str]:
     """Which data a run used, for its MLflow params: the file and its sha256, or the package."""
     if source.package is not None:
-        return {"source.package": tickers.source_version(), "source.ticker": str(source.ticker)}
+        which = (
+            {"source.ticker": str(source.ticker)}
+            if source.ticker
+            else {"source.sample": str(source.sample)}
+        )
+        return {"source.package": tickers.source_version(), **which}
     if source.url is not None:
         return {"source.url": source.url, "source.sha256": str(source.sha256)}
     path = workspace_root() / str(source.path)

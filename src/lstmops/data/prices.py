@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from lstmops.config import PRICE_COLUMNS, SERIES, SERIES_NAMES, LstmopsError, series_column
+from lstmops.data.calendar import stamp
 from lstmops.io import read_text
 
 DATE = "Date"  # the raw table's date column, where the source has dates
-DATE_NAMES = ("date", "datetime", "timestamp", "time", "day")  # matched case-insensitively
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "ds")  # matched case-insensitively
 
 
 def _header_from_comments(lines: list[str]) -> list[str] | None:
@@ -62,35 +63,52 @@ def parse_lecture(text: str) -> pd.DataFrame:
 
 def _hint(columns: pd.Index) -> str:
     """Why a header lacks the price columns: another delimiter where it is one column holding
-    one, else a table of something other than prices (the issue "Any time series")."""
+    one, else a table of something other than prices (which the series task takes)."""
     other = [d for d in ";\t|" if len(columns) == 1 and d in str(columns[0])]
     if other:
         return f"Its one column holds {other[0]!r}: is the delimiter {other[0]!r}, not a comma?"
     return (
-        "A price series is what this task forecasts; a series of another kind (demand, sales, "
-        "counts) is not one it takes yet."
+        "A series of another kind (demand, sales, counts) is declared under datasets.series, "
+        "which takes any numeric column as its target."
     )
 
 
-def parse_csv(text: str, series: str | None = None) -> pd.DataFrame:
-    """A CSV with a header row, as finance sites export it: a date column (Date, timestamp, …),
-    Open, High, Low, Close and Volume matched by name whatever their case, other columns kept (an
-    `Adj Close` is used only if named in `features`), rows in either time order. A column naming
-    each row's series (`series`, or one config.SERIES_NAMES names) makes it a panel.
-
-    Returned in date order (a panel: by series, then date), the date column as `Date` (ISO), a
-    panel's series column as `Series`, the price columns named as above.
-    """
+def parse_csv(
+    text: str, series: str | None = None, required: tuple[str, ...] = PRICE_COLUMNS
+) -> pd.DataFrame:
+    """A CSV with a header row: parse_table of its cells."""
     try:
         table = pd.read_csv(
             io.StringIO(text.lstrip("\ufeff")), dtype=str, keep_default_na=False, comment=None
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise LstmopsError(f"the price file is not a CSV with a header row ({err}).") from None
+        raise LstmopsError(
+            f"the {_what(required)} is not a CSV with a header row ({err})."
+        ) from None
+    return parse_table(table, series, required)
+
+
+def _what(required: tuple[str, ...]) -> str:
+    return "price file" if required else "file"
+
+
+def parse_table(
+    table: pd.DataFrame, series: str | None = None, required: tuple[str, ...] = PRICE_COLUMNS
+) -> pd.DataFrame:
+    """A table of text cells, as finance sites and most tools export it: a date column (Date,
+    timestamp, …), the `required` columns (a price file's Open, High, Low, Close and Volume)
+    matched by name whatever their case, other columns kept (an `Adj Close`, a temperature), rows
+    in either time order. A column naming each row's series (`series`, or one
+    config.SERIES_NAMES names) makes it a panel.
+
+    Returned in date order (a panel: by series, then date), the date column as `Date` (ISO), a
+    panel's series column as `Series`, the required columns named as above, numbers as numbers.
+    """
+    what = _what(required)
     if table.empty:
-        raise LstmopsError("the price file has a header but no data rows.")
+        raise LstmopsError(f"the {what} has a header but no data rows.")
     by_name = {str(c).strip().lower(): c for c in table.columns}
-    missing = [c for c in PRICE_COLUMNS if c.lower() not in by_name]
+    missing = [c for c in required if c.lower() not in by_name]
     if missing:
         raise LstmopsError(
             f"the price file has no {', '.join(missing)} column (its columns: "
@@ -99,19 +117,21 @@ def parse_csv(text: str, series: str | None = None) -> pd.DataFrame:
         )
     dates = next((by_name[n] for n in DATE_NAMES if n in by_name), None)
     if dates is None:
+        lecture = (
+            " Without dates, declare the source with `format: lecture` (no header, newest first)."
+        )
         raise LstmopsError(
-            f"the price file has no date column (one named {', '.join(DATE_NAMES)}, any case; its "
-            f"columns: {', '.join(map(str, table.columns))}). Without dates, declare the source "
-            "with `format: lecture` (no header, newest first)."
+            f"the {what} has no date column (one named {', '.join(DATE_NAMES)}, any case; its "
+            f"columns: {', '.join(map(str, table.columns))}).{lecture if required else ''}"
         )
     names = series_column(list(table.columns), series)
     if series is not None and names is None:
         raise LstmopsError(
-            f"the price source declares `series: {series}`, but the file has no such column (its "
+            f"the source declares `series: {series}`, but the file has no such column (its "
             f"columns: {', '.join(map(str, table.columns))}). Name the column that holds each "
             "row's series."
         )
-    renamed = {by_name[c.lower()]: c for c in PRICE_COLUMNS}
+    renamed = {by_name[c.lower()]: c for c in required}
     others = [c for c in table.columns if c not in renamed and c not in (dates, names)]
     out = table[others].apply(_to_number)
     for original, name in renamed.items():
@@ -122,17 +142,17 @@ def parse_csv(text: str, series: str | None = None) -> pd.DataFrame:
         if (labels == "").any():
             row = int((labels == "").idxmax())
             raise LstmopsError(
-                f"row {row + 2} of the price file has no series in its {names} column: each row "
+                f"row {row + 2} of the {what} has no series in its {names} column: each row "
                 "names its series. Fill it in or remove the row."
             )
         out.insert(0, SERIES, labels)
         keys = [SERIES, DATE]
-    out.insert(len(keys) - 1, DATE, _dates(table[dates], out.get(SERIES)))
-    out = out[[*keys, *PRICE_COLUMNS, *others]]
+    out.insert(len(keys) - 1, DATE, _dates(table[dates], out.get(SERIES), what))
+    out = out[[*keys, *required, *others]]
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def parse_folder(folder: Path) -> pd.DataFrame:
+def parse_folder(folder: Path, required: tuple[str, ...] = PRICE_COLUMNS) -> pd.DataFrame:
     """A folder of CSVs, one series each, named by its file (AAPL.csv is AAPL): one panel."""
     files = sorted(folder.glob("*.csv"))
     if not files:
@@ -142,7 +162,7 @@ def parse_folder(folder: Path) -> pd.DataFrame:
     tables = []
     for file in files:
         try:
-            table = parse_csv(read_text(file))
+            table = parse_csv(read_text(file), None, required)
         except LstmopsError as err:
             raise LstmopsError(f"{file.name}: {err}") from None
         if SERIES in table:
@@ -156,7 +176,9 @@ def parse_folder(folder: Path) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def _dates(column: pd.Series, series: pd.Series | None = None) -> pd.Series:
+def _dates(
+    column: pd.Series, series: pd.Series | None = None, what: str = "price file"
+) -> pd.Series:
     """ISO dates; an unparsable date, or one repeated (within a series), is an error naming its
     first row."""
     parsed = pd.to_datetime(column.str.strip(), errors="coerce", format="mixed")
@@ -164,7 +186,7 @@ def _dates(column: pd.Series, series: pd.Series | None = None) -> pd.Series:
     if bad.any():
         row = int(bad.idxmax())
         raise LstmopsError(
-            f"row {row + 2} of the price file has the date {column[row]!r}, which does not parse "
+            f"row {row + 2} of the {what} has the date {column[row]!r}, which does not parse "
             "as a date (e.g. 2016-01-04). Fix or remove the row."
         )
     keys = parsed.to_frame() if series is None else pd.DataFrame({"s": series, "d": parsed})
@@ -173,10 +195,10 @@ def _dates(column: pd.Series, series: pd.Series | None = None) -> pd.Series:
         rows = [int(i) + 2 for i in parsed.index[repeated][:2]]
         within = "" if series is None else f" for series {series[rows[0] - 2]}"
         raise LstmopsError(
-            f"rows {rows[0]} and {rows[1]} of the price file have the same date "
-            f"{parsed[rows[0] - 2].date()}{within}: each day may appear once. Remove the duplicate."
+            f"rows {rows[0]} and {rows[1]} of the {what} have the same date "
+            f"{stamp(parsed[rows[0] - 2])}{within}: each date may appear once. Remove the duplicate."
         )
-    return parsed.dt.strftime("%Y-%m-%d")
+    return parsed.map(stamp)
 
 
 def _to_number(column: pd.Series) -> pd.Series:

@@ -1,4 +1,5 @@
-"""Daily prices of the tickers that the bokeh-sampledata package ships (works offline once installed)."""
+"""Series that the bokeh-sampledata package ships (offline once installed): daily prices of five
+tickers, and monthly US unemployment."""
 
 from __future__ import annotations
 
@@ -31,3 +32,19 @@ def read_ticker(ticker: str) -> pd.DataFrame:
     table = pd.DataFrame({column: series[column.lower()] for column in PRICE_COLUMNS})
     table.insert(0, DATE, dates.dt.strftime("%Y-%m-%d"))
     return table.iloc[dates.argsort(kind="stable")].reset_index(drop=True)
+
+
+def read_sample(name: str) -> pd.DataFrame:
+    """A packaged series that is not prices, as a table of Date and its values in time order:
+    unemployment1948's rows of years and columns of months become one row a month."""
+    source_version()
+    from bokeh_sampledata import unemployment1948
+
+    assert name == "unemployment1948", name  # config.Sample: the one there is
+    months = list(unemployment1948.data.columns[1:13])
+    table = unemployment1948.data.melt(id_vars="Year", value_vars=months, value_name="Unemployment")
+    dates = pd.to_datetime(table["Year"].astype(str) + "-" + table["variable"], format="%Y-%b")
+    out = pd.DataFrame({DATE: dates, "Unemployment": table["Unemployment"]}).dropna()
+    out = out.sort_values(DATE, kind="stable").reset_index(drop=True)
+    out[DATE] = out[DATE].dt.strftime("%Y-%m-%d")
+    return out

@@ -1,7 +1,7 @@
 """The task registry: the one place that maps a dataset's task, and a stage, to the module that
 does its work.
 
-Each task is a package (prices/, sentiment/) whose modules the contract in base.py describes; a
+Each task is a package (timeseries/, sentiment/) whose modules the contract in base.py describes; a
 stage imports only the part it runs (PARTS), so that its DVC deps are that part's code. A third
 kind of task is one more package here and a section in params.yaml; no stage changes.
 """
@@ -22,7 +22,11 @@ from lstmops.tasks.base import (
     Training,
 )
 
-MODULES = {"prices": "lstmops.tasks.prices", "sentiment": "lstmops.tasks.sentiment"}
+MODULES = {
+    "prices": "lstmops.tasks.timeseries",
+    "series": "lstmops.tasks.timeseries",
+    "sentiment": "lstmops.tasks.sentiment",
+}
 # The parts of a task each stage runs.
 PARTS = {
     "ingest": ("data", "checks"),

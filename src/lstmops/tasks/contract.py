@@ -5,25 +5,25 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from lstmops.tasks import base, prices, sentiment
-from lstmops.tasks.prices import checks as prices_checks
-from lstmops.tasks.prices import data as prices_data
-from lstmops.tasks.prices import plots as prices_plots
-from lstmops.tasks.prices import score as prices_score
-from lstmops.tasks.prices import train as prices_train
+from lstmops.tasks import base, sentiment, timeseries
 from lstmops.tasks.sentiment import checks as sentiment_checks
 from lstmops.tasks.sentiment import data as sentiment_data
 from lstmops.tasks.sentiment import plots as sentiment_plots
 from lstmops.tasks.sentiment import score as sentiment_score
 from lstmops.tasks.sentiment import train as sentiment_train
+from lstmops.tasks.timeseries import checks as timeseries_checks
+from lstmops.tasks.timeseries import data as timeseries_data
+from lstmops.tasks.timeseries import plots as timeseries_plots
+from lstmops.tasks.timeseries import score as timeseries_score
+from lstmops.tasks.timeseries import train as timeseries_train
 
-DECLARATIONS: list[base.Declarations] = [prices, sentiment]
-DATA: list[base.Data] = [prices_data, sentiment_data]
+DECLARATIONS: list[base.Declarations] = [timeseries, sentiment]
+DATA: list[base.Data] = [timeseries_data, sentiment_data]
 PRETRAINING: list[base.Pretraining] = [sentiment_data]
-CHECKS: list[base.Checks] = [prices_checks, sentiment_checks]
-TRAINING: list[base.Training] = [prices_train, sentiment_train]
-SCORING: list[base.Scoring] = [prices_score, sentiment_score]
-FORECASTING: list[base.Forecasting] = [prices_score]
+CHECKS: list[base.Checks] = [timeseries_checks, sentiment_checks]
+TRAINING: list[base.Training] = [timeseries_train, sentiment_train]
+SCORING: list[base.Scoring] = [timeseries_score, sentiment_score]
+FORECASTING: list[base.Forecasting] = [timeseries_score]
 
 
 class Plots(Protocol):
@@ -33,4 +33,4 @@ class Plots(Protocol):
     DVC_PLOTS: dict[str, dict]
 
 
-PLOTS: list[Plots] = [prices_plots, sentiment_plots]
+PLOTS: list[Plots] = [timeseries_plots, sentiment_plots]

@@ -12,10 +12,10 @@ from mlflow.models import infer_signature
 from lstmops import evaluation as ev
 from lstmops import intervals, models, serving, training
 from lstmops.config import Dataset, LstmopsError
-from lstmops.forecasters import BASELINES, Forecaster, Network, Origins, baselines
+from lstmops.forecasters import Forecaster, Network, Origins, baselines
 from lstmops.io import write_json
 from lstmops.layout import CALIBRATION_FILE, SCALING_FILE, processed_dir
-from lstmops.tasks.prices.data import load_scaling, settings
+from lstmops.tasks.timeseries.data import load_scaling, settings
 
 
 def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
@@ -31,11 +31,20 @@ def lineage(dataset: Dataset) -> dict[str, str]:
     return {}
 
 
+def origins(arrays: dict[str, np.ndarray], split: str) -> Origins:
+    """The forecast origins of a split's windows (train or test)."""
+    return Origins(
+        arrays[f"x_{split}"],
+        arrays[f"previous_{split}"],
+        arrays[f"series_{split}"],
+        arrays.get(f"seasonal_{split}"),
+    )
+
+
 def forecasters(model, scaling, arrays: dict[str, np.ndarray]) -> list[Forecaster]:
-    """The network, then every baseline fitted on the training windows (the first baseline is
-    the reference the ratios and tests compare against)."""
-    train = Origins(arrays["x_train"], arrays["previous_train"], arrays["series_train"])
-    return [Network(model, scaling), *baselines(tuple(BASELINES), train, arrays["actual_train"])]
+    """The network, then every baseline that applies, fitted on the training windows, best
+    there first: the reference the ratios and tests compare against."""
+    return [Network(model, scaling), *baselines(origins(arrays, "train"), arrays["actual_train"])]
 
 
 def each_series(groups: np.ndarray) -> list[np.ndarray]:
@@ -68,11 +77,10 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
     days, groups = settings(dataset).forecast.window, arrays["series_train"]
     parts = [rows[-days:] for rows in each_series(groups)]
     rows = np.concatenate(parts)
-    train = Origins(arrays["x_train"], arrays["previous_train"], groups)
-    origins, actual = train.take(rows), arrays["actual_train"][rows]
+    at, actual = origins(arrays, "train").take(rows), arrays["actual_train"][rows]
     scaling = load_scaling(processed_dir(dataset.name))
     errors = {
-        one.name: intervals.errors(origins.last, actual, one.predict(origins))
+        one.name: intervals.errors(at.last, actual, one.predict(at))
         for one in forecasters(model, scaling, arrays)
     }
     cuts = np.cumsum([len(p) for p in parts])[:-1]  # each series' own, by name

@@ -11,17 +11,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from lstmops import evaluation as ev
 from lstmops import features as f
 from lstmops import serving, training
 from lstmops.config import Dataset, LstmopsError, fewest_errors
-from lstmops.forecasters import BASELINES, Network, Origins, baselines
+from lstmops.data.calendar import stamp
+from lstmops.forecasters import Network, Origins, baselines
 from lstmops.intervals import Conformal, errors
 from lstmops.io import read_json
 from lstmops.layout import CALIBRATION_FILE, PER_SERIES, model_dir, processed_dir, raw_dir, require
-from lstmops.tasks.prices.data import Series, load_scaling, read_raw, series, settings
-from lstmops.tasks.prices.train import each_series, forecasters, model_and_split
+from lstmops.tasks.timeseries.data import Series, load_scaling, read_raw, series, settings
+from lstmops.tasks.timeseries.train import each_series, forecasters, model_and_split, origins
 
 SIGNIFICANCE = 0.05  # a panel's share of series whose Diebold-Mariano test favours the model
 
@@ -58,7 +60,9 @@ def _each_series_scored(arrays, forecasts, moving, names, tests, calibration, da
         for who, forecast in forecasts.items():
             before = calibration[who][name]
             bounds[who].append(rolling.bounds(forecast[test], previous[test], actual[test], before))
-        scale = ev.naive_mae(arrays["previous_train"][train], arrays["actual_train"][train])
+        # MASE's scale: the in-sample error of the seasonal naive where there is a season
+        naive = arrays.get("seasonal_train", arrays["previous_train"])
+        scale = ev.naive_mae(naive[train], arrays["actual_train"][train])
         mine = {who: forecast[test] for who, forecast in forecasts.items()}
         per_series[name] = ev.forecast_metrics(previous[test], actual[test], mine, moving, scale)
     joined = {
@@ -78,9 +82,9 @@ def evaluate(
     (predictions, with the model's interval), and a panel's metrics per series (series)."""
     groups = arrays["series_test"]
     previous, actual = arrays["previous_test"], arrays["actual_test"]
-    origins = Origins(arrays["x_test"], previous, groups)
+    at = origins(arrays, "test")
     every = forecasters(model, fit.scaling, arrays)
-    forecasts = {f.name: f.predict(origins) for f in every}
+    forecasts = {f.name: f.predict(at) for f in every}
     moving = {f.name for f in every if f.moves}
     names = fit.scaling.names  # a single series: a panel of one
     tests = each_series(groups)
@@ -150,11 +154,13 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
     p, fc = settings(dataset).preprocess, settings(dataset).forecast
     values, dates = one.values, one.dates
     close = values[:, scaling.target_index]
-    ends = np.arange(max(p.seq_length - 1, len(values) - fc.window - 1), len(values))
+    first = p.seq_length - 1 + f.lead(p.seq_length, one.season)
+    ends = np.arange(max(first, len(values) - fc.window - 1), len(values))
     windows = windows_ending(values, ends, p.seq_length)
     seen, following = close[ends[:-1]], close[ends[:-1] + 1]
-    at = Origins(windows, close[ends])
-    others = baselines(tuple(BASELINES), at.take(np.arange(len(seen))), following)
+    seasonal = close[ends + 1 - one.season] if one.season else None
+    at = Origins(windows, close[ends], None, seasonal)
+    others = baselines(at.take(np.arange(len(seen))), following)
     forecasts = {  # the network as the served model runs it
         Network.name: serving.forecast_table(model, scaling, windows, 0.0)["forecast"].to_numpy(),
         **{baseline.name: baseline.predict(at) for baseline in others},
@@ -176,8 +182,9 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
         "coverage": fc.coverage,
         "window": fc.window,
     }
-    if result["last_date"]:  # the next weekday: exchange holidays are not known here
-        result["date"] = (pd.Timestamp(result["last_date"]) + pd.offsets.BDay(1)).date().isoformat()
+    if result["last_date"]:  # the next step of its calendar (exchange holidays are not known)
+        step = to_offset(one.frequency) if one.frequency else pd.offsets.BDay(1)
+        result["date"] = stamp(pd.Timestamp(result["last_date"]) + step)
     for who, made in forecasts.items():
         centre = float(made[-1])
         result[who] = {
@@ -214,7 +221,7 @@ def _fold_bounds(panel: list[Series], dataset: Dataset) -> list[list[tuple[int, 
     try:
         bounds = []
         for one in panel:
-            n_train, n_test = f.split_windows(len(one.values), p)
+            n_train, n_test = f.split_windows(len(one.values), p, one.season)
             period = n_train if w.period == "train" else n_train + n_test
             bounds.append(f.fold_bounds(period, w.initial_fraction, w.folds))
     except ValueError as err:
@@ -233,9 +240,11 @@ def _fold_forecasters(panel, bounds, fold: int, dataset: Dataset, reporter):
     reach = [
         test_end if w.retrain else b[-1][1] for (_, test_end), b in zip(ends, bounds, strict=True)
     ]
-    cut = [one.values[: r + p.seq_length] for one, r in zip(panel, reach, strict=True)]
+    start = p.seq_length + f.lead(p.seq_length, panel[0].season)
+    cut = [one.values[: r + start] for one, r in zip(panel, reach, strict=True)]
     firsts = [train_end for train_end, _ in ends]
-    arrays, scaling = f.panel_arrays(cut, firsts, [one.name for one in panel], p)
+    names, target, season = [one.name for one in panel], panel[0].target_index, panel[0].season
+    arrays, scaling = f.panel_arrays(cut, firsts, names, p, target, season)
     watchers = reporter.callbacks(f"fold{fold}.") if reporter else ()
     model = _fit(arrays, scaling, dataset, watchers)
     tests = each_series(arrays["series_test"])
@@ -262,15 +271,15 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
         if w.retrain or fold == 1:
             every, arrays, tests, firsts = _fold_forecasters(panel, bounds, fold, dataset, reporter)
             moving = {one.name for one in every if one.moves}
-            test = Origins(arrays["x_test"], arrays["previous_test"], arrays["series_test"])
+            test = origins(arrays, "test")
         block = np.concatenate(
             [
                 rows_of[train_end - first : test_end - first]
                 for rows_of, (train_end, test_end), first in zip(tests, ends, firsts, strict=True)
             ]
         )
-        origins, actual = test.take(block), arrays["actual_test"][block]
-        blocks.append((origins.last, actual, {one.name: one.predict(origins) for one in every}))
+        at, actual = test.take(block), arrays["actual_test"][block]
+        blocks.append((at.last, actual, {one.name: one.predict(at) for one in every}))
         m = _pooled(blocks[-1:], moving)
         rows.append(
             {

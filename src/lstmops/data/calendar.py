@@ -1,0 +1,87 @@
+"""A series' calendar: its frequency read from its dates, the season that frequency implies, and
+the dates missing from it, named or filled.
+
+Pure functions on tables; the forecasting task's data module calls them at ingest (so a gap
+stops bad data before it replaces good data) and wherever it reads the series again.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lstmops.config import Dataset, LstmopsError
+
+# Each frequency's season: the steps after which the calendar repeats (a yearly series has none).
+SEASONS = {"h": 24, "B": 5, "D": 7, "W": 52, "MS": 12, "ME": 12, "QS": 4, "QE": 4}
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+MOST_MISSING = 0.5  # a calendar missing more of its dates than this does not fit the series
+
+
+def _candidates(first: pd.Timestamp) -> list[str]:
+    """Frequencies coarsest first, anchored where pandas needs an anchor to the first date."""
+    month, day = MONTHS[first.month - 1], DAYS[first.dayofweek]
+    return [f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}", "B", "D", "h"]  # fmt: skip
+
+
+def _fits(dates: pd.DatetimeIndex, frequency: str) -> bool:
+    full = pd.date_range(dates.min(), dates.max(), freq=frequency)
+    return dates.isin(full).all() and len(dates) >= (1 - MOST_MISSING) * len(full)
+
+
+def frequency(dates: pd.Series, groups: pd.Series | None = None) -> str | None:
+    """The coarsest pandas frequency on whose calendar every series' dates lie (most of it
+    present); None for timestamps no calendar fits."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(dates))
+    labels = None if groups is None else groups.to_numpy()
+    each = [stamps] if labels is None else [stamps[labels == g] for g in pd.unique(labels)]
+    each = [one for one in each if len(one) > 1]
+    if not each:
+        return None
+    for candidate in _candidates(min(one.min() for one in each)):
+        if all(_fits(one, candidate) for one in each):
+            return candidate
+    return None
+
+
+def season(setting: int | str | None, freq: str | None, dataset: Dataset) -> int | None:
+    """The seasonal naive's lag: as declared, or (auto) from the frequency."""
+    if setting != "auto":
+        return setting if isinstance(setting, int) else None
+    if freq is None:
+        raise LstmopsError(
+            f"{dataset.task}.preprocess.season is auto, but datasets.{dataset.task}.{dataset.name}'s "
+            "timestamps fit no regular calendar (hourly, daily, business daily, weekly, monthly, "
+            "quarterly, yearly), or it has no dates: declare the season as a number of steps "
+            "(e.g. `preprocess: {season: 7}`), or null for none."
+        )
+    return SEASONS.get(freq.split("-")[0])
+
+
+def stamp(moment: pd.Timestamp) -> str:
+    """ISO: the date, and the time of day where there is one (hourly data)."""
+    return moment.isoformat() if moment != moment.normalize() else moment.date().isoformat()
+
+
+def regular(
+    table: pd.DataFrame, freq: str, gaps: str, columns: list[str], which: str, date: str = "Date"
+) -> pd.DataFrame:
+    """One series' rows on every date of its calendar: a missing date is an error naming it
+    (gaps "error"), or its `columns` are filled with zero or the previous value."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(table[date]))
+    full = pd.date_range(stamps.min(), stamps.max(), freq=freq)
+    missing = full.difference(stamps)
+    if not len(missing):
+        return table
+    if gaps == "error":
+        raise LstmopsError(
+            f"{which}{len(missing)} date(s) missing from its {freq} calendar, the first "
+            f"{missing[0].date()} (after {stamps[stamps < missing[0]].max().date()}): add the rows, "
+            "or declare how to fill a gap with `preprocess: {gaps: zero}` (counts, sales) or "
+            "`{gaps: previous}` (levels)."
+        )
+    out = table.set_index(stamps).reindex(full)
+    out[columns] = out[columns].fillna(0) if gaps == "zero" else out[columns].ffill()
+    out = out.ffill()  # the other columns (the series' name) as the row before
+    out[date] = full.map(stamp)
+    return out.reset_index(drop=True)

@@ -1,0 +1,107 @@
+"""Code tests of any numeric series: the target and features resolved from a table, its calendar
+(frequency, season, gaps), the seasonal naive's values beside each window, and the reference
+baseline chosen on the training period."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmops import features as f
+from lstmops.config import Dataset, ForecastPreprocess, ForecastSettings, LstmopsError, Source
+from lstmops.data import calendar as cal
+from lstmops.forecasters import Origins, baselines
+from lstmops.tasks.timeseries.data import resolved
+
+DATASET = Dataset("mine", "series", Source(path="data/external/mine.csv"), ForecastSettings())
+ANY = ForecastPreprocess(features=None, target=None)
+
+
+def _table(**columns) -> pd.DataFrame:
+    return pd.DataFrame({"Date": ["2020-01-01", "2020-01-02"], **columns})
+
+
+def test_the_target_is_declared_or_close_or_the_only_number():
+    assert resolved(ANY, _table(Sales=[1, 2]), DATASET).features == ("Sales",)
+    both = _table(Close=[1.0, 2.0], Volume=[3, 4])
+    assert resolved(ANY, both, DATASET).target == "Close"
+    p = resolved(ForecastPreprocess(features=("Demand", "Temp"), target="Demand"),
+                 _table(Demand=[1, 2], Temp=[3, 4]), DATASET)  # fmt: skip
+    assert (p.target, p.features) == ("Demand", ("Demand", "Temp"))
+
+
+def test_no_single_target_is_an_error_listing_the_candidates():
+    with pytest.raises(LstmopsError, match=r"candidates: Demand, Temp\).*target: <column>"):
+        resolved(ANY, _table(Demand=[1, 2], Temp=[3, 4]), DATASET)
+    with pytest.raises(LstmopsError, match="candidates: none"):
+        resolved(ANY, _table(Name=["a", "b"]), DATASET)
+    with pytest.raises(LstmopsError, match="names Sales, which .* does not have"):
+        resolved(ForecastPreprocess(features=None, target="Sales"), _table(Demand=[1, 2]), DATASET)
+
+
+@pytest.mark.parametrize(
+    ("dates", "frequency", "season"),
+    [
+        (pd.date_range("2020-01-01", periods=50, freq="h"), "h", 24),
+        (pd.date_range("2020-01-01", periods=50, freq="D"), "D", 7),
+        (pd.bdate_range("2020-01-01", periods=50), "B", 5),
+        (pd.date_range("2020-01-06", periods=50, freq="W-MON"), "W-MON", 52),
+        (pd.date_range("2020-01-01", periods=50, freq="MS"), "MS", 12),
+        (pd.date_range("2020-01-31", periods=50, freq="ME"), "ME", 12),
+        (pd.date_range("2020-04-01", periods=50, freq="QS-APR"), "QS-APR", 4),
+        (pd.date_range("2020-01-01", periods=20, freq="YS"), "YS-JAN", None),
+    ],
+)
+def test_the_frequency_and_season_come_from_the_dates(dates, frequency, season):
+    found = cal.frequency(pd.Series(dates.astype(str)))
+    assert found == frequency
+    assert cal.season("auto", found, DATASET) == season
+    assert cal.season(3, found, DATASET) == 3 and cal.season(None, found, DATASET) is None
+
+
+def test_timestamps_no_calendar_fits_need_a_declared_season():
+    rng = np.random.default_rng(0)
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(
+        np.sort(rng.choice(400, 40, replace=False)), "D"
+    )
+    assert cal.frequency(pd.Series(days.astype(str))) is None
+    with pytest.raises(LstmopsError, match="fit no regular calendar.*season: 7"):
+        cal.season("auto", None, DATASET)
+
+
+def test_a_gap_is_named_or_filled():
+    dates = pd.date_range("2020-01-06", periods=6, freq="W-MON").delete(3)
+    table = pd.DataFrame(
+        {"Date": dates.strftime("%Y-%m-%d"), "Series": "A", "y": [1.0, 2, 3, 5, 6]}
+    )
+    with pytest.raises(LstmopsError, match=r"series A: 1 date\(s\) missing .* first 2020-01-27"):
+        cal.regular(table, "W-MON", "error", ["y"], "series A: ")
+    zero = cal.regular(table, "W-MON", "zero", ["y"], "")
+    assert zero["y"].tolist() == [1, 2, 3, 0, 5, 6] and (zero["Series"] == "A").all()
+    assert zero["Date"].iloc[3] == "2020-01-27"
+    assert cal.regular(table, "W-MON", "previous", ["y"], "")["y"].tolist() == [1, 2, 3, 3, 5, 6]
+
+
+@pytest.mark.parametrize("season", [2, 7, 12])
+def test_each_window_has_the_value_one_season_before_its_target(season):
+    p = ForecastPreprocess(seq_length=4, min_test_windows=5)
+    values = np.arange(60, dtype=float).reshape(-1, 1) * np.ones((1, 5)) + np.arange(5)
+    n_train, n_test = f.split_windows(len(values), p, season)
+    assert n_train + n_test == 60 - 4 - max(season - 4, 0)
+    arrays, _ = f.price_arrays(values, n_train, p, 4, season)
+    for split in ("train", "test"):
+        actual, seasonal = arrays[f"actual_{split}"], arrays[f"seasonal_{split}"]
+        np.testing.assert_array_equal(actual - seasonal, season)  # the target rises 1 a row
+    assert "seasonal_train" not in f.price_arrays(values, n_train, p, 4)[0]
+
+
+def test_the_reference_is_the_best_baseline_on_the_training_part():
+    weekly = np.tile([10.0, 20, 30, 40, 50, 60, 70], 10)
+    last, seasonal, actual = weekly[6:-1], weekly[:-7], weekly[7:]
+    at = Origins(np.zeros((len(actual), 1, 1)), last, None, seasonal)
+    assert [b.name for b in baselines(at, actual)] == ["seasonal_naive", "persistence"]
+    trend = np.arange(70.0)
+    at = Origins(np.zeros((63, 1, 1)), trend[6:-1], None, trend[:-7])
+    assert [b.name for b in baselines(at, trend[7:])] == ["persistence", "seasonal_naive"]
+    assert [b.name for b in baselines(Origins(at.x, at.last), trend[7:])] == ["persistence"]
