@@ -150,6 +150,8 @@ class Train(_Strict):
 class ForecastPreprocess(_Strict):
     seq_length: PositiveInt = 7
     train_fraction: Fraction = 0.7
+    # The last N periods of each series test instead (the forecasting competitions' split).
+    test_periods: PositiveInt | None = None
     # Columns of the raw table in each window (past covariates besides the target): any numeric
     # column the source has; null: the target alone.
     features: tuple[str, ...] | None = PRICE_COLUMNS
@@ -165,8 +167,11 @@ class ForecastPreprocess(_Strict):
     min_test_windows: PositiveInt = 30
     # "train" fits the scaler on the training rows only; "all" reproduces the lecture's leak.
     scaler_fit: Literal["train", "all"] = "train"
-    inputs: Literal["level", "return"] = "level"  # return: day-over-day changes within a window
-    predict: Literal["level", "change", "return"] = "level"  # next close, its change or its return
+    # level: the values; return: step-over-step relative changes within a window; change: differences
+    inputs: Literal["level", "return", "change"] = "level"
+    # the next value, its change from the last, its return, or (seasonal) its change from the value
+    # one season before (the seasonal naive's forecast)
+    predict: Literal["level", "change", "return", "seasonal"] = "level"
 
     @model_validator(mode="after")
     def _features_hold_target(self) -> ForecastPreprocess:
@@ -180,9 +185,9 @@ class ForecastPreprocess(_Strict):
             )
         if self.features is not None and len(set(self.features)) != len(self.features):
             raise ValueError("features must name each column once")
-        if self.inputs == "return" and self.seq_length < 2:
+        if self.inputs != "level" and self.seq_length < 2:
             raise ValueError(
-                "inputs 'return' needs seq_length of at least 2 (one day-over-day step)"
+                f"inputs '{self.inputs}' needs seq_length of at least 2 (one step-over-step change)"
             )
         return self
 

@@ -49,19 +49,29 @@ def lead(seq_length: int, season: int | None) -> int:
     return max((season or 0) - seq_length, 0)
 
 
+def history_rows(p: ForecastPreprocess, season: int | None) -> int:
+    """The raw rows a forecast reads: its window, and for predict "seasonal" the rows before it
+    back to one season before the next step."""
+    return p.seq_length + (lead(p.seq_length, season) if p.predict == "seasonal" else 0)
+
+
 def split_windows(n_rows: int, p: ForecastPreprocess, season: int | None = None) -> tuple[int, int]:
     """(training windows, test windows) of a series of `n_rows` rows, or a settings error when the
     test period is shorter than p.min_test_windows: a metric over a handful of days means nothing."""
     n_windows = max(n_rows - p.seq_length - lead(p.seq_length, season), 0)
-    n_train = train_window_count(n_windows, p.train_fraction)
+    if p.test_periods:
+        n_train, split = max(n_windows - p.test_periods, 0), f"test_periods={p.test_periods}"
+    else:
+        n_train = train_window_count(n_windows, p.train_fraction)
+        split = f"train_fraction={p.train_fraction}"
     n_test = n_windows - n_train
     if n_train < 1 or n_test < p.min_test_windows:
         raise ValueError(
             f"seq_length={p.seq_length}{f', season={season}' if season else ''} and "
-            f"train_fraction={p.train_fraction} leave {n_train} training and {n_test} test "
+            f"{split} leave {n_train} training and {n_test} test "
             f"windows from the series' {n_rows} rows, and the test "
             f"period needs at least min_test_windows={p.min_test_windows}. Lower seq_length or "
-            "train_fraction, or use a longer series."
+            f"{split.split('=')[0]}, or use a longer series."
         )
     return n_train, n_test
 
@@ -101,25 +111,33 @@ def as_inputs(windows: np.ndarray, inputs: str) -> np.ndarray:
     """
     if inputs == "level":
         return windows
+    if inputs == "change":
+        return windows[..., 1:, :] - windows[..., :-1, :]
     return windows[..., 1:, :] / windows[..., :-1, :] - 1
 
 
-def as_target(previous: np.ndarray, following: np.ndarray, predict: str) -> np.ndarray:
-    """What the model predicts from today's and tomorrow's close: the level, the change or the return."""
+def raw_rows(steps: int, inputs: str) -> int:
+    """The raw rows behind a model input of `steps` steps (changes and returns: one step fewer)."""
+    return steps + (inputs != "level")
+
+
+def as_target(base: np.ndarray, following: np.ndarray, predict: str) -> np.ndarray:
+    """What the model predicts from its base (the last value; for "seasonal" the value one
+    season before the next) and the next value: the level, the change or the return."""
     if predict == "level":
         return following
-    if predict == "change":
-        return following - previous
-    return following / previous - 1
+    if predict in ("change", "seasonal"):
+        return following - base
+    return following / base - 1
 
 
-def to_price(target: np.ndarray, previous: np.ndarray, predict: str) -> np.ndarray:
-    """Invert `as_target`: tomorrow's close in dollars."""
+def to_price(target: np.ndarray, base: np.ndarray, predict: str) -> np.ndarray:
+    """Invert `as_target`: the next value in the user's units."""
     if predict == "level":
         return target
-    if predict == "change":
-        return previous + target
-    return previous * (1 + target)
+    if predict in ("change", "seasonal"):
+        return base + target
+    return base * (1 + target)
 
 
 @dataclass(frozen=True)
@@ -132,9 +150,16 @@ class StockScaling:
     target_index: int  # the target column (Close) among the features
     input_scaler: MinMaxScaler
     target_scaler: MinMaxScaler
+    season: int | None = None  # predict "seasonal": the steps back to the value it starts from
+
+    def base(self, windows: np.ndarray) -> np.ndarray:
+        """Each raw window's value its forecast starts from: its last target value, or (predict
+        "seasonal") the one a season before the next step (windows of at least a season)."""
+        back = (self.season or 1) if self.predict == "seasonal" else 1
+        return np.asarray(windows)[:, -back, self.target_index]
 
     def model_inputs(self, windows: np.ndarray) -> np.ndarray:
-        """(windows, seq_length, features) raw -> scaled float32 model inputs."""
+        """(windows, rows, features) raw -> scaled float32 model inputs."""
         x = as_inputs(np.asarray(windows, dtype=np.float64), self.inputs)
         return (
             self.input_scaler.transform(x.reshape(-1, x.shape[-1]))
@@ -179,8 +204,14 @@ class PanelScaling:
         (only,) = self.scalings
         return only.no_change()
 
+    @property
+    def seasonal(self) -> bool:
+        """Whether its forecasts start from the value one season before (predict "seasonal")."""
+        return self.scalings[0].predict == "seasonal"
+
     def prices(self, outputs: np.ndarray, previous: np.ndarray, series: np.ndarray) -> np.ndarray:
-        """Model outputs -> tomorrow's close in dollars; `series` is each row's series index."""
+        """Model outputs -> the next values in the user's units, from each one's base (the last
+        value, or the value a season before); `series` is each row's series index."""
         outputs, dollars = np.asarray(outputs).reshape(-1), np.empty(len(previous))
         for i, scaling in enumerate(self.scalings):
             rows = series == i
@@ -219,17 +250,19 @@ def shrink_factor(actual: np.ndarray, predicted: np.ndarray, center: float) -> f
 
 
 def fit_stock_scaling(
-    rows: np.ndarray, target_index: int, inputs: str, predict: str
+    rows: np.ndarray, target_index: int, inputs: str, predict: str, season: int | None = None
 ) -> StockScaling:
     """Fit min-max scalers on `rows` (time order): on the inputs, and on the target series."""
     close = rows[:, target_index]
-    targets = close if predict == "level" else as_target(close[:-1], close[1:], predict)
+    back = (season or 0) if predict == "seasonal" else 1
+    targets = close if predict == "level" else as_target(close[:-back], close[back:], predict)
     return StockScaling(
         inputs=inputs,
         predict=predict,
         target_index=target_index,
         input_scaler=fit_scaler(as_inputs(rows, inputs)),
         target_scaler=fit_scaler(targets.reshape(-1, 1)),
+        **({"season": season} if predict == "seasonal" else {}),
     )
 
 
@@ -248,22 +281,29 @@ def price_arrays(
     metrics; with a `season`, seasonal_* is its value one season before the next one.
     """
     seq_length = p.seq_length
+    if p.predict == "seasonal" and not season:
+        raise ValueError(
+            "predict 'seasonal' starts from the value one season before: the series needs a "
+            "season (preprocess.season auto, with dates, or a number)"
+        )
     start = lead(seq_length, season)
     rows = values[start:]
     fit_rows = rows if p.scaler_fit == "all" else rows[: training_rows(n_train, seq_length)]
-    scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict)
+    back = history_rows(p, season) - seq_length
+    fit_rows = values[start - back : start + len(fit_rows)]
+    scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict, season)
     windows, following = make_windows(rows, seq_length, target_index)
     previous = windows[:, -1, target_index]
+    # what a client of the served model sends: raw rows, in the user's units, from a season back
+    history = make_windows(values[start - back :], seq_length + back, target_index)[0]
     x = scaling.model_inputs(windows)
-    y = scaling.model_targets(previous, following)
+    y = scaling.model_targets(scaling.base(history), following)
     arrays = {
         "x_train": x[:n_train],
         "y_train": y[:n_train],
         "x_test": x[n_train:],
         "y_test": y[n_train:],
-        "windows_test": windows[
-            n_train:
-        ],  # raw, in dollars: what a client of the served model sends
+        "windows_test": history[n_train:],
         "previous_train": previous[:n_train],
         "actual_train": following[:n_train],
         "previous_test": previous[n_train:],

@@ -60,7 +60,9 @@ class Network:
 
     def predict(self, origins: Origins) -> np.ndarray:
         outputs = self.model.predict(origins.x, verbose=0).reshape(-1)
-        return self.scaling.prices(outputs, origins.last, origins.groups)
+        base = origins.seasonal if self.scaling.seasonal else origins.last
+        assert base is not None, "predict 'seasonal' has a season"
+        return self.scaling.prices(outputs, base, origins.groups)
 
 
 class Baseline:

@@ -24,10 +24,11 @@ from tqdm import tqdm
 from lstmops import serving, tracking
 from lstmops.config import SERIES, Dataset, LstmopsError, load_params
 from lstmops.data import prices
+from lstmops.features import history_rows
 from lstmops.io import atomic_path, read_text
 from lstmops.serving import InvalidInput
 from lstmops.tasks.timeseries import score as task
-from lstmops.tasks.timeseries.data import REQUIRED, resolved, settings
+from lstmops.tasks.timeseries.data import REQUIRED, calendar, resolved, settings
 
 CHUNK_ROWS = 10_000  # rows read and scored at once: the memory bound
 FORMATS = (".csv", ".parquet")
@@ -139,6 +140,7 @@ def price_windows(
 
     try:
         p = resolved(settings(dataset).preprocess, table, dataset)
+        rows = history_rows(p, calendar(table, p, dataset)[1])
     except LstmopsError as err:
         raise LstmopsError(f"{path}: {err}") from None
     assert p.features is not None and p.target is not None, "resolved"
@@ -148,17 +150,17 @@ def price_windows(
         raise LstmopsError(
             f"{path} row {bad[0]}: a value of {', '.join(p.features)} is missing or not a number."
         )
-    if len(values) < p.seq_length:
-        raise LstmopsError(f"{path} has {len(values)} days: a forecast needs {p.seq_length}.")
+    if len(values) < rows:
+        raise LstmopsError(f"{path} has {len(values)} rows: a forecast needs {rows}.")
     dates = table[prices.DATE].to_numpy(dtype=str) if prices.DATE in table else None
     close = values[:, p.features.index(p.target)]
-    last = np.arange(p.seq_length - 1, len(values))
+    last = np.arange(rows - 1, len(values))
     facts = {
         "row": last,
         **({"date": dates[last]} if dates is not None else {}),
         "close": close[last],
     }
-    return task.windows_ending(values, last, p.seq_length), pd.DataFrame(facts)
+    return task.windows_ending(values, last, rows), pd.DataFrame(facts)
 
 
 def price_forecasts(model, path: Path, dataset: Dataset, bar) -> pd.DataFrame:

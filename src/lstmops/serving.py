@@ -16,7 +16,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from lstmops import models, ngrams
-from lstmops.features import encode, standardize, token_lookup, trim_padding
+from lstmops.features import encode, raw_rows, standardize, token_lookup, trim_padding
 from lstmops.intervals import Conformal
 from lstmops.models import any_length
 from lstmops.ngrams import Combination, NgramModel
@@ -111,10 +111,13 @@ PRICE_OUTPUTS = ("forecast", "lower", "upper")  # the served price model's colum
 
 
 def forecast_table(model, scaling, windows: np.ndarray, share: float) -> pd.DataFrame:
-    """Raw windows in dollars -> each next close and its interval: `share` (Conformal.share) of
-    the window's last close either side of the forecast."""
+    """Raw windows in the user's units -> each next value and its interval: `share`
+    (Conformal.share) of the window's last value either side of the forecast. The model reads
+    each window's last rows (as many as it was trained on: a window may reach further back, to
+    the value a season before the next step, which predict "seasonal" starts from)."""
     last = windows[:, -1, scaling.target_index]
-    forecast = scaling.prices(model_outputs(model, scaling.model_inputs(windows)), last)
+    inputs = scaling.model_inputs(windows[:, -raw_rows(model.input_shape[1], scaling.inputs) :])
+    forecast = scaling.prices(model_outputs(model, inputs), scaling.base(windows))
     lower, upper = Conformal.apply(forecast, last, share)
     return pd.DataFrame(dict(zip(PRICE_OUTPUTS, (forecast, lower, upper), strict=True)))
 

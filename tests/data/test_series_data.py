@@ -7,12 +7,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import yaml
 
 from lstmops.config import Dataset, LstmopsError, Params
 from lstmops.tasks.timeseries import checks
 from lstmops.tasks.timeseries.data import calendar, read_source, resolved, series, settings
 
-from ..conftest import MIRROR
+from ..conftest import MIRROR, ROOT
 
 SERIES = {  # file: (target, frequency, season, series)
     "airpassengers_monthly": ("Passengers", "MS", 12, 1),
@@ -24,16 +25,15 @@ SERIES = {  # file: (target, frequency, season, series)
 
 def _dataset(tmp_path, monkeypatch, name: str, **entry) -> Dataset:
     """The mirror's file as a bare entry of the project's params (its series section)."""
-    import yaml
-
-    from ..conftest import ROOT
-
     (tmp_path / "data/external").mkdir(parents=True, exist_ok=True)
     shutil.copy(MIRROR / "series" / f"{name}.csv", tmp_path / "data/external" / f"{name}.csv")
+    return _declared(tmp_path, monkeypatch, f"data/external/{name}.csv", entry)
+
+
+def _declared(tmp_path, monkeypatch, path: str, entry: dict) -> Dataset:
     monkeypatch.chdir(tmp_path)
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-    source = {"source": {"path": f"data/external/{name}.csv"}, **entry}
-    raw["datasets"] = {"series": {"mine": source}}
+    raw["datasets"] = {"series": {"mine": {"source": {"path": path}, **entry}}}
     return Params.model_validate(raw).dataset("mine")
 
 
@@ -81,3 +81,28 @@ def test_zeros_and_repeats_are_data_but_a_blank_target_is_not(tmp_path, monkeypa
     table.loc[5, "Passengers"] = None
     failed = [c for c in checks.check(tables, dataset) if not c.success]
     assert [c.expectation for c in failed] == ["expect_column_values_to_not_be_null"]
+
+
+def _own(tmp_path, monkeypatch, text: str, **entry) -> Dataset:
+    (tmp_path / "data/external").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "data/external/own.csv").write_text(text)
+    return _declared(tmp_path, monkeypatch, "data/external/own.csv", entry)
+
+
+def test_a_constant_series_and_irregular_dates_are_named(tmp_path, monkeypatch):
+    passengers = (MIRROR / "series/airpassengers_monthly.csv").read_text().splitlines()
+    rows = [line.split(",") for line in passengers[1:]]
+    panel = "Series,Date,Passengers\n" + "".join(
+        f"{name},{date},{value if name == 'real' else 0}\n"
+        for name in ("real", "flat")
+        for date, value in rows
+    )
+    with pytest.raises(
+        LstmopsError, match="^series flat: its Passengers is 0 on every one of its 144 rows"
+    ):
+        read_source(_own(tmp_path, monkeypatch, panel, preprocess={"season": 12}))
+    odd = "\n".join([passengers[0], *passengers[1:60], "1953-12-15,200", *passengers[60:]])
+    with pytest.raises(
+        LstmopsError, match=r"fit no regular calendar.*row 62 is 1953-12-15, off the MS calendar"
+    ):
+        read_source(_own(tmp_path, monkeypatch, odd + "\n"))

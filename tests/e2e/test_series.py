@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import pandas as pd
 import pytest
 
 from ..conftest import MIRROR
-from .workdir import Workdir
+from .workdir import Workdir, run
 
 pytestmark = pytest.mark.e2e
 STAGES = ("ingest", "validate", "preprocess", "train", "evaluate", "forecast")
@@ -94,3 +95,29 @@ def test_a_gap_without_a_policy_stops_ingest_and_keeps_the_good_data(work):
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "date(s) missing from its W-MON calendar" in out.stderr
     assert (work.root / "data/raw/routes/prices.csv").read_bytes() == before
+
+
+def test_the_served_model_and_predict_forecast_as_evaluate_did(work, tmp_path):
+    """predict "seasonal" (the preset's) reads windows reaching a season back: the logged pyfunc
+    and `predict` on the user's file give evaluate's forecasts."""
+    import mlflow
+    import numpy as np
+
+    logged = _json(work, "models/passengers/run.json")
+    mlflow.set_tracking_uri(f"sqlite:///{work.root / 'mlruns' / 'mlflow.db'}")
+    try:
+        model = mlflow.pyfunc.load_model(f"runs:/{logged['run_id']}/model")
+    finally:
+        mlflow.set_tracking_uri(None)
+    arrays = np.load(work.root / "data/processed/passengers/arrays.npz")
+    evaluated = pd.read_csv(work.root / "plots/passengers/predictions.csv")
+    assert arrays["windows_test"].shape[1] == 13  # the preset's window, a season and a step
+    served = model.predict(arrays["windows_test"])
+    np.testing.assert_allclose(served["forecast"], evaluated["predicted"], rtol=1e-4)
+    run([sys.executable, "-m", "lstmops", "predict", "passengers",
+         "data/external/airpassengers_monthly.csv", str(tmp_path / "f.csv")], work.root, work.env)  # fmt: skip
+    scored = pd.read_csv(tmp_path / "f.csv")
+    scored["next"] = scored["date"].shift(-1)
+    both = evaluated.merge(scored, left_on="date", right_on="next")
+    assert len(both) == len(evaluated)
+    np.testing.assert_allclose(both["forecast"], both["predicted"], rtol=1e-4)

@@ -105,3 +105,38 @@ def test_the_reference_is_the_best_baseline_on_the_training_part():
     at = Origins(np.zeros((63, 1, 1)), trend[6:-1], None, trend[:-7])
     assert [b.name for b in baselines(at, trend[7:])] == ["persistence", "seasonal_naive"]
     assert [b.name for b in baselines(Origins(at.x, at.last), trend[7:])] == ["persistence"]
+
+
+def test_predict_seasonal_starts_from_the_value_a_season_before():
+    """Its targets are changes from the seasonal naive's forecast, its served windows reach back a
+    season, and the model's outputs map back to the next values through the same base."""
+    p = ForecastPreprocess(seq_length=4, min_test_windows=5, inputs="change", predict="seasonal")
+    rng = np.random.default_rng(0)
+    values = 100 + np.cumsum(rng.normal(0, 1, (80, 2)), axis=0)
+    n_train, _ = f.split_windows(len(values), p, 12)
+    arrays, scaling = f.price_arrays(values, n_train, p, 1, 12)
+    assert f.history_rows(p, 12) == 12 and arrays["windows_test"].shape[1:] == (12, 2)
+    np.testing.assert_array_equal(scaling.base(arrays["windows_test"]), arrays["seasonal_test"])
+    np.testing.assert_allclose(
+        scaling.prices(arrays["y_test"], arrays["seasonal_test"]), arrays["actual_test"], rtol=1e-5
+    )
+    with pytest.raises(ValueError, match="needs a season"):
+        f.price_arrays(values, n_train, p, 1)
+    assert f.history_rows(ForecastPreprocess(seq_length=4), 12) == 4  # other bases: the window
+
+
+def test_the_test_period_may_be_the_last_n_periods():
+    p = ForecastPreprocess(seq_length=4, test_periods=36, min_test_windows=30)
+    assert f.split_windows(144, p, 12) == (144 - 12 - 36, 36)
+    assert f.split_windows(144, p) == (144 - 4 - 36, 36)
+    with pytest.raises(
+        ValueError, match="test_periods=36 leave 0 training.*Lower seq_length or test_periods"
+    ):
+        f.split_windows(40, p)
+
+
+def test_irregular_timestamps_name_the_first_odd_step():
+    dates = pd.Series(["2020-01-06", "2020-01-13", "2020-01-20", "2020-01-23", "2020-01-27"])
+    err = cal.irregular(dates, pd.Series(["A"] * 5), "datasets.series.x: ")
+    assert str(err).startswith("datasets.series.x: series A: timestamps fit no regular calendar")
+    assert "row 5 is 2020-01-23, off the W-MON calendar that most of its dates lie on" in str(err)

@@ -7,6 +7,7 @@ stops bad data before it replaces good data) and wherever it reads the series ag
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lstmops.config import Dataset, LstmopsError
@@ -42,6 +43,33 @@ def frequency(dates: pd.Series, groups: pd.Series | None = None) -> str | None:
         if all(_fits(one, candidate) for one in each):
             return candidate
     return None
+
+
+def irregular(dates: pd.Series, groups: pd.Series | None, which: str) -> LstmopsError:
+    """The error for timestamps no calendar fits: the first row off the calendar that most of
+    its series' dates lie on."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(dates))
+    labels = np.zeros(len(stamps)) if groups is None else groups.to_numpy()
+    for label in pd.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        one = stamps[rows]
+        for freq in _candidates(one.min()):  # the coarsest holding most of the dates, mostly full
+            full = pd.date_range(one.min(), one.max(), freq=freq)
+            on = one.isin(full)
+            if on.mean() > MOST_MISSING and on.sum() > MOST_MISSING * len(full):
+                break
+        if not on.all():
+            row = rows[int(np.argmin(on))]
+            named = "" if groups is None else f"series {label}: "
+            break
+    else:  # every series fits a calendar of its own, but not the same one
+        row, named, freq = 0, "", "one"
+    return LstmopsError(
+        f"{which}{named}timestamps fit no regular calendar (hourly, daily, business daily, weekly, "
+        f"monthly, quarterly, yearly): row {row + 2} is {stamp(stamps[row])}, off the {freq} "
+        "calendar that most of its dates lie on. Fix the dates, or keep the rows as they are with "
+        "`preprocess: {gaps: keep}` and a declared season."
+    )
 
 
 def season(setting: int | str | None, freq: str | None, dataset: Dataset) -> int | None:

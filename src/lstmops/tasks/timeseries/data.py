@@ -53,7 +53,19 @@ def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
         if freq is not None and p.gaps != "keep":  # a gap named, or what filling leaves
             rows = cal.regular(rows, freq, p.gaps, list(p.features or ()), which or f"{name}: ")
         long_enough(len(rows), dataset, season, which and f"{which[:-2]} ({len(rows)} rows): ")
+        _moves(rows, str(p.target), which or f"{name}: ")
     return {dataset.name: table}
+
+
+def _moves(rows: pd.DataFrame, target: str, which: str) -> None:
+    """An error for a series whose target never changes (all zero, say): nothing to forecast, and
+    every error ratio to a baseline that forecasts it exactly is undefined."""
+    values = pd.to_numeric(rows[target], errors="coerce")
+    if values.notna().all() and values.nunique() == 1:
+        raise LstmopsError(
+            f"{which}its {target} is {values.iloc[0]:g} on every one of its {len(values)} rows: a "
+            "constant series has nothing to forecast. Remove it from the source."
+        )
 
 
 def _parts(table: pd.DataFrame, dataset: Dataset) -> list[tuple[str, pd.DataFrame, str]]:
@@ -69,6 +81,8 @@ def calendar(
     """The table's frequency (none without dates) and the season of the seasonal naive."""
     dates = table.get(data.DATE)
     freq = None if dates is None else cal.frequency(dates, table.get(SERIES))
+    if dates is not None and freq is None and p.gaps != "keep":
+        raise cal.irregular(dates, table.get(SERIES), f"datasets.{dataset.task}.{dataset.name}: ")
     return freq, cal.season(p.season, freq, dataset)
 
 

@@ -156,7 +156,7 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
     close = values[:, scaling.target_index]
     first = p.seq_length - 1 + f.lead(p.seq_length, one.season)
     ends = np.arange(max(first, len(values) - fc.window - 1), len(values))
-    windows = windows_ending(values, ends, p.seq_length)
+    windows = windows_ending(values, ends, f.history_rows(p, one.season))
     seen, following = close[ends[:-1]], close[ends[:-1] + 1]
     seasonal = close[ends + 1 - one.season] if one.season else None
     at = Origins(windows, close[ends], None, seasonal)

@@ -58,14 +58,11 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
     if val_part is None:
         return {}
     fraction, groups = settings(dataset).train.validation_fraction, arrays["series_train"]
-    _, held_out = training.tail_split(
-        arrays["previous_train"], arrays["actual_train"], fraction, groups
-    )
-    _, held_groups = training.tail_split(groups, groups, fraction, groups)
-    assert held_out is not None and held_groups is not None  # a validation slice: val_part is
-    (previous, actual), (groups, _) = held_out, held_groups
-    network = Network(model, load_scaling(processed_dir(dataset.name)))
-    forecasts = network.predict(Origins(val_part[0], previous, groups))
+    rows = np.arange(len(groups))
+    held = training.tail_split(rows, rows, fraction, groups)[1]
+    assert held is not None  # a validation slice: val_part is
+    at, actual = origins(arrays, "train").take(held[0]), arrays["actual_train"][held[0]]
+    forecasts = Network(model, load_scaling(processed_dir(dataset.name))).predict(at)
     return {"rmse": ev.regression_metrics(actual, forecasts)["rmse"]}
 
 
