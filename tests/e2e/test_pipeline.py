@@ -436,7 +436,7 @@ def test_every_module_a_stage_loads_is_among_its_deps(project):
     """The lineage: each stage process of the `dvc repro` above logged the lstmops modules it
     loaded; each one is a dep of that stage in dvc.lock, so editing it makes DVC rerun the stage."""
     lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
-    tasks = {"stock": "prices", TICKER: "prices", "imdb": "sentiment"}
+    tasks = {"stock": "prices", TICKER: "prices", "unemployment": "series", "imdb": "sentiment"}
     seen = set()
     for line in (project.parent / "modules.jsonl").read_text().splitlines():
         record = json.loads(line)
@@ -781,9 +781,9 @@ def test_make_plots_page_renders_every_chart_offline(project, env, tmp_path):
     ).stdout  # fmt: skip
     charts = re.findall(r'<div class="chart[^"]*" id="(chart\d+)" title="([^"]*)"([^>]*)>', dom)
     titles = [title for _, title, _ in charts]
-    # stock, FB: the test forecast, learning curve, folds and next day; imdb: 3
-    assert len(charts) == 11, titles
-    for dataset, count in (("stock", 4), (TICKER, 4), ("imdb", 3)):
+    # stock, FB, unemployment: the test forecast, learning curve, folds and next step; imdb: 3
+    assert len(charts) == 15, titles
+    for dataset, count in (("stock", 4), (TICKER, 4), ("unemployment", 4), ("imdb", 3)):
         assert sum(t.startswith(f"{dataset}:") for t in titles) == count
     for key, title, attributes in charts:
         assert 'data-rendered="true"' in attributes, (title, attributes)

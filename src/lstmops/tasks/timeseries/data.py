@@ -47,13 +47,16 @@ def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
             "in a series column: declare it with `series: <column>` in its source, so that it gets "
             f"the settings of many series ({dataset.task}.panel_preset)."
         )
+    if not set(REQUIRED[dataset.task]) <= set(table.columns):
+        return {dataset.name: table}  # a price table without its columns: the expectations say so
     p = resolved(settings(dataset).preprocess, table, dataset)  # a target and features it has
     freq, season = calendar(table, p, dataset)
     for name, rows, which in _parts(table, dataset):
         if freq is not None and p.gaps != "keep":  # a gap named, or what filling leaves
             rows = cal.regular(rows, freq, p.gaps, list(p.features or ()), which or f"{name}: ")
         long_enough(len(rows), dataset, season, which and f"{which[:-2]} ({len(rows)} rows): ")
-        _moves(rows, str(p.target), which or f"{name}: ")
+        if not REQUIRED[dataset.task]:  # a price table's rows are unique (its expectations)
+            _moves(rows, str(p.target), which or f"{name}: ")
     return {dataset.name: table}
 
 
