@@ -262,7 +262,7 @@ def fit_stock_scaling(
         target_index=target_index,
         input_scaler=fit_scaler(as_inputs(rows, inputs)),
         target_scaler=fit_scaler(targets.reshape(-1, 1)),
-        **({"season": season} if predict == "seasonal" else {}),
+        season=season if predict == "seasonal" else None,
     )
 
 
@@ -286,11 +286,11 @@ def price_arrays(
             "predict 'seasonal' starts from the value one season before: the series needs a "
             "season (preprocess.season auto, with dates, or a number)"
         )
-    start = lead(seq_length, season)
+    start, back = lead(seq_length, season), history_rows(p, season) - seq_length
     rows = values[start:]
-    fit_rows = rows if p.scaler_fit == "all" else rows[: training_rows(n_train, seq_length)]
-    back = history_rows(p, season) - seq_length
-    fit_rows = values[start - back : start + len(fit_rows)]
+    n_fit = len(rows) if p.scaler_fit == "all" else training_rows(n_train, seq_length)
+    # the fitted rows reach back as far as a window's history does (predict "seasonal")
+    fit_rows = values[start - back : start + n_fit]
     scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict, season)
     windows, following = make_windows(rows, seq_length, target_index)
     previous = windows[:, -1, target_index]

@@ -25,18 +25,31 @@ def _candidates(first: pd.Timestamp) -> list[str]:
     return [f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}", "B", "D", "h"]  # fmt: skip
 
 
+def _each(
+    dates: pd.Series, groups: pd.Series | None
+) -> list[tuple[object, np.ndarray, pd.DatetimeIndex]]:
+    """Each series' label, row numbers and dates."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(dates))
+    labels = np.zeros(len(stamps)) if groups is None else groups.to_numpy()
+    rows = [(label, np.flatnonzero(labels == label)) for label in pd.unique(labels)]
+    return [(label, at, stamps[at]) for label, at in rows]
+
+
+def _on(dates: pd.DatetimeIndex, freq: str) -> tuple[np.ndarray, int]:
+    """Which of `dates` lie on the calendar `freq` over their span, and its length."""
+    full = pd.date_range(dates.min(), dates.max(), freq=freq)
+    return dates.isin(full), len(full)
+
+
 def _fits(dates: pd.DatetimeIndex, frequency: str) -> bool:
-    full = pd.date_range(dates.min(), dates.max(), freq=frequency)
-    return dates.isin(full).all() and len(dates) >= (1 - MOST_MISSING) * len(full)
+    on, length = _on(dates, frequency)
+    return bool(on.all()) and len(dates) >= (1 - MOST_MISSING) * length
 
 
 def frequency(dates: pd.Series, groups: pd.Series | None = None) -> str | None:
     """The coarsest pandas frequency on whose calendar every series' dates lie (most of it
     present); None for timestamps no calendar fits."""
-    stamps = pd.DatetimeIndex(pd.to_datetime(dates))
-    labels = None if groups is None else groups.to_numpy()
-    each = [stamps] if labels is None else [stamps[labels == g] for g in pd.unique(labels)]
-    each = [one for one in each if len(one) > 1]
+    each = [one for _, _, one in _each(dates, groups) if len(one) > 1]
     if not each:
         return None
     for candidate in _candidates(min(one.min() for one in each)):
@@ -48,25 +61,20 @@ def frequency(dates: pd.Series, groups: pd.Series | None = None) -> str | None:
 def irregular(dates: pd.Series, groups: pd.Series | None, which: str) -> LstmopsError:
     """The error for timestamps no calendar fits: the first row off the calendar that most of
     its series' dates lie on."""
-    stamps = pd.DatetimeIndex(pd.to_datetime(dates))
-    labels = np.zeros(len(stamps)) if groups is None else groups.to_numpy()
-    for label in pd.unique(labels):
-        rows = np.flatnonzero(labels == label)
-        one = stamps[rows]
+    for label, rows, one in _each(dates, groups):
         for freq in _candidates(one.min()):  # the coarsest holding most of the dates, mostly full
-            full = pd.date_range(one.min(), one.max(), freq=freq)
-            on = one.isin(full)
-            if on.mean() > MOST_MISSING and on.sum() > MOST_MISSING * len(full):
+            on, length = _on(one, freq)
+            if on.mean() > MOST_MISSING and on.sum() > MOST_MISSING * length:
                 break
         if not on.all():
-            row = rows[int(np.argmin(on))]
+            row, odd = rows[int(np.argmin(on))], one[int(np.argmin(on))]
             named = "" if groups is None else f"series {label}: "
             break
     else:  # every series fits a calendar of its own, but not the same one
-        row, named, freq = 0, "", "one"
+        row, odd, named, freq = 0, pd.Timestamp(dates.iloc[0]), "", "one"
     return LstmopsError(
         f"{which}{named}timestamps fit no regular calendar (hourly, daily, business daily, weekly, "
-        f"monthly, quarterly, yearly): row {row + 2} is {stamp(stamps[row])}, off the {freq} "
+        f"monthly, quarterly, yearly): row {row + 2} is {stamp(odd)}, off the {freq} "
         "calendar that most of its dates lie on. Fix the dates, or keep the rows as they are with "
         "`preprocess: {gaps: keep}` and a declared season."
     )

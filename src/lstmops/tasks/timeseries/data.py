@@ -51,9 +51,7 @@ def read_source(dataset: Dataset) -> dict[str, pd.DataFrame]:
         return {dataset.name: table}  # a price table without its columns: the expectations say so
     p = resolved(settings(dataset).preprocess, table, dataset)  # a target and features it has
     freq, season = calendar(table, p, dataset)
-    for name, rows, which in _parts(table, dataset):
-        if freq is not None and p.gaps != "keep":  # a gap named, or what filling leaves
-            rows = cal.regular(rows, freq, p.gaps, list(p.features or ()), which or f"{name}: ")
+    for name, rows, which in _parts(table, dataset, p, freq):  # a gap named, or what filling leaves
         long_enough(len(rows), dataset, season, which and f"{which[:-2]} ({len(rows)} rows): ")
         if not REQUIRED[dataset.task]:  # a price table's rows are unique (its expectations)
             _moves(rows, str(p.target), which or f"{name}: ")
@@ -71,11 +69,22 @@ def _moves(rows: pd.DataFrame, target: str, which: str) -> None:
         )
 
 
-def _parts(table: pd.DataFrame, dataset: Dataset) -> list[tuple[str, pd.DataFrame, str]]:
-    """Each series' name, rows and how an error names it (a single one: as its dataset)."""
+def _parts(
+    table: pd.DataFrame, dataset: Dataset, p: ForecastPreprocess, freq: str | None
+) -> list[tuple[str, pd.DataFrame, str]]:
+    """Each series' name, rows on its calendar (preprocess.gaps: a missing date named, or
+    filled) and how an error names it (a single one: as its dataset)."""
     if SERIES not in table:
-        return [(dataset.name, table, "")]
-    return [(str(n), rows, f"series {n}: ") for n, rows in table.groupby(SERIES, sort=False)]
+        parts = [(dataset.name, table, "")]
+    else:
+        parts = [(str(n), rows, f"series {n}: ") for n, rows in table.groupby(SERIES, sort=False)]
+    if freq is None or p.gaps == "keep":
+        return parts
+    columns = list(p.features or ())
+    return [
+        (name, cal.regular(rows, freq, p.gaps, columns, which or f"{name}: "), which)
+        for name, rows, which in parts
+    ]
 
 
 def calendar(
@@ -193,7 +202,7 @@ def series(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list[Series]:
     (table,) = tables.values()
     p = resolved(settings(dataset).preprocess, table, dataset)
     freq, season = calendar(table, p, dataset)
-    return [_series(*part, p, freq, season, dataset) for part in _parts(table, dataset)]
+    return [_series(*part, p, freq, season, dataset) for part in _parts(table, dataset, p, freq)]
 
 
 def _series(
@@ -205,12 +214,10 @@ def _series(
     season: int | None,
     dataset: Dataset,
 ) -> Series:
-    """One series' feature rows and dates; an error naming the series (`which`) where they do
-    not fit the settings."""
+    """One series' feature rows (on its calendar) and dates; an error naming the series
+    (`which`) where they do not fit the settings."""
     assert p.features is not None, "resolved"
     where = f"datasets.{dataset.task}.{dataset.name}"
-    if frequency is not None and p.gaps != "keep":
-        table = cal.regular(table, frequency, p.gaps, list(p.features), which or f"{name}: ")
     try:
         values = table[list(p.features)].to_numpy(dtype=np.float64)
     except ValueError as err:
