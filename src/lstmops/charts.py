@@ -42,6 +42,11 @@ def baselines_in(columns, suffix: str = "") -> list[str]:
     return [name for name in BASELINES if f"{name}{suffix}" in columns]
 
 
+def first_step(table: pd.DataFrame) -> pd.DataFrame:
+    """A test period's forecasts of the next step (a horizon's table holds every step's)."""
+    return table[table["step"] == 1] if "step" in table else table
+
+
 def _figure():
     return plt.subplots(figsize=(9, 4.5))
 
@@ -71,6 +76,7 @@ def learning_curve(table: pd.DataFrame, label: str, path: Path) -> None:
 def predictions(table: pd.DataFrame, label: str, path: Path) -> None:
     """The baselines, the forecast, and the actual close drawn last, on top of them."""
     fig, ax = _figure()
+    table = first_step(table)
     dated = "date" in table
     x = pd.to_datetime(table["date"]) if dated else table["day"]
     drawn = [*((name, 1) for name in baselines_in(table)), ("predicted", 1), ("actual", 1.4)]

@@ -163,6 +163,9 @@ class ForecastPreprocess(_Strict):
     # A date missing from a series' calendar: error (named), or filled with zero or the previous value;
     # keep: the rows as they are (a trading calendar's holidays are no gap).
     gaps: Literal["error", "zero", "previous", "keep"] = "keep"
+    # Steps forecast at once from each window (one output each: a direct multi-step model, each
+    # step with its own interval); 1: the lecture's next step.
+    horizon: PositiveInt = 1
     # Fewest test windows whose metrics mean something; fewer is a settings error, not a result.
     min_test_windows: PositiveInt = 30
     # "train" fits the scaler on the training rows only; "all" reproduces the lecture's leak.

@@ -22,20 +22,31 @@ if TYPE_CHECKING:  # scikit-learn costs ingest, which only counts windows, 0.7 s
 
 
 def make_windows(
-    values: np.ndarray, seq_length: int, target_index: int
+    values: np.ndarray, seq_length: int, target_index: int, horizon: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Windows of `seq_length` consecutive rows (all columns) and the next row's target column.
+    """Windows of `seq_length` consecutive rows (all columns) and the `horizon` rows' target values
+    that follow each.
 
-    values: (rows, features) in time order -> X: (rows - seq_length, seq_length, features), y: (rows - seq_length,)
+    values: (rows, features) in time order -> X: (n, seq_length, features), y: (n, horizon), where
+    n = rows - seq_length - horizon + 1
     """
-    n = len(values) - seq_length
+    n = len(values) - seq_length - horizon + 1
     if n < 1:
         raise ValueError(
-            f"seq_length {seq_length} needs more than {seq_length} rows, got {len(values)}"
+            f"seq_length {seq_length} and horizon {horizon} need more than "
+            f"{seq_length + horizon - 1} rows, got {len(values)}"
         )
     X = np.stack([values[i : i + seq_length] for i in range(n)])
-    y = values[seq_length:, target_index]
+    y = np.stack(
+        [values[seq_length + k : seq_length + k + n, target_index] for k in range(horizon)], 1
+    )
     return X, y
+
+
+def seasonal_lag(step: int, season: int) -> int:
+    """How far back the seasonal naive reaches for the value `step` steps ahead (1 is the next):
+    the same period of the latest season already seen."""
+    return season * -(-step // season)
 
 
 def train_window_count(n_windows: int, train_fraction: float) -> int:
@@ -57,21 +68,26 @@ def history_rows(p: ForecastPreprocess, season: int | None) -> int:
 
 def split_windows(n_rows: int, p: ForecastPreprocess, season: int | None = None) -> tuple[int, int]:
     """(training windows, test windows) of a series of `n_rows` rows, or a settings error when the
-    test period is shorter than p.min_test_windows: a metric over a handful of days means nothing."""
-    n_windows = max(n_rows - p.seq_length - lead(p.seq_length, season), 0)
+    test period is shorter than p.min_test_windows: a metric over a handful of days means nothing.
+
+    The test windows are the last ones; with a horizon of h steps the h - 1 windows before them
+    neither train nor test, so that no training target is a test period's value."""
+    gap = p.horizon - 1
+    n_windows = max(n_rows - p.seq_length - lead(p.seq_length, season) - gap, 0)
     if p.test_periods:
         n_train, split = max(n_windows - p.test_periods, 0), f"test_periods={p.test_periods}"
     else:
         n_train = train_window_count(n_windows, p.train_fraction)
         split = f"train_fraction={p.train_fraction}"
-    n_test = n_windows - n_train
+    n_test = n_windows - n_train - gap
     if n_train < 1 or n_test < p.min_test_windows:
+        ahead = f", horizon={p.horizon}" if gap else ""
         raise ValueError(
-            f"seq_length={p.seq_length}{f', season={season}' if season else ''} and "
-            f"{split} leave {n_train} training and {n_test} test "
+            f"seq_length={p.seq_length}{f', season={season}' if season else ''}{ahead} and "
+            f"{split} leave {n_train} training and {max(n_test, 0)} test "
             f"windows from the series' {n_rows} rows, and the test "
-            f"period needs at least min_test_windows={p.min_test_windows}. Lower seq_length or "
-            f"{split.split('=')[0]}, or use a longer series."
+            f"period needs at least min_test_windows={p.min_test_windows}. Lower seq_length"
+            f"{' or horizon' if gap else ''} or {split.split('=')[0]}, or use a longer series."
         )
     return n_train, n_test
 
@@ -151,12 +167,19 @@ class StockScaling:
     input_scaler: MinMaxScaler
     target_scaler: MinMaxScaler
     season: int | None = None  # predict "seasonal": the steps back to the value it starts from
+    horizon: int = 1  # the steps ahead each window is forecast for
 
     def base(self, windows: np.ndarray) -> np.ndarray:
-        """Each raw window's value its forecast starts from: its last target value, or (predict
-        "seasonal") the one a season before the next step (windows of at least a season)."""
-        back = (self.season or 1) if self.predict == "seasonal" else 1
-        return np.asarray(windows)[:, -back, self.target_index]
+        """Each raw window's values its forecasts start from, (windows, horizon): its last target
+        value, or (predict "seasonal") each step's value a season before (windows of at least a
+        season)."""
+        steps = range(1, self.horizon + 1)
+        ends = (
+            [seasonal_lag(k, self.season) - k + 1 for k in steps]
+            if self.predict == "seasonal" and self.season
+            else [1 for _ in steps]
+        )
+        return np.asarray(windows)[:, [-end for end in ends], self.target_index]
 
     def model_inputs(self, windows: np.ndarray) -> np.ndarray:
         """(windows, rows, features) raw -> scaled float32 model inputs."""
@@ -167,9 +190,14 @@ class StockScaling:
             .astype(np.float32)
         )
 
-    def model_targets(self, previous: np.ndarray, following: np.ndarray) -> np.ndarray:
-        target = as_target(previous, following, self.predict)
-        return self.target_scaler.transform(target.reshape(-1, 1)).reshape(-1).astype(np.float32)
+    def model_targets(self, base: np.ndarray, following: np.ndarray) -> np.ndarray:
+        """(windows, horizon) bases and values -> the scaled targets, of the same shape."""
+        target = as_target(base, following, self.predict)
+        return (
+            self.target_scaler.transform(target.reshape(-1, 1))
+            .reshape(target.shape)
+            .astype(np.float32)
+        )
 
     def no_change(self) -> float:
         """The model output that means tomorrow = today (persistence), for a change or return."""
@@ -244,18 +272,29 @@ def panel_arrays(
 def shrink_factor(actual: np.ndarray, predicted: np.ndarray, center: float) -> float:
     """The factor in [0, 1] for predicted deviations from `center` that minimises the squared error
     (least squares through `center`); 0 where the predictions never leave it."""
-    a, p = np.asarray(actual) - center, np.asarray(predicted) - center
+    a, p = np.ravel(actual) - center, np.ravel(predicted) - center
     spread = float((p * p).sum())
     return float(np.clip((a * p).sum() / spread, 0, 1)) if spread > 0 else 0.0
 
 
 def fit_stock_scaling(
-    rows: np.ndarray, target_index: int, inputs: str, predict: str, season: int | None = None
+    rows: np.ndarray,
+    target_index: int,
+    inputs: str,
+    predict: str,
+    season: int | None = None,
+    horizon: int = 1,
 ) -> StockScaling:
-    """Fit min-max scalers on `rows` (time order): on the inputs, and on the target series."""
+    """Fit min-max scalers on `rows` (time order): on the inputs, and on the targets of every step
+    of the horizon (a change over k steps, or from k seasons before)."""
     close = rows[:, target_index]
-    back = (season or 0) if predict == "seasonal" else 1
-    targets = close if predict == "level" else as_target(close[:-back], close[back:], predict)
+    steps = range(1, horizon + 1)
+    backs = sorted({seasonal_lag(k, season or 0) if predict == "seasonal" else k for k in steps})
+    targets = (
+        close
+        if predict == "level"
+        else np.concatenate([as_target(close[:-back], close[back:], predict) for back in backs])
+    )
     return StockScaling(
         inputs=inputs,
         predict=predict,
@@ -263,6 +302,7 @@ def fit_stock_scaling(
         input_scaler=fit_scaler(as_inputs(rows, inputs)),
         target_scaler=fit_scaler(targets.reshape(-1, 1)),
         season=season if predict == "seasonal" else None,
+        horizon=horizon,
     )
 
 
@@ -277,8 +317,9 @@ def price_arrays(
     `n_train` windows to train, the rest to test.
 
     The scalers see only the training rows unless p.scaler_fit is "all" (the lecture's leak).
-    previous_* / actual_* are the target's last value and next one in the user's units, for the
-    metrics; with a `season`, seasonal_* is its value one season before the next one.
+    previous_* are the target's last value and actual_* the next p.horizon ones (windows,
+    horizon), in the user's units, for the metrics; with a `season`, seasonal_* are the seasonal
+    naive's forecasts of those (the same period of the latest season seen).
     """
     seq_length = p.seq_length
     if p.predict == "seasonal" and not season:
@@ -291,27 +332,35 @@ def price_arrays(
     n_fit = len(rows) if p.scaler_fit == "all" else training_rows(n_train, seq_length)
     # the fitted rows reach back as far as a window's history does (predict "seasonal")
     fit_rows = values[start - back : start + n_fit]
-    scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict, season)
-    windows, following = make_windows(rows, seq_length, target_index)
+    scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict, season, p.horizon)
+    windows, following = make_windows(rows, seq_length, target_index, p.horizon)
     previous = windows[:, -1, target_index]
     # what a client of the served model sends: raw rows, in the user's units, from a season back
-    history = make_windows(values[start - back :], seq_length + back, target_index)[0]
+    history = make_windows(values[start - back :], seq_length + back, target_index, p.horizon)[0]
     x = scaling.model_inputs(windows)
     y = scaling.model_targets(scaling.base(history), following)
+    test = slice(n_train + p.horizon - 1, None)  # after the gap split_windows leaves
     arrays = {
         "x_train": x[:n_train],
         "y_train": y[:n_train],
-        "x_test": x[n_train:],
-        "y_test": y[n_train:],
-        "windows_test": history[n_train:],
+        "x_test": x[test],
+        "y_test": y[test],
+        "windows_test": history[test],
         "previous_train": previous[:n_train],
         "actual_train": following[:n_train],
-        "previous_test": previous[n_train:],
-        "actual_test": following[n_train:],
+        "previous_test": previous[test],
+        "actual_test": following[test],
     }
     if season:
-        seasonal = values[start + seq_length - season : len(values) - season, target_index]
-        arrays |= {"seasonal_train": seasonal[:n_train], "seasonal_test": seasonal[n_train:]}
+        n, first = len(following), start + seq_length  # the row of the first window's next value
+        seasonal = np.stack(
+            [
+                values[first + k - seasonal_lag(k + 1, season) :][:n, target_index]
+                for k in range(p.horizon)
+            ],
+            1,
+        )
+        arrays |= {"seasonal_train": seasonal[:n_train], "seasonal_test": seasonal[test]}
     return arrays, scaling
 
 

@@ -1,6 +1,6 @@
 """Forecasters behind one interface: the trained network and the baselines it is judged against.
 
-Each makes one-step-ahead forecasts from forecast origins (`Origins`) and is fitted on the
+Each forecasts the value a given number of steps ahead from forecast origins (`Origins`) and is fitted on the
 training part first; metrics, intervals, tables, charts and reports loop over a dataset's
 forecasters rather than naming them. A baseline is one class here and one entry in BASELINES;
 it says which origins it applies to (the seasonal naive needs a season).
@@ -16,20 +16,22 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Origins:
-    """The points forecasts start from: each one's model inputs (a window), the last value seen
-    there (in the user's units), in a panel each one's series, and where the data have a season
-    the value one season before the one forecast."""
+    """The points forecasts start from, for the value `step` steps after each (0: the next one):
+    each one's model inputs (a window), the last value seen there (in the user's units), in a
+    panel each one's series, and where the data have a season the seasonal naive's forecast (the
+    same period of the latest season seen)."""
 
     x: np.ndarray
     last: np.ndarray
     groups: np.ndarray | None = None
     seasonal: np.ndarray | None = None
+    step: int = 0
 
     def take(self, rows: np.ndarray) -> Origins:
         """The origins at `rows`."""
         groups = None if self.groups is None else self.groups[rows]
         seasonal = None if self.seasonal is None else self.seasonal[rows]
-        return Origins(self.x[rows], self.last[rows], groups, seasonal)
+        return Origins(self.x[rows], self.last[rows], groups, seasonal, self.step)
 
 
 class Forecaster(Protocol):
@@ -59,7 +61,8 @@ class Network:
         return self
 
     def predict(self, origins: Origins) -> np.ndarray:
-        outputs = self.model.predict(origins.x, verbose=0).reshape(-1)
+        outputs = self.model.predict(origins.x, verbose=0).reshape(len(origins.x), -1)
+        outputs = outputs[:, origins.step]
         base = origins.seasonal if self.scaling.seasonal else origins.last
         assert base is not None, "predict 'seasonal' has a season"
         return self.scaling.prices(outputs, base, origins.groups)

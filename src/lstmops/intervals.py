@@ -20,6 +20,12 @@ def errors(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> np.nda
     return (np.asarray(actual, dtype=np.float64) - forecast) / np.asarray(last)
 
 
+def by_step(errors: list) -> list[list[float]]:
+    """A series' calibration errors, one list for each step ahead (a model trained before
+    horizons saved its one step's as one list)."""
+    return errors if errors and isinstance(errors[0], list) else [errors]
+
+
 @dataclass(frozen=True)
 class Conformal:
     """Intervals that hold the actual value with probability >= `coverage` when errors are
@@ -35,16 +41,14 @@ class Conformal:
         k = math.ceil((len(ranked) + 1) * self.coverage)
         return float(ranked[k - 1]) if k <= len(ranked) else math.inf
 
-    def rolling(self, before: np.ndarray, new: np.ndarray) -> np.ndarray:
-        """The share for each of the `new` errors' days in turn, calibrated on the `window`
-        errors known by then: those `before` it, then each day's own once its value is known."""
-        known = np.concatenate(
-            [np.asarray(before, dtype=np.float64), np.asarray(new, dtype=np.float64)]
-        )
-        start, window = len(known) - len(new), self.window or len(known)
-        return np.array(
-            [self.share(known[max(0, t - window) : t]) for t in range(start, len(known))]
-        )
+    def rolling(self, before: np.ndarray, new: np.ndarray, lag: int = 0) -> np.ndarray:
+        """The share for each of the `new` errors' origins in turn, calibrated on the `window`
+        errors known by then: those `before` it, then the new ones whose value is known, each
+        `lag` + 1 steps after its origin (lag k for the forecast k + 1 steps ahead)."""
+        before, new = (np.asarray(e, dtype=np.float64) for e in (before, new))
+        known, window = np.concatenate([before, new]), self.window or len(before) + len(new)
+        ends = len(before) + np.maximum(np.arange(len(new)) - lag, 0)
+        return np.array([self.share(known[max(0, end - window) : end]) for end in ends])
 
     @staticmethod
     def apply(
@@ -55,11 +59,11 @@ class Conformal:
         return center - half, center + half
 
     def bounds(
-        self, center: np.ndarray, last: np.ndarray, actual: np.ndarray, before
+        self, center: np.ndarray, last: np.ndarray, actual: np.ndarray, before, lag: int = 0
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each day's interval around `center`, rolling over the errors known the day before:
-        those `before` the first day, then each day's own. NaN where fewer are known than the
-        coverage needs."""
-        shares = self.rolling(np.asarray(before), errors(last, actual, center))
+        """Each day's interval around `center`, rolling over the errors known by its origin:
+        those `before` the first day, then each day's own once its value is known (`lag`: see
+        rolling). NaN where fewer are known than the coverage needs."""
+        shares = self.rolling(np.asarray(before), errors(last, actual, center), lag)
         shares[~np.isfinite(shares)] = np.nan
         return self.apply(center, last, shares)

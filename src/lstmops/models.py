@@ -54,12 +54,15 @@ def shrunk(model: keras.Model, center: float, factor: float) -> keras.Model:
     return keras.Model(model.inputs, rescale(model.outputs[0]), name=model.name)
 
 
-def price_model(seq_length: int, n_features: int, params: ForecastTrain) -> keras.Model:
-    """The lecture's regressor: LSTM(units, activation) -> Dense(1), MSE, Adam; `members` of them
-    side by side for an ensemble (for_prediction averages them)."""
+def price_model(
+    seq_length: int, n_features: int, params: ForecastTrain, horizon: int = 1
+) -> keras.Model:
+    """The lecture's regressor: LSTM(units, activation) -> Dense(horizon), one output for each
+    step ahead, MSE, Adam; `members` of them side by side for an ensemble (for_prediction
+    averages them)."""
     return _compiled(
         keras.Input(shape=(seq_length, n_features)),
-        lambda inputs: _price_member(inputs, params),
+        lambda inputs: _price_member(inputs, params, horizon),
         params,
         "stock_lstm",
         "mse",
@@ -67,9 +70,11 @@ def price_model(seq_length: int, n_features: int, params: ForecastTrain) -> kera
     )
 
 
-def _price_member(inputs: keras.KerasTensor, params: ForecastTrain) -> keras.KerasTensor:
+def _price_member(
+    inputs: keras.KerasTensor, params: ForecastTrain, horizon: int
+) -> keras.KerasTensor:
     x = keras.layers.LSTM(params.units, activation=params.activation)(inputs)
-    return keras.layers.Dense(1, dtype="float32")(x)  # float32 output under mixed precision
+    return keras.layers.Dense(horizon, dtype="float32")(x)  # float32 output under mixed precision
 
 
 @keras.saving.register_keras_serializable(package="lstmops")

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.metrics import auc as area
 
 from lstmops import layout, tasks
-from lstmops.charts import baselines_in
+from lstmops.charts import baselines_in, first_step
 from lstmops.charts import colour as colour_of
 from lstmops.config import Dataset, load_params
 
@@ -85,6 +85,7 @@ def learning_curve(table: pd.DataFrame, dataset: str) -> Chart:
 
 def forecast(table: pd.DataFrame, dataset: str) -> Chart:
     """The baselines, the forecast, and the actual close on top, in dollars by date (or test day)."""
+    table = first_step(table)
     x = (
         {"field": "date", "type": "temporal", "title": "date"}
         if "date" in table

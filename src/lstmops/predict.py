@@ -18,12 +18,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from mlflow.exceptions import MlflowException
+from pandas.tseries.frequencies import to_offset
 from pyarrow.lib import ArrowException
 from tqdm import tqdm
 
 from lstmops import serving, tracking
 from lstmops.config import SERIES, Dataset, LstmopsError, load_params
 from lstmops.data import prices
+from lstmops.data.calendar import stamp
 from lstmops.features import history_rows
 from lstmops.io import atomic_path, read_text
 from lstmops.serving import InvalidInput
@@ -134,13 +136,15 @@ def price_table(path: Path, dataset: Dataset) -> pd.DataFrame:
 
 def price_windows(
     table: pd.DataFrame, path: Path, dataset: Dataset
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Every window of one series' rows in dollars, and each window's last row number, date
-    (where the file has dates) and close (read whole: the served model computes in slices)."""
+) -> tuple[np.ndarray, pd.DataFrame, str | None]:
+    """Every window of one series' rows in dollars, each window's last row number, date (where
+    the file has dates) and close (read whole: the served model computes in slices), and the
+    series' calendar frequency (or None)."""
 
     try:
         p = resolved(settings(dataset).preprocess, table, dataset)
-        rows = history_rows(p, calendar(table, p, dataset)[1])
+        frequency, season = calendar(table, p, dataset)
+        rows = history_rows(p, season)
     except LstmopsError as err:
         raise LstmopsError(f"{path}: {err}") from None
     assert p.features is not None and p.target is not None, "resolved"
@@ -160,28 +164,45 @@ def price_windows(
         **({"date": dates[last]} if dates is not None else {}),
         "close": close[last],
     }
-    return task.windows_ending(values, last, rows), pd.DataFrame(facts)
+    return task.windows_ending(values, last, rows), pd.DataFrame(facts), frequency
 
 
 def price_forecasts(model, path: Path, dataset: Dataset, bar) -> pd.DataFrame:
-    """Every day's next-day forecast, with its interval calibrated on the model's errors over the
-    forecast.window days before (as evaluate's); blank bounds where fewer days are known than the
-    coverage needs. A panel's: each series' (rows count within their series), named."""
+    """Every day's forecasts of each step ahead (a row each), with intervals calibrated on the
+    model's errors at that step over the forecast.window days before (as evaluate's); blank
+    bounds where fewer are known than the coverage needs. Where the file has dates, each
+    forecast's date (forecast_date) by the series' calendar. A panel's: each series' (rows count
+    within their series), named."""
 
     table = price_table(path, dataset)
     one = [(None, table)] if SERIES not in table else table.groupby(SERIES, sort=False)
     parts = []
     for name, rows in one:
-        windows, part = price_windows(rows.reset_index(drop=True), path, dataset)
+        windows, facts, frequency = price_windows(rows.reset_index(drop=True), path, dataset)
         params = None if name is None else {"series": name}
-        part["forecast"] = model.predict(windows, params=params)["forecast"].to_numpy()
-        close, forecast = part["close"].to_numpy(), part["forecast"].to_numpy()
-        following = np.append(close[1:], np.nan)  # the last day's outcome is not known yet
-        part["lower"], part["upper"] = task.interval(dataset).bounds(forecast, close, following, [])
+        served = model.predict(windows, params=params)
+        steps = int(served["step"].max())
+        part = facts.loc[facts.index.repeat(steps)].reset_index(drop=True)
+        part["step"], part["forecast"] = served["step"].to_numpy(), served["forecast"].to_numpy()
+        close = facts["close"].to_numpy()
+        forecast = part["forecast"].to_numpy().reshape(len(facts), steps)
+        lower, upper = np.empty_like(forecast), np.empty_like(forecast)
+        for k in range(steps):  # the value k + 1 steps on; the last ones are not known yet
+            following = np.concatenate([close[k + 1 :], np.full(k + 1, np.nan)])
+            lower[:, k], upper[:, k] = task.interval(dataset).bounds(
+                forecast[:, k], close, following, [], k
+            )
+        part["lower"], part["upper"] = lower.ravel(), upper.ravel()
+        if "date" in part:
+            offset = to_offset(frequency) if frequency else pd.offsets.BDay(1)
+            dates = pd.to_datetime(part["date"])
+            part["forecast_date"] = [
+                stamp(d + offset * k) for d, k in zip(dates, part["step"], strict=True)
+            ]
         if name is not None:
             part.insert(0, "series", name)
         parts.append(part)
-        bar.update(len(part))
+        bar.update(len(facts))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -7,6 +7,7 @@ dollars or plain review text, and the same feature functions as in training do t
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import joblib
 import numpy as np
@@ -17,7 +18,7 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from lstmops import models, ngrams
 from lstmops.features import encode, raw_rows, standardize, token_lookup, trim_padding
-from lstmops.intervals import Conformal
+from lstmops.intervals import Conformal, by_step
 from lstmops.models import any_length
 from lstmops.ngrams import Combination, NgramModel
 
@@ -107,25 +108,31 @@ def model_outputs(model, x: np.ndarray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
 
 
-PRICE_OUTPUTS = ("forecast", "lower", "upper")  # the served price model's columns, in dollars
+PRICE_OUTPUTS = ("step", "forecast", "lower", "upper")  # the served price model's columns
 
 
-def forecast_table(model, scaling, windows: np.ndarray, share: float) -> pd.DataFrame:
-    """Raw windows in the user's units -> each next value and its interval: `share`
-    (Conformal.share) of the window's last value either side of the forecast. The model reads
-    each window's last rows (as many as it was trained on: a window may reach further back, to
-    the value a season before the next step, which predict "seasonal" starts from)."""
+def forecast_table(model, scaling, windows: np.ndarray, shares: Sequence[float]) -> pd.DataFrame:
+    """Raw windows in the user's units -> the values of each step ahead (1 the next, a row each,
+    window by window) and their intervals: `shares[k]` (Conformal.share of step k + 1's errors)
+    of the window's last value either side of the forecast. The model reads each window's last
+    rows (as many as it was trained on: a window may reach further back, to the value a season
+    before, which predict "seasonal" starts from)."""
     last = windows[:, -1, scaling.target_index]
     inputs = scaling.model_inputs(windows[:, -raw_rows(model.input_shape[1], scaling.inputs) :])
-    forecast = scaling.prices(model_outputs(model, inputs), scaling.base(windows))
-    lower, upper = Conformal.apply(forecast, last, share)
-    return pd.DataFrame(dict(zip(PRICE_OUTPUTS, (forecast, lower, upper), strict=True)))
+    outputs = model_outputs(model, inputs).reshape(len(windows), -1)
+    forecast = scaling.prices(outputs.ravel(), scaling.base(windows).ravel())
+    forecast = forecast.reshape(outputs.shape)
+    lower, upper = Conformal.apply(forecast, last[:, None], np.asarray(shares))
+    step = np.tile(np.arange(1, outputs.shape[1] + 1), len(windows))
+    columns = (step, forecast.ravel(), lower.ravel(), upper.ravel())
+    return pd.DataFrame(dict(zip(PRICE_OUTPUTS, columns, strict=True)))
 
 
 class PriceModel(PythonModel):
-    """Windows of raw daily rows (windows, seq_length, features) in dollars -> each next Close in
-    dollars, with the split-conformal interval at `coverage` (a request may ask for another). A
-    panel's model takes the windows' `series` as a param: its scaling and its errors."""
+    """Windows of raw rows (windows, seq_length, features) in the user's units -> the target's
+    value at each step of the horizon (a row each: step 1 the next), with the split-conformal
+    interval at `coverage` (a request may ask for another). A panel's model takes the windows'
+    `series` as a param: its scaling and its errors."""
 
     def __init__(self, seq_length: int, n_features: int, coverage: float) -> None:
         self.shape = (seq_length, n_features)
@@ -161,13 +168,14 @@ class PriceModel(PythonModel):
                     f'request\'s params, e.g. {{"series": "{names[0]}"}} (got {series!r})'
                 )
             scaling, errors = scaling.of(series), errors[series]
-        share = Conformal(coverage).share(errors)
-        if not np.isfinite(share):
+        steps = by_step(errors)
+        shares = [Conformal(coverage).share(np.asarray(step)) for step in steps]
+        if not np.isfinite(shares).all():
             raise InvalidInput(
-                f"coverage {coverage} needs more than the {len(errors)} days of errors "
+                f"coverage {coverage} needs more than the {min(map(len, steps))} days of errors "
                 "this model's interval was calibrated on; ask for a lower coverage"
             )
-        return forecast_table(self.model, scaling, price_windows(model_input, self.shape), share)
+        return forecast_table(self.model, scaling, price_windows(model_input, self.shape), shares)
 
 
 class SentimentModel(PythonModel):

@@ -372,14 +372,16 @@ def predicting_model(
     predicting = models.for_prediction(model)
     if no_change is None or validation is None:  # shrinking needs the slice (config checks)
         return predicting, None
-    predicted = predicting.predict(validation[0], verbose=0).reshape(-1)
+    predicted = predicting.predict(validation[0], verbose=0)
     factor = features.shrink_factor(validation[1], predicted, no_change)
     return models.shrunk(predicting, no_change, factor), factor
 
 
 def member_targets(y: np.ndarray, model: keras.Model) -> np.ndarray:
-    """(rows,) targets -> (rows, outputs): one column for each of the model's output columns."""
-    return np.repeat(np.asarray(y).reshape(-1, 1), model.output_shape[-1], axis=1)
+    """(rows,) or (rows, steps) targets -> (rows, outputs): the targets once for each member of
+    the model's ensemble, side by side as its outputs are."""
+    y = np.asarray(y).reshape(len(y), -1)
+    return np.tile(y, (1, model.output_shape[-1] // y.shape[1]))
 
 
 def fit(

@@ -72,7 +72,7 @@ def test_evaluate_scores_the_test_period_beside_persistence(panel):
         tables = {"synthetic": _table(1)}
     arrays, fit, model = _fitted(dataset, tables)
     metrics, out = score.evaluate(model, arrays, dataset, fit)
-    previous, actual = arrays["previous_test"], arrays["actual_test"]
+    previous, actual = arrays["previous_test"], arrays["actual_test"][:, 0]
     assert metrics["persistence"]["rmse"] == pytest.approx(_rmse(previous, actual))
     assert metrics["rmse_ratio"] == pytest.approx(
         metrics["model"]["rmse"] / metrics["persistence"]["rmse"]
@@ -146,7 +146,7 @@ def test_a_baseline_is_one_class_and_one_registration(monkeypatch, tmp_path):
     assert metrics["mean"]["rmse"] == pytest.approx(
         _rmse(
             np.full(len(arrays["actual_test"]), arrays["actual_train"].mean()),
-            arrays["actual_test"],
+            arrays["actual_test"][:, 0],
         )
     )
     assert set(metrics["interval"]) >= {"model", "persistence", "mean"}

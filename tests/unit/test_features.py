@@ -15,7 +15,11 @@ def test_make_windows_takes_all_columns_and_next_target():
     assert x.shape == (4, 2, 2)
     np.testing.assert_array_equal(x[0], [[0, 1], [2, 3]])
     np.testing.assert_array_equal(x[-1], [[6, 7], [8, 9]])
-    np.testing.assert_array_equal(y, [5, 7, 9, 11])
+    np.testing.assert_array_equal(y, [[5], [7], [9], [11]])
+    # a horizon of 2: each window's next two targets, one window fewer
+    x, y = f.make_windows(values, seq_length=2, target_index=1, horizon=2)
+    np.testing.assert_array_equal(y, [[5, 7], [7, 9], [9, 11]])
+    assert len(x) == 3
 
 
 def test_make_windows_needs_more_rows_than_seq_length():
@@ -83,7 +87,7 @@ def test_level_arrays_are_the_lectures_min_max_scaled_columns():
     np.testing.assert_allclose(arrays["x_train"], x[:20], rtol=1e-6)
     np.testing.assert_allclose(arrays["y_test"], y[20:], rtol=1e-6)
     np.testing.assert_allclose(
-        scaling.prices(arrays["y_test"], arrays["previous_test"]), arrays["actual_test"]
+        scaling.prices(arrays["y_test"], arrays["previous_test"]), arrays["actual_test"][:, 0]
     )
 
 
@@ -97,7 +101,7 @@ def test_scaled_targets_map_back_to_dollars(inputs, predict):
     low, high = change.min(), change.max()
     following, previous = close[23:], close[22:-1]
     expected = (following - previous) if predict == "change" else following / previous - 1
-    np.testing.assert_allclose(arrays["y_test"], (expected - low) / (high - low), rtol=1e-5)
+    np.testing.assert_allclose(arrays["y_test"][:, 0], (expected - low) / (high - low), rtol=1e-5)
     np.testing.assert_allclose(
         scaling.prices(arrays["y_test"], arrays["previous_test"]), following, rtol=1e-5
     )

@@ -76,7 +76,7 @@ def test_panel_arrays_scale_each_series_on_its_own_training_rows_only():
         np.testing.assert_array_equal(arrays[key], again[key])
     # and back to dollars with each series' own scaling
     dollars = scaling.prices(arrays["y_test"], arrays["previous_test"], arrays["series_test"])
-    np.testing.assert_allclose(dollars, arrays["actual_test"], rtol=1e-5)
+    np.testing.assert_allclose(dollars, arrays["actual_test"][:, 0], rtol=1e-5)
 
 
 def test_the_validation_slice_is_the_end_of_every_series_training_period():

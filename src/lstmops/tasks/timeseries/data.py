@@ -244,9 +244,18 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     arrays, scaling = f.panel_arrays(
         [s.values for s in panel], [n for n, _ in splits], names, p, target, season
     )
-    if len(panel[0].dates):  # the day each test forecast is for
+    if len(panel[0].dates):  # the day each test forecast is for, at each step ahead
         arrays["dates_test"] = np.concatenate(
-            [s.dates[-n_test:] for s, (_, n_test) in zip(panel, splits, strict=True)]
+            [
+                np.stack(
+                    [
+                        s.dates[len(s.dates) - n_test - p.horizon + k :][:n_test]
+                        for k in range(1, p.horizon + 1)
+                    ],
+                    1,
+                )
+                for s, (_, n_test) in zip(panel, splits, strict=True)
+            ]
         )
     np.savez(out / ARRAYS, **arrays)  # type: ignore[arg-type]  # numpy's stub: arrays by name
     joblib.dump(scaling, out / SCALING_FILE)

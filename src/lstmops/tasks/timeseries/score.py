@@ -18,12 +18,19 @@ from lstmops import features as f
 from lstmops import serving, training
 from lstmops.config import Dataset, LstmopsError, fewest_errors
 from lstmops.data.calendar import stamp
-from lstmops.forecasters import Network, Origins, baselines
-from lstmops.intervals import Conformal, errors
+from lstmops.forecasters import BASELINES, Network, Origins, baselines
+from lstmops.intervals import Conformal, by_step, errors
 from lstmops.io import read_json
 from lstmops.layout import CALIBRATION_FILE, PER_SERIES, model_dir, processed_dir, raw_dir, require
 from lstmops.tasks.timeseries.data import Series, load_scaling, read_raw, series, settings
-from lstmops.tasks.timeseries.train import each_series, forecasters, model_and_split, origins
+from lstmops.tasks.timeseries.train import (
+    each_series,
+    forecasters,
+    horizon,
+    model_and_split,
+    origins,
+    step_arrays,
+)
 
 SIGNIFICANCE = 0.05  # a panel's share of series whose Diebold-Mariano test favours the model
 
@@ -51,15 +58,18 @@ def interval(dataset: Dataset) -> Conformal:
 
 def _each_series_scored(arrays, forecasts, moving, names, tests, calibration, dataset):
     """Per series: its metrics (MASE scaled on its own training period) and each forecaster's
-    rolling intervals over its test days."""
+    rolling intervals over its test days (a step_arrays view: that step's)."""
+    step = int(arrays["step"])
     previous, actual = arrays["previous_test"], arrays["actual_test"]
     trains = each_series(arrays["series_train"])
     bounds: dict[str, list] = {who: [] for who in forecasts}
     per_series, rolling = {}, interval(dataset)
     for name, test, train in zip(names, tests, trains, strict=True):
         for who, forecast in forecasts.items():
-            before = calibration[who][name]
-            bounds[who].append(rolling.bounds(forecast[test], previous[test], actual[test], before))
+            before = by_step(calibration[who][name])[step]
+            bounds[who].append(
+                rolling.bounds(forecast[test], previous[test], actual[test], before, step)
+            )
         # MASE's scale: the in-sample error of the seasonal naive where there is a season
         naive = arrays.get("seasonal_train", arrays["previous_train"])
         scale = ev.naive_mae(naive[train], arrays["actual_train"][train])
@@ -75,11 +85,49 @@ def _each_series_scored(arrays, forecasts, moving, names, tests, calibration, da
 def evaluate(
     model, arrays: dict[str, np.ndarray], dataset: Dataset, fit: Fitted
 ) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """Forecasts in dollars on the test period: each forecaster's errors (the model's and the
-    baselines'), and how often each one's interval held the actual close. A panel's are pooled
-    over its test days, with each series' own (`per_series`) and the shares of series that beat
-    the reference baseline, and significantly so. The tables: each test day's forecasts
-    (predictions, with the model's interval), and a panel's metrics per series (series)."""
+    """Forecasts in dollars on the test period, step by step of the horizon (_evaluate_step).
+    The metrics are the first step's, the one-step-ahead forecast every horizon has; a horizon of
+    several steps adds each step's errors, ratio and interval coverage (`steps`), and the tables
+    hold every step's rows (a `step` column)."""
+    scored = [
+        _evaluate_step(model, step_arrays(arrays, k), dataset, fit) for k in range(horizon(arrays))
+    ]
+    metrics, tables = scored[0]
+    if len(scored) == 1:  # the lecture's one step: its files as they always were
+        return metrics, tables
+    steps = {str(k): _step_summary(m) for k, (m, _) in enumerate(scored, start=1)}
+    joined = {
+        name: pd.concat(
+            [t[name].assign(step=k) for k, (_, t) in enumerate(scored, start=1)],
+            ignore_index=True,
+        )
+        for name in tables
+    }
+    return {**metrics, "horizon": len(scored), "steps": steps}, joined
+
+
+def _step_summary(metrics: dict) -> dict:
+    """One step's figures: each forecaster's RMSE, MAE (and MASE) and interval coverage, and the
+    model's RMSE ratio to the reference."""
+    names = [who for who in metrics["interval"] if isinstance(metrics["interval"][who], dict)]
+    keep = ("rmse", "mae", "mase")
+    return {
+        **{who: {k: v for k, v in metrics[who].items() if k in keep} for who in names},
+        "reference": metrics["reference"],
+        "rmse_ratio": metrics["rmse_ratio"],
+        "coverage": {who: metrics["interval"][who]["coverage"] for who in names},
+    }
+
+
+def _evaluate_step(
+    model, arrays: dict[str, np.ndarray], dataset: Dataset, fit: Fitted
+) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Forecasts in dollars on the test period (a step_arrays view: its step ahead): each
+    forecaster's errors (the model's and the baselines'), and how often each one's interval held
+    the actual value. A panel's are pooled over its test days, with each series' own
+    (`per_series`) and the shares of series that beat the reference baseline, and significantly
+    so. The tables: each test day's forecasts (predictions, with the model's interval), and a
+    panel's metrics per series (series)."""
     groups = arrays["series_test"]
     previous, actual = arrays["previous_test"], arrays["actual_test"]
     at = origins(arrays, "test")
@@ -152,28 +200,15 @@ def next_day(
 
 def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.DataFrame]:
     p, fc = settings(dataset).preprocess, settings(dataset).forecast
-    values, dates = one.values, one.dates
+    values, dates, steps = one.values, one.dates, p.horizon
     close = values[:, scaling.target_index]
     first = p.seq_length - 1 + f.lead(p.seq_length, one.season)
-    ends = np.arange(max(first, len(values) - fc.window - 1), len(values))
+    # the origins of the last forecast.window errors of every step, and the forecast's own (the last)
+    ends = np.arange(max(first, len(values) - fc.window - steps), len(values))
     windows = windows_ending(values, ends, f.history_rows(p, one.season))
-    seen, following = close[ends[:-1]], close[ends[:-1] + 1]
-    seasonal = close[ends + 1 - one.season] if one.season else None
-    at = Origins(windows, close[ends], None, seasonal)
-    others = baselines(at.take(np.arange(len(seen))), following)
-    forecasts = {  # the network as the served model runs it
-        Network.name: serving.forecast_table(model, scaling, windows, 0.0)["forecast"].to_numpy(),
-        **{baseline.name: baseline.predict(at) for baseline in others},
-    }
-    calibrated = Conformal(fc.coverage)
-    shares = {
-        who: calibrated.share(errors(seen, following, made[:-1])) for who, made in forecasts.items()
-    }
-    if not np.isfinite(list(shares.values())).all():
-        raise LstmopsError(
-            f"{one.name} has {len(seen)} days to calibrate the interval on; a coverage of "
-            f"{fc.coverage} needs {fewest_errors(fc.coverage)}."
-        )
+    # the network as the served model runs it: (origins, steps)
+    network = serving.forecast_table(model, scaling, windows, [0.0] * steps)["forecast"]
+    network = network.to_numpy().reshape(len(ends), steps)
     last = float(close[-1])
     result: dict[str, Any] = {
         "date": None,
@@ -182,26 +217,68 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
         "coverage": fc.coverage,
         "window": fc.window,
     }
-    if result["last_date"]:  # the next step of its calendar (exchange holidays are not known)
-        step = to_offset(one.frequency) if one.frequency else pd.offsets.BDay(1)
-        result["date"] = stamp(pd.Timestamp(result["last_date"]) + step)
+    ahead = [_step_ahead(one, ends, windows, network, k, dataset) for k in range(steps)]
+    if result["last_date"]:  # the steps of its calendar (exchange holidays are not known)
+        offset = to_offset(one.frequency) if one.frequency else pd.offsets.BDay(1)
+        for k, step in enumerate(ahead, start=1):
+            step["date"] = stamp(pd.Timestamp(result["last_date"]) + offset * k)
+        result["date"] = ahead[0]["date"]
+    result |= {who: band for who, band in ahead[0].items() if who not in ("step", "date")}
+    if steps > 1:  # the lecture's one step keeps its file as it was
+        result |= {"horizon": steps, "steps": ahead}
+    days = min(fc.history_days, len(values))
+    history = pd.DataFrame({"day": range(1 - days, 1), "close": close[-days:]})
+    rows = []
+    for step in ahead:
+        row = {"day": step["step"], **step[Network.name]}
+        for who, band in step.items():
+            if who not in ("step", "date", Network.name):
+                row |= {f"{who}_{k}": v for k, v in band.items()}
+        rows.append(row)
+    table = pd.concat([history, pd.DataFrame(rows)], ignore_index=True)
+    table = table.rename(columns={f"{b.name}_forecast": b.column for b in BASELINES.values()})
+    if result["last_date"]:
+        table.insert(1, "date", [*dates[-days:], *(step["date"] for step in ahead)])
+    return result, table
+
+
+def _step_ahead(
+    one: Series, ends: np.ndarray, windows: np.ndarray, network: np.ndarray, k: int, dataset
+) -> dict[str, Any]:
+    """The forecast `k` + 1 steps after the last origin in `ends`, the network's and each
+    baseline's, each with its interval from its errors at that step on the latest
+    forecast.window origins whose value then is known."""
+    fc = settings(dataset).forecast
+    close = one.values[:, one.target_index]
+    known = np.arange(len(ends) - 1 - k)[-fc.window :]
+    seen, following = close[ends[known]], close[ends[known] + k + 1]
+    seasonal = close[ends + k + 1 - f.seasonal_lag(k + 1, one.season)] if one.season else None
+    at = Origins(windows, close[ends], None, seasonal, k)
+    others = baselines(at.take(known), following)
+    forecasts = {
+        Network.name: network[:, k],
+        **{baseline.name: baseline.predict(at) for baseline in others},
+    }
+    calibrated = Conformal(fc.coverage)
+    shares = {
+        who: calibrated.share(errors(seen, following, made[known]))
+        for who, made in forecasts.items()
+    }
+    if not np.isfinite(list(shares.values())).all():
+        raise LstmopsError(
+            f"{one.name} has {len(seen)} days to calibrate the interval on; a coverage of "
+            f"{fc.coverage} needs {fewest_errors(fc.coverage)}."
+        )
+    last = float(close[-1])
+    step: dict[str, Any] = {"step": k + 1, "date": None}
     for who, made in forecasts.items():
         centre = float(made[-1])
-        result[who] = {
+        step[who] = {
             "forecast": centre,
             "lower": centre - shares[who] * last,
             "upper": centre + shares[who] * last,
         }
-    days = min(fc.history_days, len(values))
-    history = pd.DataFrame({"day": range(1 - days, 1), "close": close[-days:]})
-    ahead = {"day": 1, **result[Network.name]}
-    for baseline in others:
-        ahead |= {f"{baseline.name}_{k}": v for k, v in result[baseline.name].items()}
-    table = pd.concat([history, pd.DataFrame([ahead])], ignore_index=True)
-    table = table.rename(columns={f"{b.name}_forecast": b.column for b in others})
-    if result["last_date"]:
-        table.insert(1, "date", [*dates[-days:], result["date"]])
-    return result, table
+    return step
 
 
 def _fit(arrays: dict[str, np.ndarray], scaling, dataset: Dataset, watchers=()):
@@ -233,14 +310,15 @@ def _fold_bounds(panel: list[Series], dataset: Dataset) -> list[list[tuple[int, 
 
 def _fold_forecasters(panel, bounds, fold: int, dataset: Dataset, reporter):
     """The forecasters of fold `fold` (the network trained on the windows before its block, the
-    baselines fitted there), the test arrays they forecast and each series' test rows."""
+    baselines fitted there), the test arrays they forecast (the next step's) and each series'
+    test rows."""
     p, w = settings(dataset).preprocess, settings(dataset).walk_forward
     ends = [b[fold - 1] for b in bounds]
     # Arrays reach to this block's end (retrain) or the period's end (one model for all).
     reach = [
         test_end if w.retrain else b[-1][1] for (_, test_end), b in zip(ends, bounds, strict=True)
     ]
-    start = p.seq_length + f.lead(p.seq_length, panel[0].season)
+    start = p.seq_length + f.lead(p.seq_length, panel[0].season) + p.horizon - 1
     cut = [one.values[: r + start] for one, r in zip(panel, reach, strict=True)]
     firsts = [train_end for train_end, _ in ends]
     names, target, season = [one.name for one in panel], panel[0].target_index, panel[0].season
@@ -248,7 +326,8 @@ def _fold_forecasters(panel, bounds, fold: int, dataset: Dataset, reporter):
     watchers = reporter.callbacks(f"fold{fold}.") if reporter else ()
     model = _fit(arrays, scaling, dataset, watchers)
     tests = each_series(arrays["series_test"])
-    return forecasters(model, scaling, arrays), arrays, tests, firsts
+    view = step_arrays(arrays, 0)  # scored on the next step
+    return forecasters(model, scaling, view), view, tests, firsts
 
 
 def _pooled(forecasts: list[tuple], moving: set[str]) -> dict:
@@ -263,7 +342,7 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
     """A dataset's series -> pooled metrics over every fold's block, and one row per fold; a
     tuning trial's `reporter` gets each fold's curves and the pooled ratio so far. A panel's folds
     cut each series at the same shares of its period, and one model learns from every series."""
-    w = settings(dataset).walk_forward
+    w, gap = settings(dataset).walk_forward, settings(dataset).preprocess.horizon - 1
     bounds = _fold_bounds(panel, dataset)
     rows, blocks = [], []
     for fold in range(1, w.folds + 1):
@@ -274,7 +353,8 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
             test = origins(arrays, "test")
         block = np.concatenate(
             [
-                rows_of[train_end - first : test_end - first]
+                # a horizon's test windows start `gap` after the training ones (split_windows)
+                rows_of[max(train_end - first - gap, 0) : test_end - first - gap]
                 for rows_of, (train_end, test_end), first in zip(tests, ends, firsts, strict=True)
             ]
         )

@@ -23,7 +23,7 @@ def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
     p = settings(dataset).train
     x, y = arrays["x_train"], arrays["y_train"]
     fit_part, val_part = training.tail_split(x, y, p.validation_fraction, arrays["series_train"])
-    return models.price_model(x.shape[1], x.shape[2], p), fit_part, val_part
+    return models.price_model(x.shape[1], x.shape[2], p, y.shape[1]), fit_part, val_part
 
 
 def lineage(dataset: Dataset) -> dict[str, str]:
@@ -31,20 +31,37 @@ def lineage(dataset: Dataset) -> dict[str, str]:
     return {}
 
 
-def origins(arrays: dict[str, np.ndarray], split: str) -> Origins:
-    """The forecast origins of a split's windows (train or test)."""
+# the arrays of one column per step ahead
+STEPWISE = ("actual_train", "actual_test", "seasonal_train", "seasonal_test", "dates_test")
+
+
+def horizon(arrays: dict[str, np.ndarray]) -> int:
+    """The steps each window is forecast for."""
+    return arrays["actual_train"].shape[1]
+
+
+def step_arrays(arrays: dict[str, np.ndarray], step: int) -> dict[str, np.ndarray]:
+    """The arrays of the value `step` steps after each origin (0: the next one): each window's
+    actual value and seasonal naive forecast then, as one column; what every score reads."""
+    view = {key: value[:, step] if key in STEPWISE else value for key, value in arrays.items()}
+    return view | {"step": np.asarray(step)}
+
+
+def origins(view: dict[str, np.ndarray], split: str) -> Origins:
+    """The forecast origins of a split's windows (train or test), in a step_arrays view."""
     return Origins(
-        arrays[f"x_{split}"],
-        arrays[f"previous_{split}"],
-        arrays[f"series_{split}"],
-        arrays.get(f"seasonal_{split}"),
+        view[f"x_{split}"],
+        view[f"previous_{split}"],
+        view[f"series_{split}"],
+        view.get(f"seasonal_{split}"),
+        int(view["step"]),
     )
 
 
-def forecasters(model, scaling, arrays: dict[str, np.ndarray]) -> list[Forecaster]:
+def forecasters(model, scaling, view: dict[str, np.ndarray]) -> list[Forecaster]:
     """The network, then every baseline that applies, fitted on the training windows, best
-    there first: the reference the ratios and tests compare against."""
-    return [Network(model, scaling), *baselines(origins(arrays, "train"), arrays["actual_train"])]
+    there first: the reference the ratios and tests compare against (a step_arrays view's step)."""
+    return [Network(model, scaling), *baselines(origins(view, "train"), view["actual_train"])]
 
 
 def each_series(groups: np.ndarray) -> list[np.ndarray]:
@@ -53,43 +70,46 @@ def each_series(groups: np.ndarray) -> list[np.ndarray]:
 
 
 def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset) -> dict:
-    """The saved model's RMSE in dollars on the validation slice (the end of the training period),
-    which picks the champion; none without a slice."""
+    """The saved model's RMSE in dollars on the validation slice (the end of the training period)
+    over every step of the horizon, which picks the champion; none without a slice."""
     if val_part is None:
         return {}
     fraction, groups = settings(dataset).train.validation_fraction, arrays["series_train"]
     rows = np.arange(len(groups))
     held = training.tail_split(rows, rows, fraction, groups)[1]
     assert held is not None  # a validation slice: val_part is
-    at, actual = origins(arrays, "train").take(held[0]), arrays["actual_train"][held[0]]
-    forecasts = Network(model, load_scaling(processed_dir(dataset.name))).predict(at)
+    network = Network(model, load_scaling(processed_dir(dataset.name)))
+    views = [step_arrays(arrays, k) for k in range(horizon(arrays))]
+    actual = np.concatenate([view["actual_train"][held[0]] for view in views])
+    forecasts = np.concatenate([network.predict(origins(v, "train").take(held[0])) for v in views])
     return {"rmse": ev.regression_metrics(actual, forecasts)["rmse"]}
 
 
 def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
-    """The intervals' calibration beside the model: each forecaster's one-step errors on the
-    training period's last forecast.window days, as shares of the last close. The served model,
-    which sees only the windows it is sent, calibrates on these; evaluate starts from them and
-    rolls on. Returned as the served model's artifacts (and no validation scores)."""
+    """The intervals' calibration beside the model: each forecaster's errors at each step of the
+    horizon on the training period's last forecast.window days, as shares of the last close
+    ({forecaster: {series: [each step's errors]}}). The served model, which sees only the windows
+    it is sent, calibrates on these; evaluate starts from them and rolls on. Returned as the
+    served model's artifacts (and no validation scores)."""
     days, groups = settings(dataset).forecast.window, arrays["series_train"]
-    parts = [rows[-days:] for rows in each_series(groups)]
-    rows = np.concatenate(parts)
-    at, actual = origins(arrays, "train").take(rows), arrays["actual_train"][rows]
     scaling = load_scaling(processed_dir(dataset.name))
-    errors = {
-        one.name: intervals.errors(at.last, actual, one.predict(at))
-        for one in forecasters(model, scaling, arrays)
-    }
-    cuts = np.cumsum([len(p) for p in parts])[:-1]  # each series' own, by name
-    saved = {
-        who: {n: part.tolist() for n, part in zip(scaling.names, np.split(e, cuts), strict=True)}
-        for who, e in errors.items()
-    }
+    saved: dict[str, dict[str, list]] = {}
+    for view in (step_arrays(arrays, k) for k in range(horizon(arrays))):
+        # the origins whose value k steps on lies in the training period too
+        k = int(view["step"])
+        parts = [rows[: len(rows) - k][-days:] for rows in each_series(groups)]
+        rows, cuts = np.concatenate(parts), np.cumsum([len(p) for p in parts])[:-1]
+        at, actual = origins(view, "train").take(rows), view["actual_train"][rows]
+        for one in forecasters(model, scaling, view):
+            errors = np.split(intervals.errors(at.last, actual, one.predict(at)), cuts)
+            mine = saved.setdefault(one.name, {name: [] for name in scaling.names})
+            for name, part in zip(scaling.names, errors, strict=True):
+                mine[name].append(part.tolist())
     write_json(
         out / CALIBRATION_FILE,
         {
             "errors": "(actual - forecast) / last close, on the training period's last days",
-            "days": len(parts[0]),
+            "days": min(days, len(each_series(groups)[0])),
             **saved,
         },
     )
@@ -112,7 +132,9 @@ def served_model(dataset: Dataset, arrays: dict[str, np.ndarray], processed: Pat
     """The pyfunc that takes raw windows in dollars, its artifacts, signature and input example."""
     example = arrays["windows_test"][:2]
     coverage = settings(dataset).forecast.coverage
-    output = pd.DataFrame({column: np.zeros(len(example)) for column in serving.PRICE_OUTPUTS})
+    rows = len(example) * horizon(arrays)  # a row for each window's each step ahead
+    output = pd.DataFrame({column: np.zeros(rows) for column in serving.PRICE_OUTPUTS})
+    output["step"] = np.tile(np.arange(1, horizon(arrays) + 1), len(example))
     # the series of the windows sent, by default the first (a single series: its only one)
     params = {"coverage": coverage, "series": load_scaling(processed).names[0]}
     return (
