@@ -163,6 +163,11 @@ class ForecastPreprocess(_Strict):
     # A date missing from a series' calendar: error (named), or filled with zero or the previous value;
     # keep: the rows as they are (a trading calendar's holidays are no gap).
     gaps: Literal["error", "zero", "previous", "keep"] = "keep"
+    # Calendar features of the date after each row (known in advance), added to the features:
+    # weekday, month, day_of_year, hour (each a sine and a cosine), holiday (0 or 1, of `holidays`).
+    calendar: tuple[Literal["weekday", "month", "day_of_year", "hour", "holiday"], ...] = ()
+    # The country whose public holidays `holiday` marks, a subdivision after a dash: US, AU-VIC.
+    holidays: str | None = None
     # Steps forecast at once from each window (one output each: a direct multi-step model, each
     # step with its own interval); 1: the lecture's next step.
     horizon: PositiveInt = 1
@@ -188,6 +193,16 @@ class ForecastPreprocess(_Strict):
             )
         if self.features is not None and len(set(self.features)) != len(self.features):
             raise ValueError("features must name each column once")
+        if "holiday" in self.calendar and not self.holidays:
+            raise ValueError(
+                "calendar holds holiday: name the country whose holidays it marks, e.g. "
+                "holidays: US (or AU-VIC: a country and a subdivision)"
+            )
+        if self.calendar and self.inputs == "return":
+            raise ValueError(
+                "calendar features are sines, cosines and zeros, whose return is undefined: set "
+                "inputs to level or change"
+            )
         if self.inputs != "level" and self.seq_length < 2:
             raise ValueError(
                 f"inputs '{self.inputs}' needs seq_length of at least 2 (one step-over-step change)"

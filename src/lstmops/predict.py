@@ -18,19 +18,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from mlflow.exceptions import MlflowException
-from pandas.tseries.frequencies import to_offset
 from pyarrow.lib import ArrowException
 from tqdm import tqdm
 
 from lstmops import serving, tracking
 from lstmops.config import SERIES, Dataset, LstmopsError, load_params
 from lstmops.data import prices
-from lstmops.data.calendar import stamp
+from lstmops.data.calendar import stamp, step_after
 from lstmops.features import history_rows
 from lstmops.io import atomic_path, read_text
 from lstmops.serving import InvalidInput
 from lstmops.tasks.timeseries import score as task
-from lstmops.tasks.timeseries.data import REQUIRED, calendar, resolved, settings
+from lstmops.tasks.timeseries.data import REQUIRED, calendar, resolved, settings, with_calendar
 
 CHUNK_ROWS = 10_000  # rows read and scored at once: the memory bound
 FORMATS = (".csv", ".parquet")
@@ -157,6 +156,8 @@ def price_windows(
     if len(values) < rows:
         raise LstmopsError(f"{path} has {len(values)} rows: a forecast needs {rows}.")
     dates = table[prices.DATE].to_numpy(dtype=str) if prices.DATE in table else None
+    where = f"datasets.{dataset.task}.{dataset.name}"
+    values = with_calendar(values, np.array([]) if dates is None else dates, frequency, p, where)
     close = values[:, p.features.index(p.target)]
     last = np.arange(rows - 1, len(values))
     facts = {
@@ -194,7 +195,7 @@ def price_forecasts(model, path: Path, dataset: Dataset, bar) -> pd.DataFrame:
             )
         part["lower"], part["upper"] = lower.ravel(), upper.ravel()
         if "date" in part:
-            offset = to_offset(frequency) if frequency else pd.offsets.BDay(1)
+            offset = step_after(frequency)
             dates = pd.to_datetime(part["date"])
             part["forecast_date"] = [
                 stamp(d + offset * k) for d, k in zip(dates, part["step"], strict=True)

@@ -1,7 +1,7 @@
 """A horizon of several steps through the real stage commands: the mirror's daily electricity
-demand of Victoria, with its temperature as a past covariate, forecast a week ahead. Each step
-has its own metrics, interval and date, from evaluate, the forecast stage, the served model and
-`predict` alike."""
+demand of Victoria, with its temperature as a past covariate and the weekday and Victoria's public
+holidays as calendar features, forecast a week ahead. Each step has its own metrics, interval and
+date, from evaluate, the forecast stage, the served model and `predict` alike."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def work(tmp_path_factory) -> Workdir:
                     "target": "Demand",
                     "features": ["Demand", "Temperature"],
                     "horizon": HORIZON,
+                    "calendar": ["weekday", "holiday"],
+                    "holidays": "AU-VIC",
                 },
                 "train": {"epochs": 20},
             }
@@ -75,12 +77,13 @@ def test_each_step_is_scored_with_its_own_interval(work):
 def test_the_forecast_stage_gives_a_dated_week_with_intervals(work):
     forecast = _json(work, "forecasts/demand.json")
     assert forecast["last_date"] == "2014-12-31" and forecast["horizon"] == HORIZON
-    dates = [step["date"] for step in forecast["steps"]]
+    assert list(forecast["steps"]) == [str(k) for k in range(1, 8)]
+    dates = [step["date"] for step in forecast["steps"].values()]
     assert dates == [f"2015-01-0{k}" for k in range(1, 8)]
-    for step in forecast["steps"]:
+    for step in forecast["steps"].values():
         for who in ("model", "persistence", "seasonal_naive"):
             assert step[who]["lower"] < step[who]["forecast"] < step[who]["upper"]
-    assert forecast["date"] == dates[0] and forecast["model"] == forecast["steps"][0]["model"]
+    assert forecast["date"] == dates[0] and forecast["model"] == forecast["steps"]["1"]["model"]
     chart = pd.read_csv(work.root / "plots/demand_forecast/forecast.csv")
     assert chart["day"].tolist()[-HORIZON:] == list(range(1, 8))
 
@@ -96,6 +99,10 @@ def test_the_served_model_and_predict_give_every_step_as_evaluate_did(work, tmp_
         mlflow.set_tracking_uri(None)
     arrays = np.load(work.root / "data/processed/demand/arrays.npz")
     evaluated = pd.read_csv(work.root / "plots/demand/predictions.csv")
+    # Demand, Temperature, then the calendar of the day after: weekday's sine and cosine, holiday
+    assert arrays["windows_test"].shape[2] == 5
+    christmas_eve = arrays["windows_test"][:, -1, 4] == 1
+    assert christmas_eve.any()  # the day after some window is a holiday of Victoria's
     served = model.predict(arrays["windows_test"])
     assert len(served) == len(arrays["windows_test"]) * HORIZON
     assert served["step"].tolist()[:HORIZON] == list(range(1, 8))
@@ -110,7 +117,9 @@ def test_the_served_model_and_predict_give_every_step_as_evaluate_did(work, tmp_
     assert last["forecast_date"].tolist() == [f"2015-01-0{k}" for k in range(1, 8)]
     forecast = _json(work, "forecasts/demand.json")
     np.testing.assert_allclose(
-        last["forecast"], [step["model"]["forecast"] for step in forecast["steps"]], rtol=1e-5
+        last["forecast"],
+        [step["model"]["forecast"] for step in forecast["steps"].values()],
+        rtol=1e-5,
     )
     # evaluate's forecasts of each test date at each step are predict's of the same origin
     both = evaluated.merge(scored, left_on=["date", "step"], right_on=["forecast_date", "step"])

@@ -257,7 +257,15 @@ def test_predict_forecasts_every_day_of_a_price_file_as_evaluate_did(project, en
     out = _predict(project, env, TICKER, tmp_path / "prices.csv", tmp_path / "forecasts.csv")
     assert out.returncode == 0, out.stderr
     forecasts = pd.read_csv(tmp_path / "forecasts.csv")
-    assert list(forecasts.columns) == ["row", "date", "close", "forecast", "lower", "upper"]
+    assert list(forecasts.columns) == [
+        "row", "date", "close", "step", "forecast", "lower", "upper", "forecast_date"
+    ]  # fmt: skip
+    # one step ahead: the next business day (the trading calendar's holidays are not known)
+    assert (
+        forecasts["step"].eq(1).all()
+        and forecasts["forecast_date"].iloc[-1]
+        == json.loads((project / f"forecasts/{TICKER}.json").read_text())["date"]
+    )
     assert len(forecasts) == len(raw) - 6 and forecasts["date"].iloc[0] == raw["Date"].iloc[6]
     # each day's interval is calibrated on the errors of the 60 days before: none before 9 are known
     assert forecasts["lower"].iloc[:9].isna().all() and forecasts["lower"].iloc[9:].notna().all()

@@ -121,3 +121,63 @@ def regular(
     out = out.ffill()  # the other columns (the series' name) as the row before
     out[date] = full.map(stamp)
     return out.reset_index(drop=True)
+
+
+# Calendar features known in advance, each a cycle as sine and cosine (its end meets its start),
+# and holidays as 0 or 1: (the columns each adds, its phase in [0, 1) of a date).
+CYCLES = {
+    "weekday": lambda d: d.dayofweek / 7,
+    "month": lambda d: (d.month - 1) / 12,
+    "day_of_year": lambda d: (d.dayofyear - 1) / 365.25,
+    "hour": lambda d: d.hour / 24,
+}
+
+
+def step_after(frequency: str | None) -> pd.DateOffset:
+    """One step of a series' calendar (a business day where none was read: a trading calendar)."""
+    from pandas.tseries.frequencies import to_offset
+
+    return to_offset(frequency) if frequency else pd.offsets.BDay(1)
+
+
+def feature_names(names: tuple[str, ...]) -> list[str]:
+    """The columns the calendar features `names` add, in order."""
+    return [
+        column
+        for name in names
+        for column in ([f"{name}_sin", f"{name}_cos"] if name in CYCLES else [name])
+    ]
+
+
+def known_ahead(
+    dates: np.ndarray, frequency: str | None, names: tuple[str, ...], holidays: str | None
+) -> np.ndarray:
+    """(rows, columns) calendar features of the date one step after each row's: known in advance,
+    so a window's last row tells the model about the first date it forecasts. `holidays` is a
+    country code, with a subdivision after a dash (AU-VIC), for the `holiday` feature."""
+    after = pd.DatetimeIndex(pd.to_datetime(dates)) + step_after(frequency)
+    columns = []
+    for name in names:
+        if name in CYCLES:
+            phase = 2 * np.pi * np.asarray(CYCLES[name](after), dtype=np.float64)
+            columns += [np.sin(phase), np.cos(phase)]
+        else:
+            columns.append(_holidays(after, holidays))
+    return np.stack(columns, axis=1) if columns else np.zeros((len(after), 0))
+
+
+def _holidays(dates: pd.DatetimeIndex, code: str | None) -> np.ndarray:
+    """1 where a date is a public holiday of `code` (the holidays package's data, offline)."""
+    import holidays  # only a series with holiday features needs it
+
+    country, _, subdivision = str(code).partition("-")
+    try:
+        days = holidays.country_holidays(
+            country, subdiv=subdivision or None, years=sorted(set(dates.year))
+        )
+    except NotImplementedError as err:
+        raise LstmopsError(
+            f"preprocess.holidays {code!r}: {err}. Give a country code the holidays package "
+            "knows (AU, US, GB, DE, ...), with a subdivision after a dash (AU-VIC)."
+        ) from None
+    return np.array([day in days for day in dates.date], dtype=np.float64)

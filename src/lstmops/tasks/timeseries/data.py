@@ -231,7 +231,23 @@ def _series(
             f"{dataset.task}.preprocess.features or set inputs to 'level' (or predict a change)."
         )
     dates = table[data.DATE].to_numpy(dtype=str) if data.DATE in table else np.array([], dtype=str)
+    values = with_calendar(values, dates, frequency, p, where)
     return Series(name, values, dates, frequency, season, p.features.index(str(p.target)))
+
+
+def with_calendar(
+    values: np.ndarray, dates: np.ndarray, frequency: str | None, p: ForecastPreprocess, where: str
+) -> np.ndarray:
+    """A series' feature rows with the calendar features of p.calendar after them (none: as
+    they are); the same for training, the forecast stage and predict."""
+    if not p.calendar:
+        return values
+    if not len(dates):
+        raise LstmopsError(
+            f"{where}: preprocess.calendar needs dates, and the table has none: add a Date column "
+            "or set calendar to []."
+        )
+    return np.hstack([values, cal.known_ahead(dates, frequency, p.calendar, p.holidays)])
 
 
 def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> str:

@@ -11,13 +11,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from lstmops import evaluation as ev
 from lstmops import features as f
 from lstmops import serving, training
 from lstmops.config import Dataset, LstmopsError, fewest_errors
-from lstmops.data.calendar import stamp
+from lstmops.data.calendar import stamp, step_after
 from lstmops.forecasters import BASELINES, Network, Origins, baselines
 from lstmops.intervals import Conformal, by_step, errors
 from lstmops.io import read_json
@@ -219,13 +218,14 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
     }
     ahead = [_step_ahead(one, ends, windows, network, k, dataset) for k in range(steps)]
     if result["last_date"]:  # the steps of its calendar (exchange holidays are not known)
-        offset = to_offset(one.frequency) if one.frequency else pd.offsets.BDay(1)
+        offset = step_after(one.frequency)
         for k, step in enumerate(ahead, start=1):
             step["date"] = stamp(pd.Timestamp(result["last_date"]) + offset * k)
         result["date"] = ahead[0]["date"]
     result |= {who: band for who, band in ahead[0].items() if who not in ("step", "date")}
     if steps > 1:  # the lecture's one step keeps its file as it was
-        result |= {"horizon": steps, "steps": ahead}
+        each = {str(step["step"]): {k: v for k, v in step.items() if k != "step"} for step in ahead}
+        result |= {"horizon": steps, "steps": each}
     days = min(fc.history_days, len(values))
     history = pd.DataFrame({"day": range(1 - days, 1), "close": close[-days:]})
     rows = []

@@ -1,0 +1,99 @@
+"""A horizon of several steps on a real daily series: each step's error and interval coverage.
+
+The data mirror's daily electricity demand of Victoria (2012-2014, with the day's maximum
+temperature) is declared as a bare `datasets.series` entry of a scratch project with
+`preprocess.horizon` set: the demand alone, with the temperature as a past covariate, and with the
+weekday and Victoria's public holidays as calendar features besides; ingest,
+preprocess, train, evaluate and forecast run as `dvc repro` would run them. Printed and written to
+reports/horizon.json: for each step, the model's and persistence's test RMSE over seasonal naive's,
+the reference baseline chosen on the training period, and each step's interval coverage.
+Usage: python benchmarks/horizon.py [--horizon 7] [--mirror DIR] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from series import run  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("ingest", "preprocess", "train", "evaluate", "forecast")
+SERIES = "series/vic_elec_daily.csv"
+# Each variant's preprocess settings besides the horizon.
+VARIANTS: dict[str, dict] = {
+    "demand": {"features": ["Demand"]},
+    "temperature": {"features": ["Demand", "Temperature"]},
+    "temperature_calendar": {
+        "features": ["Demand", "Temperature"],
+        "calendar": ["weekday", "holiday"],
+        "holidays": "AU-VIC",
+    },
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--horizon", type=int, default=7)
+    mirror = os.environ.get("LSTMOPS_MIRROR", str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--mirror", default=mirror)
+    parser.add_argument("--keep", help="a folder for the scratch project (default: temporary)")
+    args = parser.parse_args()
+    work = Path(args.keep or tempfile.mkdtemp(prefix="lstmops-horizon-"))
+    (work / "data/external").mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(args.mirror) / SERIES, work / "data/external/demand.csv")
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["datasets"] = {
+        "series": {
+            name: {
+                "source": {"path": "data/external/demand.csv"},
+                "preprocess": {"target": "Demand", "horizon": args.horizon, **settings},
+            }
+            for name, settings in VARIANTS.items()
+        }
+    }
+    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    results = {}
+    for name in VARIANTS:
+        started = time.perf_counter()
+        metrics = run(work, name, STAGES)
+        steps = {
+            k: {
+                "model": s["model"]["rmse"] / s["seasonal_naive"]["rmse"],
+                "persistence": s["persistence"]["rmse"] / s["seasonal_naive"]["rmse"],
+                "reference": s["reference"],
+                "coverage": s["coverage"],
+            }
+            for k, s in metrics["steps"].items()
+        }
+        results[name] = {
+            "nominal": metrics["interval"]["nominal"],
+            "test_windows": metrics["test_windows"],
+            "steps": steps,
+            "seconds": time.perf_counter() - started,
+        }
+        print(f"{name} ({metrics['test_windows']} test origins, {results[name]['seconds']:.0f} s)")
+        for k, s in steps.items():
+            cover = "  ".join(f"{who} {c:.3f}" for who, c in s["coverage"].items())
+            print(
+                f"  step {k}: RMSE / seasonal naive: model {s['model']:.3f}, persistence "
+                f"{s['persistence']:.3f}; reference {s['reference']}; coverage {cover}",
+                flush=True,
+            )
+    path = ROOT / "reports" / "horizon.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written to {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
