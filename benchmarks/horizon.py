@@ -5,7 +5,7 @@ temperature) is declared as a bare `datasets.series` entry of a scratch project 
 `preprocess.horizon` set: the demand alone, with the temperature as a past covariate, and with the
 weekday and Victoria's public holidays as calendar features besides; ingest,
 preprocess, train, evaluate and forecast run as `dvc repro` would run them. Printed and written to
-reports/horizon.json: for each step, the model's and persistence's test RMSE over seasonal naive's,
+reports/horizon_<H>.json: for each step, the model's and persistence's test RMSE over seasonal naive's,
 the reference baseline chosen on the training period, and each step's interval coverage.
 Usage: python benchmarks/horizon.py [--horizon 7] [--mirror DIR] [--keep DIR]
 """
@@ -41,6 +41,14 @@ VARIANTS: dict[str, dict] = {
 }
 
 
+def each_step(metrics: dict) -> dict[str, dict]:
+    """The metrics of each step; a horizon of one has its figures at the top."""
+    if "steps" in metrics:
+        return metrics["steps"]
+    coverage = {k: v["coverage"] for k, v in metrics["interval"].items() if isinstance(v, dict)}
+    return {"1": {**metrics, "coverage": coverage}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--horizon", type=int, default=7)
@@ -73,7 +81,7 @@ def main() -> None:
                 "reference": s["reference"],
                 "coverage": s["coverage"],
             }
-            for k, s in metrics["steps"].items()
+            for k, s in each_step(metrics).items()
         }
         results[name] = {
             "nominal": metrics["interval"]["nominal"],
@@ -89,7 +97,7 @@ def main() -> None:
                 f"{s['persistence']:.3f}; reference {s['reference']}; coverage {cover}",
                 flush=True,
             )
-    path = ROOT / "reports" / "horizon.json"
+    path = ROOT / "reports" / f"horizon_{args.horizon}.json"
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"written to {path.relative_to(ROOT)}")

@@ -6,14 +6,17 @@ import mlflow
 
 from lstmops import tasks, tracking
 from lstmops.config import Dataset, load_params
+from lstmops.forecasters import BASELINES
 
 COLUMNS = (
     "dataset",
     "preset",
     "metric",
     "model",
+    "reference",  # the baseline the ratio is to (a series': chosen on the training period)
     "baseline",
     "ratio",
+    "baselines",  # a series' every baseline's test RMSE
     "linear_ratio",  # accuracy over the linear baseline's (reviews)
     "dm_p",  # the Diebold–Mariano p-value, model against persistence (price series)
     "wf_ratio",  # the walk-forward folds' RMSE ratio (price series)
@@ -37,13 +40,16 @@ def latest_rows(dataset: Dataset, runs: list) -> list[dict]:
         preset = run.data.params.get("preset", "-")
         if preset in rows or model_key not in m or baseline_key not in m:
             continue
+        reference, baseline = _reference(m, model_key, baseline_key)
         rows[preset] = {
             "dataset": dataset.name,
             "preset": preset,
             "metric": metric,
             "model": m[model_key],
-            "baseline": m[baseline_key],
-            "ratio": m[model_key] / m[baseline_key],
+            "reference": reference,
+            "baseline": baseline,
+            "ratio": m[model_key] / baseline,
+            "baselines": ",".join(f"{k}={v:.4g}" for k, v in _baselines(m).items()) or "-",
             "linear_ratio": m.get("test.linear_accuracy_ratio", "-"),
             "dm_p": m.get("test.diebold_mariano.p_value", "-"),
             "wf_ratio": m.get("walk_forward.rmse_ratio", "-"),
@@ -56,6 +62,22 @@ def latest_rows(dataset: Dataset, runs: list) -> list[dict]:
             "run": run.info.run_id[:8],
         }
     return list(rows.values())
+
+
+def _baselines(metrics: dict) -> dict[str, float]:
+    """Each series baseline's test RMSE that the run logged, by name (forecasters.BASELINES)."""
+    return {b: metrics[f"test.{b}.rmse"] for b in BASELINES if f"test.{b}.rmse" in metrics}
+
+
+def _reference(metrics: dict, model_key: str, baseline_key: str) -> tuple[str, float]:
+    """The baseline the run's test ratio is to, and its figure: a series' is the baseline whose
+    RMSE gives the logged test.rmse_ratio (chosen on the training period, named in its metrics
+    file); otherwise the task's REPORT baseline."""
+    each, ratio = _baselines(metrics), metrics.get("test.rmse_ratio")
+    if ratio and each:
+        name = min(each, key=lambda b: abs(metrics[model_key] / each[b] - ratio))
+        return name, each[name]
+    return baseline_key.split(".")[1], metrics[baseline_key]
 
 
 STAGE_SECONDS = ("preprocess_seconds", "train_stage_seconds", "evaluate_seconds")

@@ -108,3 +108,26 @@ def run_without_forecast(run):
     return SimpleNamespace(
         info=run.info, data=SimpleNamespace(metrics=metrics, params=run.data.params, tags={})
     )
+
+
+def test_a_series_row_names_its_reference_and_every_baseline():
+    """The ratio is to the baseline chosen on the training period (here seasonal naive, whose
+    test RMSE gives the logged ratio), and the row lists each baseline's RMSE."""
+    run = SimpleNamespace(
+        info=SimpleNamespace(run_id="series12"),
+        data=SimpleNamespace(
+            metrics={
+                "test.model.rmse": 2.0,
+                "test.persistence.rmse": 2.5,
+                "test.seasonal_naive.rmse": 4.0,
+                "test.rmse_ratio": 0.5,
+            },
+            params={"preset": "seasonal"},
+            tags={},
+        ),
+    )
+    (row,) = latest_rows(IBM, [run])
+    assert (row["reference"], row["baseline"], row["ratio"]) == ("seasonal_naive", 4.0, 0.5)
+    assert row["baselines"] == "persistence=2.5,seasonal_naive=4"
+    imdb = latest_rows(IMDB, [_run("abc", "lecture", 0.82)])[0]
+    assert (imdb["reference"], imdb["baselines"]) == ("majority_class", "-")
