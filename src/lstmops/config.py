@@ -394,6 +394,9 @@ class SentimentTrain(Train):
     epochs: PositiveInt = 3
     batch_size: PositiveInt = 32
     validation_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    # random: a seeded share of the rows; grouped: of the groups (the archive's movies, a table's
+    # `group` column), so that no validation group has rows the model trains on
+    validation: Literal["random", "grouped"] = "random"
     # linear: the LSTM and the NB-weighted n-gram model stacked by weights fitted on the
     # validation slice (one served model); none: the LSTM alone
     combine: Literal["none", "linear"] = "none"

@@ -130,7 +130,7 @@ def review_expectations(
     """Labels, texts and ids of one split; `rows` exactly, when given; the ratings' agreement with
     the labels (neg 1-4, pos 7-10) where the source has ratings."""
     suite: list[gxe.Expectation] = []
-    suite.append(gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text"]))
+    suite.append(gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text", "group"]))
     if rows is None:
         suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=2))
     else:
@@ -167,7 +167,7 @@ def unsup_expectations(rows: int | None) -> list[gxe.Expectation]:
     review there would be unused, or, worse, a test review in the wrong place); `rows` exactly, when
     given (any number, none included, otherwise: a source need not have any)."""
     suite: list[gxe.Expectation] = [
-        gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text"])
+        gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text", "group"])
     ]
     if rows is not None:
         suite.append(gxe.ExpectTableRowCountToEqual(value=rows))

@@ -172,12 +172,18 @@ def shuffled_rows(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.nd
     return fit_rows, order[:0] if held is None else held[0]
 
 
-def shuffled_split(
-    x: np.ndarray, y: np.ndarray, fraction: float, seed: int
-) -> tuple[tuple, tuple | None]:
-    """Hold out a seeded random `fraction` of the rows (shuffled_rows), each part shuffled."""
-    fit_rows, val_rows = shuffled_rows(len(x), fraction, seed)
-    return (x[fit_rows], y[fit_rows]), (x[val_rows], y[val_rows]) if fraction else None
+def grouped_rows(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The indices of the rows that train and those held out, holding out whole groups: a seeded
+    order of the groups, taken until they hold about `fraction` of the rows. A row without a
+    group (None, "") is a group of its own."""
+    names = np.array([g if g else f"\0row{i}" for i, g in enumerate(groups)], dtype=object)
+    unique, codes = np.unique(names, return_inverse=True)
+    order = np.random.default_rng(seed).permutation(len(unique))
+    sizes = np.bincount(codes, minlength=len(unique))[order]
+    held_groups = order[: int(np.searchsorted(np.cumsum(sizes), fraction * len(groups))) + 1]
+    held = np.isin(codes, held_groups) if fraction else np.zeros(len(groups), dtype=bool)
+    shuffle = np.random.default_rng(seed).permutation(len(groups))
+    return shuffle[~held[shuffle]], shuffle[held[shuffle]]
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -55,7 +55,7 @@ def test_small_good_archive_reads_and_passes(tmp_path):
     tables = read_archive(_archive(tmp_path / "a.tar.gz", _good_members()))
     for split in SPLITS:
         table = tables[split]
-        assert list(table.columns) == ["id", "rating", "label", "text"]
+        assert list(table.columns) == ["id", "rating", "label", "text", "group"]
         assert len(table) == ROWS and sorted(table["label"]) == [0, 0, 1, 1]
         checks = run_suite(table, review_expectations(ROWS, 0.05, ratings=True), split)
         assert all(c.success for c in checks), [c.describe() for c in checks if not c.success]
@@ -218,3 +218,19 @@ def test_a_blank_in_a_required_column_is_named(tmp_path, column):
         "imdb", run_suite(train, review_expectations(ROWS, 0.05, ratings=True), "train")
     )
     assert f"expect_column_values_to_not_be_null(column={column}) — 1 unexpected" in message
+
+
+def test_each_review_gets_its_movie_from_the_urls_files(tmp_path):
+    """aclImdb/<split>/urls_<label>.txt: line i is the page of review i's movie (what a validation
+    slice grouped by movie keeps together); a review past the file's end has none."""
+    members = _good_members()
+    page = "http://www.imdb.com/title/{}/usercomments\n"
+    members["aclImdb/train/urls_neg.txt"] = (page.format("tt01") + page.format("tt02")).encode()
+    members["aclImdb/train/urls_pos.txt"] = page.format("tt01").encode()
+    members["aclImdb/train/urls_unsup.txt"] = (page.format("tt07") * 2).encode()
+    tables = read_archive(_archive(tmp_path / "a.tar.gz", members))
+    train = tables["train"]
+    assert train[train["label"] == 0]["group"].tolist() == ["tt01", "tt02"]
+    assert train[train["label"] == 1]["group"].fillna("none").tolist() == ["tt01", "none"]
+    assert tables[UNSUP]["group"].tolist() == ["tt07", "tt07"]
+    assert tables["test"]["group"].isna().all()  # no urls files for it: no groups

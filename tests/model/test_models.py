@@ -76,10 +76,15 @@ def test_validation_slices():
     (fx, _), (vx, _) = training.tail_split(x, y, 0.2)
     np.testing.assert_array_equal(vx, [8, 9])  # the end of the training period
     np.testing.assert_array_equal(fx, np.arange(8))
-    (fx, fy), (vx, vy) = training.shuffled_split(x, y, 0.3, seed=0)
+    fx, vx = training.shuffled_rows(10, 0.3, seed=0)
     assert sorted([*fx, *vx]) == list(range(10)) and len(vx) == 3
-    np.testing.assert_array_equal(fx, fy)
     assert training.tail_split(x, y, 0.0)[1] is None
+    # by group: a movie's reviews all train or all validate; a review without one is its own
+    groups = np.array(["a", "a", "a", "b", "b", "c", "", "", "d", "d"], dtype=object)
+    fx, vx = training.grouped_rows(groups, 0.3, seed=0)
+    assert sorted([*fx, *vx]) == list(range(10)) and 2 <= len(vx) <= 5
+    assert not set(groups[vx][groups[vx] != ""]) & set(groups[fx])
+    np.testing.assert_array_equal(training.grouped_rows(groups, 0.3, seed=0)[1], vx)  # seeded
 
 
 def test_device_selection_on_this_machine():

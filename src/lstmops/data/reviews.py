@@ -2,7 +2,8 @@
 unpacking) or from a folder laid out like it, or a CSV / Parquet table of `text` and `label`.
 
 Every reader gives one table per split (train, test) of id, rating (missing where the source has
-none), label (0 negative, 1 positive) and text, and a third table, unsup, of unlabelled texts (the
+none), label (0 negative, 1 positive), text and group (the archive's movie, from its urls files; a
+table's `group` column; missing where there is none), and a third table, unsup, of unlabelled texts (the
 archive's 50,000 train/unsup reviews; a table's rows whose split is `unsup`): they are for
 pretraining only, never mixed with the labelled splits.
 """
@@ -24,7 +25,10 @@ SPLITS = ("train", "test")  # the labelled splits
 UNSUP = "unsup"  # the unlabelled texts
 TABLES = (*SPLITS, UNSUP)
 LABELS = {"neg": 0, "pos": 1}
-COLUMNS = ("id", "rating", "label", "text")
+COLUMNS = ("id", "rating", "label", "text", "group")
+# aclImdb/<split>/urls_<pos|neg|unsup>.txt: line i is the IMDb page of the movie review i is about.
+_URLS = re.compile(r"^(?:aclImdb/)?(train|test)/urls_(pos|neg|unsup)\.txt$")
+_MOVIE = re.compile(r"/title/(tt\d+)/")
 # aclImdb/<split>/<pos|neg>/<id>_<rating>.txt; a name without a rating is kept (rating missing) so
 # that validation can name it rather than the file silently vanishing. aclImdb/train/unsup/<id>_0.txt
 # are the unlabelled reviews (0: no rating).
@@ -64,12 +68,27 @@ def _row(name: str, read: Callable[[], bytes], max_rows: int | None) -> tuple[st
             # Non-UTF-8 bytes are replaced (U+FFFD), not rejected: one bad byte in 100,000 reviews
             # should not stop the pipeline, and the rest of the review is still usable.
             "text": read().decode("utf-8", errors="replace"),
+            "group": None,
         },
     )
 
 
-def _reviews(archive: Path, max_rows: int | None) -> Iterator[tuple[str, dict]]:
-    """Yield (table, row) for every review in the archive, in archive order."""
+def _movies(
+    name: str, read: Callable[[], bytes]
+) -> tuple[tuple[str, str], list[str | None]] | None:
+    """((table, label folder), each review id's movie) from an urls file called `name`, else
+    None: what a validation slice grouped by movie needs (train.validation: grouped)."""
+    match = _URLS.match(name)
+    if not match:
+        return None
+    split, label = match.groups()
+    lines = read().decode("utf-8", errors="replace").splitlines()
+    found = [_MOVIE.search(line) for line in lines]
+    return (UNSUP if label == UNSUP else split, label), [m and m.group(1) for m in found]
+
+
+def _archive_files(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """Yield (name, read) for every file in the archive, in archive order (streamed)."""
     with (
         tarfile.open(archive, mode="r:gz") as tar,
         tqdm(desc=f"read {archive.name}", unit=" files") as bar,
@@ -77,17 +96,13 @@ def _reviews(archive: Path, max_rows: int | None) -> Iterator[tuple[str, dict]]:
         for member in tar:
             bar.update()
             if member.isfile():
-                found = _row(member.name, lambda m=member: tar.extractfile(m).read(), max_rows)  # type: ignore[union-attr,misc]
-                if found:
-                    yield found
+                yield member.name, lambda m=member: tar.extractfile(m).read()  # type: ignore[union-attr,misc]
 
 
-def _folder_reviews(folder: Path, max_rows: int | None) -> Iterator[tuple[str, dict]]:
-    """Yield (table, row) for every review file of an aclImdb-style folder."""
+def _folder_files(folder: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """Yield (name, read) for every text file of an aclImdb-style folder."""
     for path in sorted(folder.rglob("*.txt")):
-        found = _row(path.relative_to(folder).as_posix(), path.read_bytes, max_rows)
-        if found:
-            yield found
+        yield path.relative_to(folder).as_posix(), path.read_bytes
 
 
 def read_archive(archive: Path, max_rows_per_split: int | None = None) -> dict[str, pd.DataFrame]:
@@ -97,10 +112,14 @@ def read_archive(archive: Path, max_rows_per_split: int | None = None) -> dict[s
     `max_rows_per_split` keeps the reviews with the lowest ids, half of them of each label.
     """
     rows: dict[str, list[dict]] = {table: [] for table in TABLES}
-    reviews = _folder_reviews if archive.is_dir() else _reviews
+    movies: dict[tuple[str, str], list[str | None]] = {}
+    files = _folder_files if archive.is_dir() else _archive_files
     try:
-        for table, row in reviews(archive, max_rows_per_split):
-            rows[table].append(row)
+        for name, read in files(archive):
+            if found := _row(name, read, max_rows_per_split):
+                rows[found[0]].append(found[1])
+            elif listed := _movies(name, read):
+                movies[listed[0]] = listed[1]
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
         raise LstmopsError(
             f"{archive} is not a readable .tar.gz archive ({err}): it is truncated or corrupt. "
@@ -110,6 +129,11 @@ def read_archive(archive: Path, max_rows_per_split: int | None = None) -> dict[s
         raise LstmopsError(
             f"{archive} holds no reviews laid out as train|test/pos|neg/<id>[_<rating>].txt."
         )
+    for table, table_rows in rows.items():  # each review's movie, where the urls files say
+        for row in table_rows:
+            label = UNSUP if table == UNSUP else ("neg", "pos")[row["label"]]
+            movie = movies.get((table, label), [])
+            row["group"] = movie[row["id"]] if row["id"] < len(movie) else None
     return _tables(rows, max_rows_per_split)
 
 
@@ -134,7 +158,8 @@ def read_table(
     path: Path, kind: str, max_rows_per_split: int | None, test_fraction: float, seed: int
 ) -> dict[str, pd.DataFrame]:
     """A CSV or Parquet table of `text` and `label` (0/1), and optionally `split` (train, test, or
-    unsup for unlabelled texts) and `id`; without `split`, a seeded stratified `test_fraction` of
+    unsup for unlabelled texts), `id` and `group` (what a grouped validation slice keeps
+    together: a movie, an author); without `split`, a seeded stratified `test_fraction` of
     each label is the test split."""
     try:
         table = (
@@ -167,6 +192,10 @@ def read_table(
         table["rating"] if "rating" in table else [None] * len(table), "Int64"
     )
     table["text"] = table["text"].astype(object).where(table["text"].notna(), None)
+    if "group" not in table:  # what a grouped validation slice keeps together (a movie)
+        table["group"] = None
+    table["group"] = table["group"].astype(object).where(table["group"].notna(), None)
+    table["group"] = [None if g is None else str(g) for g in table["group"]]
     rows = {
         name: table[table["split"] == name][list(COLUMNS)].to_dict("records") for name in TABLES
     }

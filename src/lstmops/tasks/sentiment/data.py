@@ -98,6 +98,8 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
         x_test=f.encode(test_text, lookup, p.maxlen),
         y_test=test["label"].to_numpy(np.int32),
         linear_test=linear,
+        # each review's group (the archive's movie), for a validation slice grouped by it
+        group_train=train["group"].fillna("").to_numpy(str),
     )
     (out / VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
     texts = pd.DataFrame({"split": ["train"] * len(train) + ["test"] * len(test)})

@@ -12,7 +12,7 @@ from mlflow.models import ModelSignature, infer_signature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
 from lstmops import models, ngrams, serving, training
-from lstmops.config import Dataset
+from lstmops.config import Dataset, LstmopsError
 from lstmops.io import read_json, write_json
 from lstmops.layout import (
     COMBINATION_FILE,
@@ -34,11 +34,32 @@ def model_and_split(arrays: dict[str, np.ndarray], dataset: Dataset):
 
     s = settings(dataset)
     x, y = arrays["x_train"], arrays["y_train"]
-    fit_part, val_part = training.shuffled_split(x, y, s.train.validation_fraction, s.train.seed)
+    fit_rows, val_rows = validation_rows(arrays, dataset)
+    fit_part = x[fit_rows], y[fit_rows]
+    val_part = (x[val_rows], y[val_rows]) if s.train.validation_fraction else None
     model = models.sentiment_model(s.preprocess.num_words, s.preprocess.maxlen, s.train)
     if s.preprocess.pretrained:
         models.start_from(model, models.load(language_model(dataset)))
     return model, fit_part, val_part
+
+
+def validation_rows(
+    arrays: dict[str, np.ndarray], dataset: Dataset
+) -> tuple[np.ndarray, np.ndarray]:
+    """The training split's rows that train and those of the validation slice, each in a seeded
+    order: a seeded share of the rows, or (train.validation: grouped) of the groups, so that no
+    movie of the slice has reviews the models train on, as no test movie has."""
+    p = settings(dataset).train
+    if p.validation == "random":
+        return training.shuffled_rows(len(arrays["y_train"]), p.validation_fraction, p.seed)
+    groups = arrays.get("group_train")
+    if groups is None or not any(groups):
+        raise LstmopsError(
+            f"{dataset.name}: train.validation is grouped, and its reviews have no groups: the "
+            "archive's urls files name each review's movie; a table needs a `group` column. Set "
+            "train.validation to random, or add the groups."
+        )
+    return training.grouped_rows(groups, p.validation_fraction, p.seed)
 
 
 def language_model(dataset: Dataset) -> Path:
@@ -79,7 +100,7 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
     c = read_json(processed_dir(dataset.name) / NGRAMS_FILE)["C"]
     x = ngrams.features(texts(dataset, "train"))
     labels = arrays["y_train"]
-    fit_rows, val_rows = training.shuffled_rows(len(labels), p.validation_fraction, p.seed)
+    fit_rows, val_rows = validation_rows(arrays, dataset)
     part = ngrams.fit(x[fit_rows], labels[fit_rows], c)
     lstm = training.predict(model, val_part[0])
     logits = part.logits(x[val_rows])
