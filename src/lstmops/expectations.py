@@ -130,7 +130,9 @@ def review_expectations(
     """Labels, texts and ids of one split; `rows` exactly, when given; the ratings' agreement with
     the labels (neg 1-4, pos 7-10) where the source has ratings."""
     suite: list[gxe.Expectation] = []
-    suite.append(gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text", "group"]))
+    suite.append(
+        gxe.ExpectTableColumnsToMatchSet(column_set=["id", "rating", "label", "text", "group"])
+    )
     if rows is None:
         suite.append(gxe.ExpectTableRowCountToBeBetween(min_value=2))
     else:
