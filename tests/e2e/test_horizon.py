@@ -89,14 +89,7 @@ def test_the_forecast_stage_gives_a_dated_week_with_intervals(work):
 
 
 def test_the_served_model_and_predict_give_every_step_as_evaluate_did(work, tmp_path):
-    import mlflow
-
-    logged = _json(work, "models/demand/run.json")
-    mlflow.set_tracking_uri(f"sqlite:///{work.root / 'mlruns' / 'mlflow.db'}")
-    try:
-        model = mlflow.pyfunc.load_model(f"runs:/{logged['run_id']}/model")
-    finally:
-        mlflow.set_tracking_uri(None)
+    model = work.logged_model("demand")
     arrays = np.load(work.root / "data/processed/demand/arrays.npz")
     evaluated = pd.read_csv(work.root / "plots/demand/predictions.csv")
     # Demand, Temperature, then the calendar of the day after: weekday's sine and cosine, holiday

@@ -100,15 +100,9 @@ def test_a_gap_without_a_policy_stops_ingest_and_keeps_the_good_data(work):
 def test_the_served_model_and_predict_forecast_as_evaluate_did(work, tmp_path):
     """predict "seasonal" (the preset's) reads windows reaching a season back: the logged pyfunc
     and `predict` on the user's file give evaluate's forecasts."""
-    import mlflow
     import numpy as np
 
-    logged = _json(work, "models/passengers/run.json")
-    mlflow.set_tracking_uri(f"sqlite:///{work.root / 'mlruns' / 'mlflow.db'}")
-    try:
-        model = mlflow.pyfunc.load_model(f"runs:/{logged['run_id']}/model")
-    finally:
-        mlflow.set_tracking_uri(None)
+    model = work.logged_model("passengers")
     arrays = np.load(work.root / "data/processed/passengers/arrays.npz")
     evaluated = pd.read_csv(work.root / "plots/passengers/predictions.csv")
     assert arrays["windows_test"].shape[1] == 13  # the preset's window, a season and a step

@@ -62,6 +62,17 @@ class Workdir:
             assert out.returncode == 0, out.stderr[-3000:]
         return out
 
+    def logged_model(self, dataset: str):
+        """The pyfunc the train stage logged for `dataset`, read from this project's MLflow store."""
+        import mlflow
+
+        run_id = json.loads((self.root / "models" / dataset / "run.json").read_text())["run_id"]
+        mlflow.set_tracking_uri(f"sqlite:///{self.root / 'mlruns' / 'mlflow.db'}")
+        try:
+            return mlflow.pyfunc.load_model(f"runs:/{run_id}/model")
+        finally:
+            mlflow.set_tracking_uri(None)
+
     def plant_stock(self, text: str | bytes) -> None:
         """Put `text` (or raw bytes) in the mirror as the stock file and pin its checksum, as a user would."""
         path = self.mirror / "stock" / STOCK_CSV.name
