@@ -93,6 +93,8 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
 
     The n-gram part is fitted on the rows the LSTM trained on, with the baseline's C, so that on
     the validation slice both are scored on texts they never saw; the weights are fitted there.
+    The part saved is then refitted on the whole training split (the slice's reviews too): the
+    weights stay, the validation scores are those of the part that did not see the slice.
     """
     p = settings(dataset).train
     if p.combine == "none":
@@ -105,7 +107,7 @@ def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset
     lstm = training.predict(model, val_part[0])
     logits = part.logits(x[val_rows])
     combination, held_out = ngrams.fit_combination(lstm, logits, val_part[1])
-    part.save(out / NGRAM_MODEL_FILE)
+    ngrams.fit(x, labels, c).save(out / NGRAM_MODEL_FILE)
     write_json(out / COMBINATION_FILE, combination.as_dict())
     ngram_accuracy = ngrams.accuracy(logits, val_part[1])
     scores = {
