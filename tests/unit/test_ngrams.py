@@ -1,5 +1,8 @@
 """The NB-weighted n-gram model and the hybrid's combination: pure functions on small texts."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -87,3 +90,17 @@ def test_logit_inverts_sigmoid_and_stays_finite_at_saturated_probabilities():
     z = np.array([-5.0, 0.0, 3.0])
     np.testing.assert_allclose(ngrams.logit(ngrams.sigmoid(z)), z)
     assert np.isfinite(ngrams.logit(np.array([0.0, 1.0]))).all()
+
+
+def test_the_variants_benchmark_scores_the_projects_model_as_the_project_does():
+    """benchmarks/ngram_variants.py: its base variant is ngrams.fit on ngrams.features, so the
+    slice's figures compare the project's model, not a look-alike."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import ngram_variants
+
+    x = ngrams.features(TEXTS)
+    assert (ngram_variants.hashed(TEXTS, 3, 22) != x).nnz == 0
+    score = ngram_variants.nb_logistic(1.0)(x, LABELS)
+    np.testing.assert_allclose(score(x), ngrams.fit(x, LABELS, 1.0).logits(x), rtol=1e-5)
+    svm = ngram_variants.nbsvm(1.0, beta=1.0)(x, LABELS)  # beta 1: the SVM's own weights
+    assert ((svm(x) >= 0) == LABELS).all()
