@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import statistics
 import subprocess
@@ -28,6 +29,7 @@ import numpy as np  # noqa: E402
 from lstmops import models, training  # noqa: E402
 from lstmops.config import load_params  # noqa: E402
 from lstmops.io import write_json  # noqa: E402
+from lstmops.tracking import tracking_uri  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -155,12 +157,12 @@ SERVING_GOALS = {"one_review_ms": 10.0, "requests_per_s": 100.0, "p99_ms": 200.0
 
 
 def serving_speed(
-    clients: int = 8, requests: int = 40, reviews: int = 10, workers: int = 1
+    served: str, clients: int = 8, requests: int = 40, reviews: int = 10, workers: int = 1
 ) -> dict:
-    """The imdb model as `make serve` serves it (models/imdb/served): one review's `predict` in
-    process (median of 50), then `clients` threads each posting `requests` requests of `reviews`
-    real test reviews to `mlflow models serve` on localhost: requests/s and latency percentiles."""
-    import json
+    """An imdb model as `make serve` serves it (`served`: models/imdb/served, or a models:/ URI
+    such as the champion's): one review's `predict` in process (median of 50), then `clients`
+    threads each posting `requests` requests of `reviews` real test reviews to `mlflow models
+    serve` on localhost: requests/s and latency percentiles."""
     import socket
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
@@ -168,7 +170,9 @@ def serving_speed(
     import mlflow.pyfunc
     import pandas as pd
 
-    served = ROOT / "models/imdb/served"
+    os.environ.setdefault(
+        "MLFLOW_TRACKING_URI", tracking_uri()
+    )  # for a models:/ URI, here and served
     texts = pd.read_parquet(ROOT / "data/raw/imdb/test.parquet")["text"].head(400).tolist()
     model = mlflow.pyfunc.load_model(str(served))
     one = pd.DataFrame({"text": texts[:1]})
@@ -228,6 +232,7 @@ def serving_speed(
         "p50_ms": 1000 * latencies[n // 2],
         "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))],
         "goals": SERVING_GOALS,
+        "model": served,
     }
 
 
@@ -377,7 +382,19 @@ def main() -> None:
         action="store_true",
         help="only the training throughput, on random arrays of the real shapes (benchmarks/gpu.sh)",
     )
+    parser.add_argument(
+        "--served",
+        default=str(ROOT / "models/imdb/served"),
+        help="the imdb model to serve (default: the workspace's; models:/lstmops-imdb@champion "
+        "for the champion of the project's MLflow store)",
+    )
+    parser.add_argument("--serving-only", action="store_true", help="only the serving figures")
     args = parser.parse_args()
+    if args.serving_only:
+        results = {"serving": serving_speed(args.served)}
+        write_json(ROOT / "reports" / "bench_serving.json", results)
+        print(json.dumps(results, indent=1))
+        return
     repeats = 2 if args.quick else 5
     device = training.select_device("auto")
     results: dict = {"backend": keras.backend.backend(), "keras": keras.__version__, **device}
@@ -388,7 +405,7 @@ def main() -> None:
         results["imdb"] = throughput("imdb", samples, 1, 32, repeats, Path(store), synthetic)
     if not args.throughput_only:
         results["noop_repro"] = noop_repro(3)
-        results["serving"] = serving_speed()
+        results["serving"] = serving_speed(args.served)
         results["batch_predict"] = batch_predict()
         mirror = os.environ.get("LSTMOPS_MIRROR")
         if mirror and not args.quick:
