@@ -7,10 +7,13 @@ whole training split and scored once on the test split, beside the project's bas
 refit); nothing is chosen on test. Run after `make repro` (it reads imdb's processed texts):
 
     python benchmarks/ngram_variants.py        # writes reports/ngram_variants.json
+    python benchmarks/ngram_variants.py --chars    # and a second model of character n-grams,
+                                                   # stacked with the word model on the slice
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,7 +84,33 @@ def variants() -> dict[str, tuple[tuple[int, int], Callable]]:
     return out
 
 
+def character_stack(train: list[str], y: np.ndarray, fit_rows, val_rows, word) -> dict:
+    """A second NB-weighted model on binary character 2-5-grams inside words, and the two models'
+    logits stacked as the hybrid stacks its parts (ngrams.fit_combination's cross-validation on the
+    slice): does a model of other features add to the word model on movies it never saw?"""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    vectorizer = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), n_features=2**22, binary=True, norm=None,
+        alternate_sign=False, lowercase=False, dtype=np.float32,
+    )  # fmt: skip
+    chars = vectorizer.transform(train).tocsr()
+    logits = {
+        "words": word,
+        "chars": nb_logistic(0.3)(chars[fit_rows], y[fit_rows])(chars[val_rows]),
+    }
+    labels = y[val_rows]
+    out = {name: float(np.mean((z >= 0) == labels)) for name, z in logits.items()}
+    folds = StratifiedKFold(ngrams.COMBINE_FOLDS, shuffle=True, random_state=0)
+    both = np.column_stack([logits["words"], logits["chars"]])
+    out["stacked"] = float(np.mean(cross_val_score(LogisticRegression(), both, labels, cv=folds)))
+    return out
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chars", action="store_true", help="also stack a character n-gram model")
+    args = parser.parse_args()
     texts = pd.read_parquet(PROCESSED / "texts.parquet")
     with np.load(PROCESSED / "arrays.npz") as arrays:
         y, y_test, groups = arrays["y_train"], arrays["y_test"], arrays["group_train"]
@@ -109,6 +138,11 @@ def main() -> None:
         accuracy = float(np.mean((score(hashed(test, *shape)) >= 0) == y_test))
         report.setdefault("test", {})[name] = accuracy
         print(f"test {name:<31} {accuracy:.5f}")
+    if args.chars:
+        shape, fit = variants()[baseline]
+        word = fit(features[shape][fit_rows], y[fit_rows])(features[shape][val_rows])
+        report["characters"] = character_stack(train, y, fit_rows, val_rows, word)
+        print("slice accuracy, words / characters / stacked:", report["characters"])
     write_json(ROOT / "reports" / "ngram_variants.json", report)
 
 
