@@ -170,9 +170,8 @@ def serving_speed(
     import mlflow.pyfunc
     import pandas as pd
 
-    os.environ.setdefault(
-        "MLFLOW_TRACKING_URI", tracking_uri()
-    )  # for a models:/ URI, here and served
+    # a models:/ URI resolves in the project's store, here and in the server started below
+    os.environ.setdefault("MLFLOW_TRACKING_URI", tracking_uri())
     texts = pd.read_parquet(ROOT / "data/raw/imdb/test.parquet")["text"].head(400).tolist()
     model = mlflow.pyfunc.load_model(str(served))
     one = pd.DataFrame({"text": texts[:1]})

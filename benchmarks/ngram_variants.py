@@ -117,15 +117,17 @@ def main() -> None:
     train = texts.loc[texts["split"] == "train", "text"].tolist()
     test = texts.loc[texts["split"] == "test", "text"].tolist()
     fit_rows, val_rows = grouped_rows(groups, 0.2, 42)  # the grouped slice of sentiment.train
+    candidates = variants()
     features: dict[tuple[int, int], sparse.csr_matrix] = {}
     results: dict[str, dict] = {}
-    for name, (shape, fit) in variants().items():
+    slice_logits: dict[str, np.ndarray] = {}
+    for name, (shape, fit) in candidates.items():
         if shape not in features:
             features[shape] = hashed(train, *shape)
         x = features[shape]
         start = time.perf_counter()
-        score = fit(x[fit_rows], y[fit_rows])
-        accuracy = float(np.mean((score(x[val_rows]) >= 0) == y[val_rows]))
+        slice_logits[name] = fit(x[fit_rows], y[fit_rows])(x[val_rows])
+        accuracy = float(np.mean((slice_logits[name] >= 0) == y[val_rows]))
         results[name] = {"validation": accuracy, "seconds": time.perf_counter() - start}
         print(f"{name:<36} validation {accuracy:.4f}  ({results[name]['seconds']:.0f} s)")
     best = max(results, key=lambda k: results[k]["validation"])
@@ -133,14 +135,13 @@ def main() -> None:
     c = read_json(PROCESSED / "ngrams.json")["C"]  # the baseline's, chosen in preprocess
     baseline = f"nb-lr 1-3 2^22 C={c:g}"
     for name in dict.fromkeys([best, baseline]):  # refitted on the whole split, scored on test once
-        shape, fit = variants()[name]
+        shape, fit = candidates[name]
         score = fit(features[shape], y)
         accuracy = float(np.mean((score(hashed(test, *shape)) >= 0) == y_test))
         report.setdefault("test", {})[name] = accuracy
         print(f"test {name:<31} {accuracy:.5f}")
     if args.chars:
-        shape, fit = variants()[baseline]
-        word = fit(features[shape][fit_rows], y[fit_rows])(features[shape][val_rows])
+        word = slice_logits[baseline]  # the baseline's model, fitted outside the slice above
         report["characters"] = character_stack(train, y, fit_rows, val_rows, word)
         print("slice accuracy, words / characters / stacked:", report["characters"])
     write_json(ROOT / "reports" / "ngram_variants.json", report)
