@@ -175,8 +175,9 @@ class ForecastPreprocess(_Strict):
     min_test_windows: PositiveInt = 30
     # "train" fits the scaler on the training rows only; "all" reproduces the lecture's leak.
     scaler_fit: Literal["train", "all"] = "train"
-    # level: the values; return: step-over-step relative changes within a window; change: differences
-    inputs: Literal["level", "return", "change"] = "level"
+    # level: the values; return: step-over-step relative changes within a window; change: differences;
+    # seasonal: each row's change from the value one season before
+    inputs: Literal["level", "return", "change", "seasonal"] = "level"
     # the next value, its change from the last, its return, or (seasonal) its change from the value
     # one season before (the seasonal naive's forecast)
     predict: Literal["level", "change", "return", "seasonal"] = "level"
@@ -203,7 +204,7 @@ class ForecastPreprocess(_Strict):
                 "calendar features are sines, cosines and zeros, whose return is undefined: set "
                 "inputs to level or change"
             )
-        if self.inputs != "level" and self.seq_length < 2:
+        if self.inputs in ("return", "change") and self.seq_length < 2:
             raise ValueError(
                 f"inputs '{self.inputs}' needs seq_length of at least 2 (one step-over-step change)"
             )

@@ -54,16 +54,26 @@ def train_window_count(n_windows: int, train_fraction: float) -> int:
     return int(n_windows * train_fraction)
 
 
-def lead(seq_length: int, season: int | None) -> int:
+def lead(p: ForecastPreprocess, season: int | None) -> int:
     """Rows a series' first window starts after, so that every target has the value one season
-    before it (the seasonal naive forecast) even where the season is longer than the window."""
-    return max((season or 0) - seq_length, 0)
+    before it (the seasonal naive forecast) even where the season is longer than the window, and
+    (inputs "seasonal") every row of the window has its own."""
+    if p.inputs == "seasonal":
+        return season or 0
+    return max((season or 0) - p.seq_length, 0)
 
 
 def history_rows(p: ForecastPreprocess, season: int | None) -> int:
-    """The raw rows a forecast reads: its window, and for predict "seasonal" the rows before it
-    back to one season before the next step."""
-    return p.seq_length + (lead(p.seq_length, season) if p.predict == "seasonal" else 0)
+    """The raw rows a forecast reads: its window, and for predict or inputs "seasonal" the rows
+    before it as far back as `lead`."""
+    reaches_back = "seasonal" in (p.predict, p.inputs)
+    return p.seq_length + (lead(p, season) if reaches_back else 0)
+
+
+def input_rows(p: ForecastPreprocess, season: int | None) -> int:
+    """The raw rows behind a window's model inputs: the window, and for inputs "seasonal" the
+    season before it."""
+    return p.seq_length + ((season or 0) if p.inputs == "seasonal" else 0)
 
 
 def split_windows(n_rows: int, p: ForecastPreprocess, season: int | None = None) -> tuple[int, int]:
@@ -73,7 +83,7 @@ def split_windows(n_rows: int, p: ForecastPreprocess, season: int | None = None)
     The test windows are the last ones; with a horizon of h steps the h - 1 windows before them
     neither train nor test, so that no training target is a test period's value."""
     gap = p.horizon - 1
-    n_windows = max(n_rows - p.seq_length - lead(p.seq_length, season) - gap, 0)
+    n_windows = max(n_rows - p.seq_length - lead(p, season) - gap, 0)
     if p.test_periods:
         n_train, split = max(n_windows - p.test_periods, 0), f"test_periods={p.test_periods}"
     else:
@@ -119,21 +129,31 @@ def fit_scaler(rows: np.ndarray) -> MinMaxScaler:
     return MinMaxScaler().fit(rows)
 
 
-def as_inputs(windows: np.ndarray, inputs: str) -> np.ndarray:
+def as_inputs(windows: np.ndarray, inputs: str, season: int | None = None) -> np.ndarray:
     """Raw windows (..., days, features) as the model sees them before scaling.
 
     level: the prices and volumes themselves (the lecture); return: day-over-day relative changes
-    inside each window (one step fewer), which look alike in any price range.
+    inside each window (one step fewer), which look alike in any price range; change: the
+    differences; seasonal: each row's change from a season before (a season's rows fewer).
     """
     if inputs == "level":
         return windows
-    if inputs == "change":
-        return windows[..., 1:, :] - windows[..., :-1, :]
-    return windows[..., 1:, :] / windows[..., :-1, :] - 1
+    back = (season or 0) if inputs == "seasonal" else 1
+    if back < 1:
+        raise ValueError(
+            "inputs 'seasonal' are changes from the value one season before: the series needs a "
+            "season (preprocess.season auto, with dates, or a number)"
+        )
+    if inputs == "return":
+        return windows[..., back:, :] / windows[..., :-back, :] - 1
+    return windows[..., back:, :] - windows[..., :-back, :]
 
 
-def raw_rows(steps: int, inputs: str) -> int:
-    """The raw rows behind a model input of `steps` steps (changes and returns: one step fewer)."""
+def raw_rows(steps: int, inputs: str, season: int | None = None) -> int:
+    """The raw rows behind a model input of `steps` steps (changes and returns: one step fewer;
+    seasonal changes: a season fewer)."""
+    if inputs == "seasonal":
+        return steps + (season or 0)
     return steps + (inputs != "level")
 
 
@@ -166,7 +186,7 @@ class StockScaling:
     target_index: int  # the target column (Close) among the features
     input_scaler: MinMaxScaler
     target_scaler: MinMaxScaler
-    season: int | None = None  # predict "seasonal": the steps back to the value it starts from
+    season: int | None = None  # predict or inputs "seasonal": the steps back to a season before
     horizon: int = 1  # the steps ahead each window is forecast for
 
     def base(self, windows: np.ndarray) -> np.ndarray:
@@ -183,7 +203,7 @@ class StockScaling:
 
     def model_inputs(self, windows: np.ndarray) -> np.ndarray:
         """(windows, rows, features) raw -> scaled float32 model inputs."""
-        x = as_inputs(np.asarray(windows, dtype=np.float64), self.inputs)
+        x = as_inputs(np.asarray(windows, dtype=np.float64), self.inputs, self.season)
         return (
             self.input_scaler.transform(x.reshape(-1, x.shape[-1]))
             .reshape(x.shape)
@@ -299,9 +319,9 @@ def fit_stock_scaling(
         inputs=inputs,
         predict=predict,
         target_index=target_index,
-        input_scaler=fit_scaler(as_inputs(rows, inputs)),
+        input_scaler=fit_scaler(as_inputs(rows, inputs, season)),
         target_scaler=fit_scaler(targets.reshape(-1, 1)),
-        season=season if predict == "seasonal" else None,
+        season=season if "seasonal" in (predict, inputs) else None,
         horizon=horizon,
     )
 
@@ -327,17 +347,17 @@ def price_arrays(
             "predict 'seasonal' starts from the value one season before: the series needs a "
             "season (preprocess.season auto, with dates, or a number)"
         )
-    start, back = lead(seq_length, season), history_rows(p, season) - seq_length
+    start, back = lead(p, season), history_rows(p, season) - seq_length
     rows = values[start:]
     n_fit = len(rows) if p.scaler_fit == "all" else training_rows(n_train, seq_length)
-    # the fitted rows reach back as far as a window's history does (predict "seasonal")
+    # the fitted rows reach back as far as a window's history does (predict or inputs "seasonal")
     fit_rows = values[start - back : start + n_fit]
     scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict, season, p.horizon)
     windows, following = make_windows(rows, seq_length, target_index, p.horizon)
     previous = windows[:, -1, target_index]
     # what a client of the served model sends: raw rows, in the user's units, from a season back
     history = make_windows(values[start - back :], seq_length + back, target_index, p.horizon)[0]
-    x = scaling.model_inputs(windows)
+    x = scaling.model_inputs(history[:, -input_rows(p, season) :])
     y = scaling.model_targets(scaling.base(history), following)
     test = slice(n_train + p.horizon - 1, None)  # after the gap split_windows leaves
     arrays = {

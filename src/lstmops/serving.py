@@ -118,7 +118,9 @@ def forecast_table(model, scaling, windows: np.ndarray, shares: Sequence[float])
     rows (as many as it was trained on: a window may reach further back, to the value a season
     before, which predict "seasonal" starts from)."""
     last = windows[:, -1, scaling.target_index]
-    inputs = scaling.model_inputs(windows[:, -raw_rows(model.input_shape[1], scaling.inputs) :])
+    inputs = scaling.model_inputs(
+        windows[:, -raw_rows(model.input_shape[1], scaling.inputs, scaling.season) :]
+    )
     outputs = model_outputs(model, inputs).reshape(len(windows), -1)
     forecast = scaling.prices(outputs.ravel(), scaling.base(windows).ravel())
     forecast = forecast.reshape(outputs.shape)

@@ -77,6 +77,9 @@ def test_each_step_is_scored_with_its_own_interval(work):
 def test_the_forecast_stage_gives_a_dated_week_with_intervals(work):
     forecast = _json(work, "forecasts/demand.json")
     assert forecast["last_date"] == "2014-12-31" and forecast["horizon"] == HORIZON
+    # the last value is named after the target column (the lecture's prices: last_close)
+    raw = pd.read_csv(work.root / "data/raw/demand/prices.csv")
+    assert forecast["last_demand"] == raw["Demand"].iloc[-1] and "last_close" not in forecast
     assert list(forecast["steps"]) == [str(k) for k in range(1, 8)]
     dates = [step["date"] for step in forecast["steps"].values()]
     assert dates == [f"2015-01-0{k}" for k in range(1, 8)]

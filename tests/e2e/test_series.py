@@ -70,6 +70,7 @@ def test_the_next_month_is_forecast_with_its_interval(work):
     for who in ("model", "persistence", "seasonal_naive"):
         assert forecast[who]["lower"] < forecast[who]["forecast"] < forecast[who]["upper"]
     assert forecast["seasonal_naive"]["forecast"] == 417  # January 1960's passengers
+    assert forecast["last_passengers"] == forecast["persistence"]["forecast"] == 432
 
 
 def test_a_weekly_panel_with_zeros_and_gaps_runs_and_reports_every_baseline(work):
@@ -98,14 +99,14 @@ def test_a_gap_without_a_policy_stops_ingest_and_keeps_the_good_data(work):
 
 
 def test_the_served_model_and_predict_forecast_as_evaluate_did(work, tmp_path):
-    """predict "seasonal" (the preset's) reads windows reaching a season back: the logged pyfunc
+    """inputs "seasonal" (the preset's) read windows reaching a season back: the logged pyfunc
     and `predict` on the user's file give evaluate's forecasts."""
     import numpy as np
 
     model = work.logged_model("passengers")
     arrays = np.load(work.root / "data/processed/passengers/arrays.npz")
     evaluated = pd.read_csv(work.root / "plots/passengers/predictions.csv")
-    assert arrays["windows_test"].shape[1] == 13  # the preset's window, a season and a step
+    assert arrays["windows_test"].shape[1] == 13 + 12  # the preset's window, and a season before
     served = model.predict(arrays["windows_test"])
     np.testing.assert_allclose(served["forecast"], evaluated["predicted"], rtol=1e-4)
     run([sys.executable, "-m", "lstmops", "predict", "passengers",

@@ -127,6 +127,28 @@ def test_predict_seasonal_starts_from_the_value_a_season_before():
     assert f.history_rows(ForecastPreprocess(seq_length=4), 12) == 4  # other bases: the window
 
 
+def test_seasonal_inputs_are_each_rows_change_from_a_season_before():
+    """Each window's rows as changes from a season before: the window starts a season in, the
+    served window reaches a season further back, and its last rows give the training inputs."""
+    p = ForecastPreprocess(
+        seq_length=3, min_test_windows=5, inputs="seasonal", predict="seasonal", target=None
+    )
+    values = (np.arange(40.0) ** 1.5)[:, None]
+    n_train, n_test = f.split_windows(40, p, 4)
+    assert n_train + n_test == 40 - 3 - 4  # the first window's rows each have a season before
+    arrays, scaling = f.price_arrays(values, n_train, p, 0, 4)
+    assert f.history_rows(p, 4) == f.input_rows(p, 4) == 7
+    assert arrays["windows_test"].shape[1:] == (7, 1) and arrays["x_test"].shape[1:] == (3, 1)
+    first = values[4:7, 0] - values[:3, 0]  # the first training window, unscaled
+    np.testing.assert_allclose(
+        scaling.input_scaler.inverse_transform(arrays["x_train"][0]).ravel(), first, rtol=1e-5
+    )
+    np.testing.assert_array_equal(scaling.model_inputs(arrays["windows_test"]), arrays["x_test"])
+    assert f.raw_rows(arrays["x_test"].shape[1], "seasonal", scaling.season) == 7
+    with pytest.raises(ValueError, match="needs a season"):
+        f.as_inputs(arrays["windows_test"], "seasonal")
+
+
 def test_the_test_period_may_be_the_last_n_periods():
     p = ForecastPreprocess(seq_length=4, test_periods=36, min_test_windows=30)
     assert f.split_windows(144, p, 12) == (144 - 12 - 36, 36)
@@ -142,3 +164,18 @@ def test_irregular_timestamps_name_the_first_odd_step():
     err = cal.irregular(dates, pd.Series(["A"] * 5), "datasets.series.x: ")
     assert str(err).startswith("datasets.series.x: series A: timestamps fit no regular calendar")
     assert "row 5 is 2020-01-23, off the W-MON calendar that most of its dates lie on" in str(err)
+
+
+def test_the_series_benchmark_tries_variants_given_as_section_key_values():
+    """benchmarks/series.py --set: each value read as YAML, grouped by section."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from series import parse_sets
+
+    pairs = ["preprocess.inputs=seasonal", "train.members=3", "preprocess.calendar=[weekday]"]
+    assert parse_sets(pairs) == {
+        "preprocess": {"inputs": "seasonal", "calendar": ["weekday"]},
+        "train": {"members": 3},
+    }

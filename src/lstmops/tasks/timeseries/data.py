@@ -185,7 +185,7 @@ def read_raw(raw: Path, dataset: Dataset) -> dict[str, pd.DataFrame]:
 
 class Series(NamedTuple):
     """One series of a dataset: its name, feature rows in time order, dates (or none), its
-    calendar's pandas frequency (or none) and its season (or none)."""
+    calendar's pandas frequency (or none), its season (or none) and its target column."""
 
     name: str
     values: np.ndarray
@@ -193,6 +193,7 @@ class Series(NamedTuple):
     frequency: str | None = None
     season: int | None = None
     target_index: int = 0  # the target's column in values
+    target: str = "Close"  # its name in the file
 
 
 def series(tables: dict[str, pd.DataFrame], dataset: Dataset) -> list[Series]:
@@ -232,7 +233,8 @@ def _series(
         )
     dates = table[data.DATE].to_numpy(dtype=str) if data.DATE in table else np.array([], dtype=str)
     values = with_calendar(values, dates, frequency, p, where)
-    return Series(name, values, dates, frequency, season, p.features.index(str(p.target)))
+    target = str(p.target)
+    return Series(name, values, dates, frequency, season, p.features.index(target), target)
 
 
 def with_calendar(

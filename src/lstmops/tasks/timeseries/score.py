@@ -201,7 +201,7 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
     p, fc = settings(dataset).preprocess, settings(dataset).forecast
     values, dates, steps = one.values, one.dates, p.horizon
     close = values[:, scaling.target_index]
-    first = p.seq_length - 1 + f.lead(p.seq_length, one.season)
+    first = p.seq_length - 1 + f.lead(p, one.season)
     # the origins of the last forecast.window errors of every step, and the forecast's own (the last)
     ends = np.arange(max(first, len(values) - fc.window - steps), len(values))
     windows = windows_ending(values, ends, f.history_rows(p, one.season))
@@ -212,7 +212,7 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
     result: dict[str, Any] = {
         "date": None,
         "last_date": str(dates[-1]) if len(dates) else None,
-        "last_close": last,
+        f"last_{one.target.lower()}": last,  # the lecture's last_close
         "coverage": fc.coverage,
         "window": fc.window,
     }
@@ -318,7 +318,7 @@ def _fold_forecasters(panel, bounds, fold: int, dataset: Dataset, reporter):
     reach = [
         test_end if w.retrain else b[-1][1] for (_, test_end), b in zip(ends, bounds, strict=True)
     ]
-    start = p.seq_length + f.lead(p.seq_length, panel[0].season) + p.horizon - 1
+    start = p.seq_length + f.lead(p, panel[0].season) + p.horizon - 1
     cut = [one.values[: r + start] for one, r in zip(panel, reach, strict=True)]
     firsts = [train_end for train_end, _ in ends]
     names, target, season = [one.name for one in panel], panel[0].target_index, panel[0].season
