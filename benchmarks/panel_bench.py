@@ -47,10 +47,20 @@ def _run(cmd: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def _declare(proj: Path, datasets: dict) -> None:
-    """params.yaml with these price datasets only; dvc.yaml written for them; committed."""
+def copy_project(proj: Path) -> None:
+    """The project's tracked files copied to `proj`, without dvc.lock (nothing run yet)."""
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    for name in files.stdout.split():
+        (proj / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, proj / name)
+    (proj / "dvc.lock").unlink(missing_ok=True)
+    _run(["git", "init", "-q"], proj)
+
+
+def declare(proj: Path, datasets: dict, task: str = "prices") -> None:
+    """params.yaml with these datasets of `task` only; dvc.yaml written for them; committed."""
     params = yaml.safe_load((proj / "params.yaml").read_text())
-    params["datasets"] = {"prices": datasets, "sentiment": {}}
+    params["datasets"] = {"prices": {}, "series": {}, "sentiment": {}, task: datasets}
     (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     _run([sys.executable, "-m", "lstmops", "dvc-yaml"], proj)
     _run([*GIT, "add", "-A"], proj)
@@ -71,17 +81,12 @@ def main() -> None:
     results: dict = {"series": args.series, "days": args.days}
     with tempfile.TemporaryDirectory() as tmp:
         proj = Path(tmp) / "proj"
-        files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
-        for name in files.stdout.split():
-            (proj / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, proj / name)
-        (proj / "dvc.lock").unlink(missing_ok=True)
         table = panel(args.series, args.days, seed=0)
         external = proj / "data/external"
         external.mkdir(parents=True, exist_ok=True)
         table.to_csv(external / "panel.csv", index=False)
-        _run(["git", "init", "-q"], proj)
-        _declare(proj, {"panel": {"source": {"path": "data/external/panel.csv"}}})
+        copy_project(proj)
+        declare(proj, {"panel": {"source": {"path": "data/external/panel.csv"}}})
 
         evaluate = _run(["dvc", "repro", "prices-evaluate@panel"], proj)
         rest = _run(["dvc", "repro"], proj)
@@ -110,7 +115,7 @@ def main() -> None:
         declared = {"panel": {"source": {"path": "data/external/panel.csv"}}}
         declared |= {n: {"source": {"path": f"data/external/{n}.csv"}} for n in names}
         declared["tickers"] = {"source": {"path": "data/external/tickers.csv"}}
-        _declare(proj, declared)
+        declare(proj, declared)
         one_by_one = _run(["dvc", "repro", *(f"prices-evaluate@{n}" for n in names)], proj)
         panel_ratios = _ratios(proj, "panel")
         single = {

@@ -6,8 +6,14 @@ of a scratch project, with only its test period set to the last periods peers.py
 (`test_periods`, and `min_test_windows` to match); ingest, preprocess, train and evaluate run as
 `dvc repro` would run them. Printed and written to reports/series.json: the model's, persistence's
 and the peers' mean RMSE ratio to seasonal naive over each panel's series (the peers' from
-reports/peers_last.json), and the model's over the best peer's.
-Usage: python benchmarks/series.py [--datasets a,b] [--keep DIR]
+reports/peers_last.json), and the model's over the best peer's. `--set section.key=value` tries a
+variant of the preset (e.g. preprocess.predict=reference); `--walkforward` also runs the walkforward
+stage and reports the model's pooled RMSE over seasonal naive's on folds inside the training period,
+the figure to choose a variant by (the test figures are for reporting only). `--repro` times instead
+the whole `dvc repro` of each table, declared alone in a copy of the project (every stage: validate,
+walkforward, forecast and the lecture's small networks too).
+Usage: python benchmarks/series.py [--datasets a,b] [--set k=v ...] [--walkforward] [--keep DIR]
+       python benchmarks/series.py --repro --datasets tourism
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from panel_bench import _run, copy_project, declare  # noqa: E402
 from peers import SERIES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,21 +40,44 @@ EXPORTED = ROOT / "reports" / "series"
 PEERS = ("auto_ets", "auto_arima", "global_lightgbm")
 
 
-def declare(work: Path, dataset: str, peers: dict) -> None:
-    """The exported table, less the series peers.py skipped, as a bare entry of `work`'s params."""
+def entry(work: Path, dataset: str, peers: dict, overrides: dict[str, dict]) -> dict:
+    """The exported table, less the series peers.py skipped, written under `work`, and its bare
+    entry (with `overrides`: {section: {key: value}})."""
     table = pd.read_csv(EXPORTED / f"{dataset}.csv", dtype={"Series": str})
     if "Series" in table:
         table = table[~table["Series"].isin(peers["skipped"])]
     (work / "data/external").mkdir(parents=True, exist_ok=True)
     table.to_csv(work / "data/external" / f"{dataset}.csv", index=False)
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
     test = SERIES[dataset].test
-    entry = {
+    declared: dict = {
         "source": {"path": f"data/external/{dataset}.csv"},
         "preprocess": {"test_periods": test, "min_test_windows": test},
     }
-    params["datasets"] = {"series": {dataset: entry}}
+    for section, values in overrides.items():
+        declared[section] = declared.get(section, {}) | values
+    return declared
+
+
+def scratch(work: Path, dataset: str, peers: dict, overrides: dict[str, dict]) -> None:
+    """`work`: the table's bare entry as the only dataset of a params.yaml, for stage commands."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["datasets"] = {"series": {dataset: entry(work, dataset, peers, overrides)}}
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def repro(dataset: str, peers: dict, overrides: dict[str, dict]) -> dict:
+    """The whole `dvc repro` of the table declared alone in a copy of the project: its seconds,
+    and the model's ratios on the test period."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proj = Path(tmp) / "proj"
+        declared = entry(proj, dataset, peers, overrides)
+        copy_project(proj)
+        declare(proj, {dataset: declared}, "series")
+        seconds = _run(["dvc", "repro"], proj)
+        return {
+            "repro_s": seconds,
+            **ratios(json.loads((proj / f"metrics/{dataset}.json").read_text())),
+        }
 
 
 def run(work: Path, dataset: str, stages=("ingest", "preprocess", "train", "evaluate")) -> dict:
@@ -61,6 +91,23 @@ def run(work: Path, dataset: str, stages=("ingest", "preprocess", "train", "eval
         if out.returncode:
             raise SystemExit(f"{dataset} {stage} failed:\n{out.stderr[-3000:]}")
     return json.loads((work / "metrics" / f"{dataset}.json").read_text())
+
+
+def parse_sets(pairs: list[str]) -> dict[str, dict]:
+    """["preprocess.predict=reference", ...] -> {"preprocess": {"predict": "reference"}}, each
+    value read as YAML (numbers, booleans, lists)."""
+    out: dict[str, dict] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        section, _, name = key.partition(".")
+        out.setdefault(section, {})[name] = yaml.safe_load(value)
+    return out
+
+
+def walk_forward_ratio(work: Path, dataset: str) -> float:
+    """The model's pooled RMSE over seasonal naive's on the walk-forward folds."""
+    folds = json.loads((work / "metrics" / f"{dataset}_walkforward.json").read_text())
+    return folds["model_rmse"] / folds["seasonal_naive_rmse"]
 
 
 def ratios(metrics: dict) -> dict[str, float]:
@@ -79,14 +126,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", default=",".join(SERIES))
     parser.add_argument("--keep", help="a folder for the scratch projects (default: temporary)")
+    parser.add_argument("--set", action="append", default=[], help="section.key=value")
+    parser.add_argument("--walkforward", action="store_true", help="score walk-forward folds too")
+    parser.add_argument("--repro", action="store_true", help="time a whole dvc repro of each")
+    parser.add_argument("--out", default="reports/series.json")
     args = parser.parse_args()
+    overrides = parse_sets(args.set)
     peers = json.loads((ROOT / "reports" / "peers_last.json").read_text())
     results = {}
+    if args.repro:
+        for dataset in args.datasets.split(","):
+            results[dataset] = repro(dataset, peers[dataset], overrides)
+            print(dataset, json.dumps(results[dataset]), flush=True)
+        (ROOT / "reports" / "series_repro.json").write_text(json.dumps(results, indent=2))
+        return
     for dataset in args.datasets.split(","):
         work = Path(args.keep or tempfile.mkdtemp(prefix="lstmops-series-")) / dataset
         started = time.perf_counter()
-        declare(work, dataset, peers[dataset])
+        scratch(work, dataset, peers[dataset], overrides)
         model = ratios(run(work, dataset))
+        if args.walkforward:
+            run(work, dataset, ("walkforward",))
+            model["walk_forward"] = walk_forward_ratio(work, dataset)
         theirs = {name: peers[dataset]["mean"][name]["mean_rmse_ratio"] for name in PEERS}
         best = min(theirs, key=theirs.__getitem__)
         results[dataset] = {
@@ -104,11 +165,11 @@ def main() -> None:
             f"{dataset:<14}{r['series']:>5}  model {r['model']:.3f}  persistence "
             f"{r['persistence']:.3f}  AutoETS {r['auto_ets']:.3f}  AutoARIMA {r['auto_arima']:.3f}"
             f"  LightGBM {r['global_lightgbm']:.3f}  model/ETS {r['model_over_auto_ets']:.2f}  "
-            f"({r['seconds']:.0f} s)",
+            f"walk-forward {r.get('walk_forward', float('nan')):.3f}  ({r['seconds']:.0f} s)",
             flush=True,
         )
-    path = ROOT / "reports" / "series.json"
-    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    path = ROOT / args.out
+    path.write_text(json.dumps({"settings": overrides, **results}, indent=2), encoding="utf-8")
     print(f"RMSE over seasonal naive's, mean over series; written to {path.relative_to(ROOT)}")
 
 
