@@ -233,6 +233,9 @@ class ForecastInterval(_Strict):
 
     coverage: Fraction = 0.9  # the share of days the interval should hold the actual close
     window: PositiveInt = 60  # days of the latest one-step errors each interval is calibrated on
+    # errors as shares of the last value (prices: errors grow with the level); false: in the
+    # series' units (a series that reaches zero or below)
+    relative: bool = True
     history_days: PositiveInt = 60  # days before the forecast on its chart
 
     @model_validator(mode="after")

@@ -1,9 +1,10 @@
 """Prediction intervals: split conformal over the latest one-step errors, the one routine behind
 evaluate's, the forecast stage's, the served model's and `predict`'s intervals.
 
-An error is taken as a share of the last value the forecast started from: a price's errors in
-dollars grow with its level (the test period follows the validation slice, often at another
-level), their share of the price much less. Errors are not exchangeable across regimes (a calm test
+An error is taken as a share of the last value the forecast started from (`relative`, prices'): a
+price's errors in dollars grow with its level (the test period follows the validation slice, often
+at another level), their share of the price much less. A series that reaches zero or below (counts,
+temperatures) takes its errors in its own units instead. Errors are not exchangeable across regimes (a calm test
 period after a crisis), so an interval is calibrated on the latest `window` errors only.
 """
 
@@ -15,9 +16,24 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def errors(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
-    """One-step errors as shares of the last value: (actual - forecast) / last."""
-    return (np.asarray(actual, dtype=np.float64) - forecast) / np.asarray(last)
+def errors(
+    last: np.ndarray, actual: np.ndarray, forecast: np.ndarray, relative: bool = True
+) -> np.ndarray:
+    """Errors as shares of the last value, (actual - forecast) / last, or (not relative) in the
+    series' units."""
+    error = np.asarray(actual, dtype=np.float64) - forecast
+    return error / np.asarray(last) if relative else error
+
+
+def band(
+    center: np.ndarray | float,
+    last: np.ndarray | float,
+    share: float | np.ndarray,
+    relative: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The interval center -/+ share of the last value (not relative: -/+ share itself)."""
+    half = share * np.asarray(last, dtype=np.float64) if relative else np.asarray(share)
+    return center - half, center + half
 
 
 def by_step(errors: list) -> list[list[float]]:
@@ -33,6 +49,7 @@ class Conformal:
 
     coverage: float
     window: int | None = None  # rolling: the latest errors each day is calibrated on
+    relative: bool = True  # errors as shares of the last value (see the module's docstring)
 
     def share(self, known: np.ndarray) -> float:
         """The ceil((n + 1) * coverage)-th smallest of the n absolute errors `known`; inf when n
@@ -50,20 +67,12 @@ class Conformal:
         ends = len(before) + np.maximum(np.arange(len(new)) - lag, 0)
         return np.array([self.share(known[max(0, end - window) : end]) for end in ends])
 
-    @staticmethod
-    def apply(
-        center: np.ndarray, last: np.ndarray, share: float | np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The interval center -/+ share of the last value."""
-        half = share * np.asarray(last, dtype=np.float64)
-        return center - half, center + half
-
     def bounds(
         self, center: np.ndarray, last: np.ndarray, actual: np.ndarray, before, lag: int = 0
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each day's interval around `center`, rolling over the errors known by its origin:
         those `before` the first day, then each day's own once its value is known (`lag`: see
         rolling). NaN where fewer are known than the coverage needs."""
-        shares = self.rolling(np.asarray(before), errors(last, actual, center), lag)
+        shares = self.rolling(np.asarray(before), errors(last, actual, center, self.relative), lag)
         shares[~np.isfinite(shares)] = np.nan
-        return self.apply(center, last, shares)
+        return band(center, last, shares, self.relative)

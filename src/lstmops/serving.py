@@ -18,7 +18,7 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from lstmops import models, ngrams
 from lstmops.features import encode, raw_rows, standardize, token_lookup, trim_padding
-from lstmops.intervals import Conformal, by_step
+from lstmops.intervals import Conformal, band, by_step
 from lstmops.models import any_length
 from lstmops.ngrams import Combination, NgramModel
 
@@ -111,10 +111,12 @@ def model_outputs(model, x: np.ndarray) -> np.ndarray:
 PRICE_OUTPUTS = ("step", "forecast", "lower", "upper")  # the served price model's columns
 
 
-def forecast_table(model, scaling, windows: np.ndarray, shares: Sequence[float]) -> pd.DataFrame:
+def forecast_table(
+    model, scaling, windows: np.ndarray, shares: Sequence[float], relative: bool = True
+) -> pd.DataFrame:
     """Raw windows in the user's units -> the values of each step ahead (1 the next, a row each,
     window by window) and their intervals: `shares[k]` (Conformal.share of step k + 1's errors)
-    of the window's last value either side of the forecast. The model reads each window's last
+    of the window's last value either side of the forecast (not `relative`: `shares[k]` itself). The model reads each window's last
     rows (as many as it was trained on: a window may reach further back, to the value a season
     before, which predict "seasonal" starts from)."""
     last = windows[:, -1, scaling.target_index]
@@ -124,7 +126,7 @@ def forecast_table(model, scaling, windows: np.ndarray, shares: Sequence[float])
     outputs = model_outputs(model, inputs).reshape(len(windows), -1)
     forecast = scaling.prices(outputs.ravel(), scaling.base(windows).ravel())
     forecast = forecast.reshape(outputs.shape)
-    lower, upper = Conformal.apply(forecast, last[:, None], np.asarray(shares))
+    lower, upper = band(forecast, last[:, None], np.asarray(shares), relative)
     step = np.tile(np.arange(1, outputs.shape[1] + 1), len(windows))
     columns = (step, forecast.ravel(), lower.ravel(), upper.ravel())
     return pd.DataFrame(dict(zip(PRICE_OUTPUTS, columns, strict=True)))
@@ -145,9 +147,12 @@ class PriceModel(PythonModel):
         self.model = load_keras(context.artifacts["model"])
         self.scaling = joblib.load(context.artifacts["scaling"])
         self.errors = None  # a model logged before lstmops calibrated intervals has none
+        self.relative = True  # errors as shares of the last value, as every model before series
         if "calibration" in context.artifacts:
             with open(context.artifacts["calibration"], encoding="utf-8") as f:
-                self.errors = json.load(f)["model"]
+                calibration = json.load(f)
+            self.errors = calibration["model"]
+            self.relative = calibration.get("relative", True)
 
     def predict(self, context, model_input: np.ndarray, params=None) -> pd.DataFrame:
         if self.errors is None:
@@ -177,7 +182,8 @@ class PriceModel(PythonModel):
                 f"coverage {coverage} needs more than the {min(map(len, steps))} days of errors "
                 "this model's interval was calibrated on; ask for a lower coverage"
             )
-        return forecast_table(self.model, scaling, price_windows(model_input, self.shape), shares)
+        windows = price_windows(model_input, self.shape)
+        return forecast_table(self.model, scaling, windows, shares, self.relative)
 
 
 class SentimentModel(PythonModel):

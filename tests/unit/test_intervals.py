@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lstmops.config import fewest_errors
-from lstmops.intervals import Conformal, errors
+from lstmops.intervals import Conformal, band, errors
 
 
 def test_conformal_share_is_the_split_conformal_rank():
@@ -38,12 +38,22 @@ def test_rolling_shares_calibrate_each_day_on_the_window_known_the_day_before():
 
 
 def test_an_interval_is_a_share_of_the_last_value_either_side():
-    lower, upper = Conformal.apply(np.array([101.0, 99.0]), np.array([100.0, 50.0]), 0.02)
+    lower, upper = band(np.array([101.0, 99.0]), np.array([100.0, 50.0]), 0.02)
     np.testing.assert_allclose(lower, [99.0, 98.0])
     np.testing.assert_allclose(upper, [103.0, 100.0])
     np.testing.assert_allclose(
         errors(np.array([100.0]), np.array([102.0]), np.array([101.0])), [0.01]
     )
+
+
+def test_a_series_that_reaches_zero_takes_its_errors_in_its_own_units():
+    """Not relative: a last value of 0 gives a finite error and an interval of the error's width."""
+    last, actual, center = np.array([0.0, 5.0, 0.0]), np.array([2.0, 4.0, 1.0]), np.ones(3)
+    assert not np.isfinite(errors(last, actual, center)).all()  # shares of 0
+    np.testing.assert_allclose(errors(last, actual, center, relative=False), [1.0, 3.0, 0.0])
+    lower, upper = Conformal(0.5, window=3, relative=False).bounds(center, last, actual, [1, 2])
+    np.testing.assert_allclose(upper - center, center - lower)
+    np.testing.assert_allclose(upper - center, [2.0, 1.0, 2.0])  # the 2nd smallest known error
 
 
 def test_rolling_bounds_are_blank_until_enough_errors_are_known():

@@ -18,7 +18,7 @@ from lstmops import serving, training
 from lstmops.config import Dataset, LstmopsError, fewest_errors
 from lstmops.data.calendar import stamp, step_after
 from lstmops.forecasters import BASELINES, Network, Origins, baselines
-from lstmops.intervals import Conformal, by_step, errors
+from lstmops.intervals import Conformal, band, by_step, errors
 from lstmops.io import read_json
 from lstmops.layout import CALIBRATION_FILE, PER_SERIES, model_dir, processed_dir, raw_dir, require
 from lstmops.tasks.timeseries.data import Series, load_scaling, read_raw, series, settings
@@ -52,7 +52,7 @@ def fitted(dataset: Dataset) -> Fitted:
 def interval(dataset: Dataset) -> Conformal:
     """The dataset's intervals: at forecast.coverage, over the latest forecast.window errors."""
     f = settings(dataset).forecast
-    return Conformal(f.coverage, f.window)
+    return Conformal(f.coverage, f.window, f.relative)
 
 
 def _each_series_scored(arrays, forecasts, moving, names, tests, calibration, dataset):
@@ -222,7 +222,7 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
         for k, step in enumerate(ahead, start=1):
             step["date"] = stamp(pd.Timestamp(result["last_date"]) + offset * k)
         result["date"] = ahead[0]["date"]
-    result |= {who: band for who, band in ahead[0].items() if who not in ("step", "date")}
+    result |= {who: its for who, its in ahead[0].items() if who not in ("step", "date")}
     if steps > 1:  # the lecture's one step keeps its file as it was
         each = {str(step["step"]): {k: v for k, v in step.items() if k != "step"} for step in ahead}
         result |= {"horizon": steps, "steps": each}
@@ -231,9 +231,9 @@ def _next_day(model, one: Series, scaling, dataset: Dataset) -> tuple[dict, pd.D
     rows = []
     for step in ahead:
         row = {"day": step["step"], **step[Network.name]}
-        for who, band in step.items():
+        for who, its in step.items():
             if who not in ("step", "date", Network.name):
-                row |= {f"{who}_{k}": v for k, v in band.items()}
+                row |= {f"{who}_{k}": v for k, v in its.items()}
         rows.append(row)
     table = pd.concat([history, pd.DataFrame(rows)], ignore_index=True)
     table = table.rename(columns={f"{b.name}_forecast": b.column for b in BASELINES.values()})
@@ -261,23 +261,26 @@ def _step_ahead(
     }
     calibrated = Conformal(fc.coverage)
     shares = {
-        who: calibrated.share(errors(seen, following, made[known]))
+        who: calibrated.share(errors(seen, following, made[known], fc.relative))
         for who, made in forecasts.items()
     }
-    if not np.isfinite(list(shares.values())).all():
+    if len(seen) < fewest_errors(fc.coverage):
         raise LstmopsError(
             f"{one.name} has {len(seen)} days to calibrate the interval on; a coverage of "
             f"{fc.coverage} needs {fewest_errors(fc.coverage)}."
+        )
+    if not np.isfinite(list(shares.values())).all():
+        raise LstmopsError(
+            f"{one.name}'s last value is 0 on some of the days its interval is calibrated on, and "
+            "forecast.relative takes errors as shares of it: set forecast.relative to false (errors "
+            "in the series' units) for a series that reaches zero."
         )
     last = float(close[-1])
     step: dict[str, Any] = {"step": k + 1, "date": None}
     for who, made in forecasts.items():
         centre = float(made[-1])
-        step[who] = {
-            "forecast": centre,
-            "lower": centre - shares[who] * last,
-            "upper": centre + shares[who] * last,
-        }
+        lower, upper = band(centre, last, shares[who], fc.relative)
+        step[who] = {"forecast": centre, "lower": float(lower), "upper": float(upper)}
     return step
 
 

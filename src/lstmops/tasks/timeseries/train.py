@@ -88,28 +88,32 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
 def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
     """The intervals' calibration beside the model: each forecaster's errors at each step of the
     horizon on the training period's last forecast.window days, as shares of the last close
-    ({forecaster: {series: [each step's errors]}}). The served model, which sees only the windows
+    (forecast.relative) or in the series' units ({forecaster: {series: [each step's errors]}}). The served model, which sees only the windows
     it is sent, calibrates on these; evaluate starts from them and rolls on. Returned as the
     served model's artifacts (and no validation scores)."""
-    days, groups = settings(dataset).forecast.window, arrays["series_train"]
+    fc, groups = settings(dataset).forecast, arrays["series_train"]
     scaling = load_scaling(processed_dir(dataset.name))
     saved: dict[str, dict[str, list]] = {}
     for view in (step_arrays(arrays, k) for k in range(horizon(arrays))):
         # the origins whose value k steps on lies in the training period too
         k = int(view["step"])
-        parts = [rows[: len(rows) - k][-days:] for rows in each_series(groups)]
+        parts = [rows[: len(rows) - k][-fc.window :] for rows in each_series(groups)]
         rows, cuts = np.concatenate(parts), np.cumsum([len(p) for p in parts])[:-1]
         at, actual = origins(view, "train").take(rows), view["actual_train"][rows]
         for one in forecasters(model, scaling, view):
-            errors = np.split(intervals.errors(at.last, actual, one.predict(at)), cuts)
+            made = one.predict(at)
+            errors = np.split(intervals.errors(at.last, actual, made, fc.relative), cuts)
             mine = saved.setdefault(one.name, {name: [] for name in scaling.names})
             for name, part in zip(scaling.names, errors, strict=True):
                 mine[name].append(part.tolist())
     write_json(
         out / CALIBRATION_FILE,
         {
-            "errors": "(actual - forecast) / last close, on the training period's last days",
-            "days": min(days, len(each_series(groups)[0])),
+            "errors": "(actual - forecast) / last close, on the training period's last days"
+            if fc.relative
+            else "actual - forecast, on the training period's last days",
+            "relative": fc.relative,
+            "days": min(fc.window, len(each_series(groups)[0])),
             **saved,
         },
     )
