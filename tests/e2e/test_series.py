@@ -109,6 +109,12 @@ def test_the_served_model_and_predict_forecast_as_evaluate_did(work, tmp_path):
     assert arrays["windows_test"].shape[1] == 13 + 12  # the preset's window, and a season before
     served = model.predict(arrays["windows_test"])
     np.testing.assert_allclose(served["forecast"], evaluated["predicted"], rtol=1e-4)
+    # errors in the series' units (series.forecast.relative false): one half-width for every
+    # window, not a share of each window's last value
+    calibration = _json(work, "models/passengers/calibration.json")
+    assert calibration["relative"] is False
+    half = (served["upper"] - served["forecast"]).to_numpy()
+    assert half[0] > 0 and np.allclose(half, half[0])
     run([sys.executable, "-m", "lstmops", "predict", "passengers",
          "data/external/airpassengers_monthly.csv", str(tmp_path / "f.csv")], work.root, work.env)  # fmt: skip
     scored = pd.read_csv(tmp_path / "f.csv")
