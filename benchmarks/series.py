@@ -7,7 +7,7 @@ of a scratch project, with only its test period set to the last periods peers.py
 `dvc repro` would run them. Printed and written to reports/series.json: the model's, persistence's
 and the peers' mean RMSE ratio to seasonal naive over each panel's series (the peers' from
 reports/peers_last.json), and the model's over the best peer's. `--set section.key=value` tries a
-variant of the preset (e.g. preprocess.predict=reference); `--walkforward` also runs the walkforward
+variant of the preset (e.g. preprocess.inputs=change); `--walkforward` also runs the walkforward
 stage and reports the model's pooled RMSE over seasonal naive's on folds inside the training period,
 the figure to choose a variant by (the test figures are for reporting only). `--repro` times instead
 the whole `dvc repro` of each table, declared alone in a copy of the project (every stage: validate,

@@ -4,8 +4,9 @@ evaluate's, the forecast stage's, the served model's and `predict`'s intervals.
 An error is taken as a share of the last value the forecast started from (`relative`, prices'): a
 price's errors in dollars grow with its level (the test period follows the validation slice, often
 at another level), their share of the price much less. A series that reaches zero or below (counts,
-temperatures) takes its errors in its own units instead. Errors are not exchangeable across regimes (a calm test
-period after a crisis), so an interval is calibrated on the latest `window` errors only.
+temperatures) takes its errors in its own units instead. Errors are not exchangeable across
+regimes (a calm test period after a crisis), so an interval is calibrated on the latest `window`
+errors only.
 """
 
 from __future__ import annotations

@@ -116,9 +116,9 @@ def forecast_table(
 ) -> pd.DataFrame:
     """Raw windows in the user's units -> the values of each step ahead (1 the next, a row each,
     window by window) and their intervals: `shares[k]` (Conformal.share of step k + 1's errors)
-    of the window's last value either side of the forecast (not `relative`: `shares[k]` itself). The model reads each window's last
-    rows (as many as it was trained on: a window may reach further back, to the value a season
-    before, which predict "seasonal" starts from)."""
+    of the window's last value either side of the forecast (not `relative`: `shares[k]` itself).
+    The model reads each window's last rows (as many as its inputs need: a window may reach
+    further back, to the value a season before, which predict "seasonal" starts from)."""
     last = windows[:, -1, scaling.target_index]
     inputs = scaling.model_inputs(
         windows[:, -raw_rows(model.input_shape[1], scaling.inputs, scaling.season) :]

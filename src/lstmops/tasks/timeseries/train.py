@@ -88,9 +88,9 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
 def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
     """The intervals' calibration beside the model: each forecaster's errors at each step of the
     horizon on the training period's last forecast.window days, as shares of the last close
-    (forecast.relative) or in the series' units ({forecaster: {series: [each step's errors]}}). The served model, which sees only the windows
-    it is sent, calibrates on these; evaluate starts from them and rolls on. Returned as the
-    served model's artifacts (and no validation scores)."""
+    (forecast.relative) or in the series' units ({forecaster: {series: [each step's errors]}}).
+    The served model, which sees only the windows it is sent, calibrates on these; evaluate starts
+    from them and rolls on. Returned as the served model's artifacts (and no validation scores)."""
     fc, groups = settings(dataset).forecast, arrays["series_train"]
     scaling = load_scaling(processed_dir(dataset.name))
     saved: dict[str, dict[str, list]] = {}
