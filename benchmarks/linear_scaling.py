@@ -26,7 +26,7 @@ def one(times: float) -> dict:
 
     import pandas as pd
 
-    from lstmops import features, ngrams
+    from lstmops import ngrams
 
     raw = ROOT / "data/raw/imdb"
     tables = {split: pd.read_parquet(raw / f"{split}.parquet") for split in ("train", "test")}
@@ -34,7 +34,7 @@ def one(times: float) -> dict:
         tables = {s: t.sample(frac=times, random_state=0) for s, t in tables.items()}
     copies = max(1, math.floor(times))
     start = time.perf_counter()
-    texts = {s: features.standardize(t["text"].tolist()) * copies for s, t in tables.items()}
+    texts = {s: ngrams.marked(t["text"].tolist()) * copies for s, t in tables.items()}
     labels = pd.concat([tables["train"]["label"]] * copies).to_numpy()
     x_train, x_test = ngrams.features(texts["train"]), ngrams.features(texts["test"])
     hashed = time.perf_counter()

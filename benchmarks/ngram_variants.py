@@ -34,7 +34,8 @@ PROCESSED = ROOT / "data/processed/imdb"
 
 
 def hashed(texts: list[str], n: int, bits: int) -> sparse.csr_matrix:
-    """Binary word 1..n-grams in 2**bits slots (ngrams.features with other sizes)."""
+    """Binary word 1..n-grams in 2**bits slots (ngrams.features with other sizes; the texts as
+    preprocess wrote them, marked)."""
     vectorizer = HashingVectorizer(
         ngram_range=(1, n), n_features=2**bits, binary=True, norm=None, alternate_sign=False,
         lowercase=False, token_pattern=r"\S+", dtype=np.float32,
@@ -43,15 +44,9 @@ def hashed(texts: list[str], n: int, bits: int) -> sparse.csr_matrix:
 
 
 def nb_logistic(c: float, alpha: float = 1.0) -> Callable:
-    """The project's model: NB log-count ratios scale the features, a logistic regression."""
-
-    def fit(x, y):
-        r = ngrams.log_count_ratio(x, y, alpha)
-        model = LogisticRegression(C=c, solver="liblinear").fit(x @ sparse.diags(r), y)
-        weights, bias = r * model.coef_.reshape(-1), model.intercept_[0]
-        return lambda z: np.asarray(z @ weights).reshape(-1) + bias
-
-    return fit
+    """The project's model (`ngrams.fit`): NB log-count ratios scale the features, a logistic
+    regression with a bias per n-gram present."""
+    return lambda x, y: ngrams.fit(x, y, c, alpha).logits
 
 
 def nbsvm(c: float, beta: float) -> Callable:

@@ -34,7 +34,7 @@ SCALING_FILE = "scaling.joblib"  # data/processed/<dataset>: the scalers fitted 
 CALIBRATION_FILE = "calibration.json"  # models/<dataset>: the interval's errors on the training end
 # sentiment
 VOCABULARY_FILE = "vocabulary.json"
-TEXTS_FILE = "texts.parquet"  # the standardised texts, which the n-gram model reads whole
+TEXTS_FILE = "texts.parquet"  # the texts as the n-gram model reads them whole (marks kept)
 NGRAMS_FILE = "ngrams.json"  # the linear baseline's C, which the hybrid's n-gram part reuses
 NGRAM_MODEL_FILE = "ngrams.npz"  # beside a hybrid's LSTM: its n-gram part
 COMBINATION_FILE = "combination.json"  # and the weights that stack the two

@@ -1,7 +1,7 @@
 """NB-weighted n-grams (Wang & Manning 2012, "NBSVM"): the linear model that reads a whole review.
 
-Binarised word 1-3-grams, hashed (no vocabulary to fit, store or grow: the cost is linear in the
-texts), each scaled by its naive-Bayes log-count ratio r, then a logistic regression. Because the
+Binarised word 1-3-grams (punctuation marks among the words), hashed (no vocabulary to fit, store
+or grow: the cost is linear in the texts), each scaled by its naive-Bayes log-count ratio r, then a logistic regression. Because the
 features are binary, the model folds into one weight per hashed n-gram (r times the regression's
 weight) and a bias: that pair is all it saves, serves and scores with. It is the sentiment task's
 linear baseline and, beside the LSTM, the other half of the hybrid (`train.combine: linear`).
@@ -9,6 +9,7 @@ linear baseline and, beside the LSTM, the other half of the hybrid (`train.combi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,26 @@ NGRAMS = 3  # word 1- to 3-grams
 BITS = 22  # 2**22 hashed n-gram slots: 4.2M, for the ~15M n-gram occurrences of 25,000 reviews
 C_GRID = (0.1, 0.3, 1.0, 3.0)  # inverse regularisation strengths, one chosen on a held-out slice
 HELD_OUT = 0.2  # the share of the training texts that chooses C
+COUNT_SCALE = 100.0  # a text's n-gram count, in hundreds, is the regression's bias feature
 
 
-def features(standardized: Sequence[str]) -> sparse.csr_matrix:
-    """Binary presence of each word 1-3-gram of each standardised text (words split on spaces)."""
+# an HTML line break (dropped), or a mark that carries tone (kept as a word of its own)
+_BREAK_OR_MARK = re.compile(r'<br\s*/?>|([!?.,;:()"])', re.IGNORECASE)
+
+
+def marked(texts: Sequence[str]) -> list[str]:
+    """Lower case, HTML line breaks removed, and the marks ! ? . , ; : ( ) " as words of their own:
+    the n-gram model's reading, where "great!" and "great." differ (the LSTM's `standardize`
+    drops the marks). On the grouped validation slice: 0.9097 accuracy against 0.9065 without."""
+    return [
+        " ".join(_BREAK_OR_MARK.sub(lambda m: f" {m.group(1) or ''} ", text.lower()).split())
+        for text in texts
+    ]
+
+
+def features(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Binary presence of each word 1-3-gram of each text as `marked` reads it (idempotent: texts
+    already marked read the same)."""
     from sklearn.feature_extraction.text import (
         HashingVectorizer,
     )  # scikit-learn (0.7 s): only when the n-gram model runs
@@ -38,12 +55,13 @@ def features(standardized: Sequence[str]) -> sparse.csr_matrix:
         token_pattern=r"\S+",
         dtype=np.float32,
     )
-    return vectorizer.transform(standardized).tocsr()
+    return vectorizer.transform(marked(texts)).tocsr()
 
 
 @dataclass(frozen=True)
 class NgramModel:
-    """logit = x . weights + bias for a text's binary n-gram vector x."""
+    """logit = x . weights + bias for a text's binary n-gram vector x (`fit` gives bias 0: its
+    bias is in the weights, one per n-gram; models saved before have one per text)."""
 
     weights: np.ndarray  # (2**BITS,) float32: r times the regression's weight
     bias: float
@@ -69,16 +87,23 @@ def log_count_ratio(x: sparse.csr_matrix, labels: np.ndarray, alpha: float = 1.0
     return np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
 
 
-def fit(x: sparse.csr_matrix, labels: np.ndarray, c: float) -> NgramModel:
-    """r from these texts, then a logistic regression on the r-scaled features."""
+def fit(x: sparse.csr_matrix, labels: np.ndarray, c: float, alpha: float = 1.0) -> NgramModel:
+    """r from these texts, then a logistic regression on the r-scaled features whose bias is one
+    per n-gram present, not one per text: a text's prior then grows with its length, so a
+    sentence is not pushed to the side a whole review's many n-grams lean away from (on the
+    grouped slice: whole reviews 0.9091 against 0.9097, their last sentences 0.817 against 0.788).
+    The per-n-gram bias folds into every weight, so the model keeps one weight a slot."""
     from sklearn.linear_model import (
         LogisticRegression,
     )  # scikit-learn (0.7 s): only when the n-gram model runs
 
-    r = log_count_ratio(x, labels)
-    regression = LogisticRegression(C=c, solver="liblinear").fit(x @ sparse.diags(r), labels)
-    weights = (r * regression.coef_.reshape(-1)).astype(np.float32)
-    return NgramModel(weights, float(regression.intercept_[0]))
+    r = log_count_ratio(x, labels, alpha)
+    count = sparse.csr_matrix(np.asarray(x.sum(axis=1)) / COUNT_SCALE)
+    z = sparse.hstack([x @ sparse.diags(r), count]).tocsr()
+    regression = LogisticRegression(C=c, solver="liblinear", fit_intercept=False).fit(z, labels)
+    coef = regression.coef_.reshape(-1)
+    weights = (r * coef[:-1] + coef[-1] / COUNT_SCALE).astype(np.float32)
+    return NgramModel(weights, 0.0)
 
 
 def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:

@@ -206,8 +206,9 @@ class SentimentModel(PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
 
-        texts = standardize(review_texts(model_input))
-        probability = model_outputs(self.model, encode(texts, self.lookup, self.maxlen)).reshape(-1)
+        texts = review_texts(model_input)
+        x = encode(standardize(texts), self.lookup, self.maxlen)
+        probability = model_outputs(self.model, x).reshape(-1)
         if self.combination is not None:
             logits = self.ngrams.logits(ngrams.features(texts))  # type: ignore[union-attr]  # with it
             probability = self.combination.probabilities(probability, logits)

@@ -42,7 +42,7 @@ def test_the_served_model_equals_keras_predict_for_any_number_of_rows(tmp_path):
 
 def test_the_served_hybrid_stacks_the_lstm_and_the_ngram_model_as_evaluate_does(tmp_path):
     """Raw text in: the LSTM's probability (a bucketing one: ids of any length) and the n-gram
-    logit of the same standardised text, combined by the saved weights."""
+    logit of the same text with its marks (a comma here), combined by the saved weights."""
     from lstmops import ngrams
 
     words = ["good", "bad", "film", "plot"]
@@ -53,7 +53,7 @@ def test_the_served_hybrid_stacks_the_lstm_and_the_ngram_model_as_evaluate_does(
     model.save(tmp_path / "model.keras")
     texts = ["a good film", "a bad plot, truly bad", "good good good", "bad film"] * 5
     standardized = f.standardize(texts)
-    part = ngrams.fit(ngrams.features(standardized), np.array([1, 0, 1, 0] * 5), 1.0)
+    part = ngrams.fit(ngrams.features(texts), np.array([1, 0, 1, 0] * 5), 1.0)
     part.save(tmp_path / "ngrams.npz")
     combination = ngrams.Combination(lstm=0.7, ngrams=1.3, bias=-0.2)
     (tmp_path / "combination.json").write_text(json.dumps(combination.as_dict()))
@@ -65,9 +65,7 @@ def test_the_served_hybrid_stacks_the_lstm_and_the_ngram_model_as_evaluate_does(
         pd.DataFrame({"text": texts})
     )
     lstm = model.predict(f.encode(standardized, f.token_lookup(vocabulary), MAXLEN), verbose=0)
-    expected = combination.probabilities(
-        lstm.reshape(-1), part.logits(ngrams.features(standardized))
-    )
+    expected = combination.probabilities(lstm.reshape(-1), part.logits(ngrams.features(texts)))
     np.testing.assert_allclose(answer["probability"], expected, rtol=1e-6)
     assert (answer["label"] == (expected >= 0.5)).all()
     assert answer["label"].tolist()[:4] == [1, 0, 1, 0]  # the n-gram part's weight carries it

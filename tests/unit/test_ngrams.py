@@ -104,3 +104,22 @@ def test_the_variants_benchmark_scores_the_projects_model_as_the_project_does():
     np.testing.assert_allclose(score(x), ngrams.fit(x, LABELS, 1.0).logits(x), rtol=1e-5)
     svm = ngram_variants.nbsvm(1.0, beta=1.0)(x, LABELS)  # beta 1: the SVM's own weights
     assert ((svm(x) >= 0) == LABELS).all()
+
+
+def test_the_ngram_model_reads_marks_as_words_and_drops_line_breaks():
+    """ "great!" and "great." are different n-grams; an HTML line break is no word; marking twice
+    reads the same as once (texts.parquet holds marked texts that features marks again)."""
+    once = ngrams.marked(["Great!<br /><br />Not (really) BAD."])
+    assert once == ["great ! not ( really ) bad ."]
+    assert ngrams.marked(once) == once
+    x = ngrams.features(["great!", "great.", "great !"])
+    assert (x[0] != x[1]).nnz > 0 and (x[0] != x[2]).nnz == 0
+
+
+def test_the_ngram_models_bias_is_one_per_ngram_so_a_text_of_none_leans_nowhere():
+    """The regression's bias feature is the text's n-gram count: folded into the weights, the
+    model has no bias per text, and a text without n-grams gets a logit of exactly 0."""
+    model = ngrams.fit(ngrams.features(TEXTS), LABELS, 1.0)
+    assert model.bias == 0.0
+    assert model.logits(ngrams.features([""]))[0] == 0.0
+    assert ((model.logits(ngrams.features(TEXTS)) >= 0) == LABELS).all()

@@ -88,8 +88,11 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     else:
         vocabulary = f.fit_vocabulary(train_text, p.num_words)  # the training split only
     y_train = train["label"].to_numpy(np.int32)
-    # The linear baseline reads the whole texts (the LSTM: the last maxlen tokens).
-    linear, c = ngrams.baseline(ngrams.features(train_text), y_train, ngrams.features(test_text))
+    # The linear baseline reads the whole texts, marks kept (the LSTM: the last maxlen tokens).
+    marked_train, marked_test = (ngrams.marked(t["text"].tolist()) for t in (train, test))
+    linear, c = ngrams.baseline(
+        ngrams.features(marked_train), y_train, ngrams.features(marked_test)
+    )
     lookup = f.token_lookup(vocabulary)
     np.savez(
         out / ARRAYS,
@@ -103,7 +106,7 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
     )
     (out / VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
     texts = pd.DataFrame({"split": ["train"] * len(train) + ["test"] * len(test)})
-    texts["text"] = train_text + test_text
+    texts["text"] = marked_train + marked_test
     texts.to_parquet(out / TEXTS_FILE, index=False)
     write_json(out / NGRAMS_FILE, {"C": c, "ngrams": ngrams.NGRAMS, "bits": ngrams.BITS})
     return (
@@ -113,7 +116,8 @@ def preprocess(tables: dict[str, pd.DataFrame], dataset: Dataset, out: Path) -> 
 
 
 def texts(dataset: Dataset, split: str) -> list[str]:
-    """Preprocess's standardised texts of one split, in the order of its arrays."""
+    """The texts of one split as the n-gram model reads them (`ngrams.marked`), in the order of
+    its arrays."""
     path = require(processed_dir(dataset.name) / TEXTS_FILE, "preprocess", dataset)
     table = pd.read_parquet(path)
     return table.loc[table["split"] == split, "text"].tolist()
