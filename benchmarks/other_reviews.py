@@ -80,16 +80,13 @@ def ngram_baseline(texts: list[str]) -> np.ndarray:
 
 
 def parts(served, texts: list[str], labels: np.ndarray) -> dict[str, dict[str, float]]:
-    """A hybrid's two parts, each alone: which one the snippets trip."""
-    if getattr(served, "combination", None) is None:
+    """A hybrid's two parts, each alone (the served model's own `parts`): which the snippets trip."""
+    lstm, logits = served.parts(texts)
+    if logits is None:
         return {}
-    from lstmops.features import encode, standardize
-    from lstmops.serving import model_outputs
-
-    x = encode(standardize(texts), served.lookup, served.maxlen)
     return {
-        "lstm_part": scores(model_outputs(served.model, x).reshape(-1), labels),
-        "ngram_part": scores(ngrams.sigmoid(served.ngrams.logits(ngrams.features(texts))), labels),
+        "lstm_part": scores(lstm, labels),
+        "ngram_part": scores(ngrams.sigmoid(logits), labels),
     }
 
 

@@ -204,13 +204,18 @@ class SentimentModel(PythonModel):
             with open(context.artifacts["combination"], encoding="utf-8") as f:
                 self.combination = Combination(**json.load(f))
 
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-
-        texts = review_texts(model_input)
+    def parts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The LSTM's probability of each raw text, and a hybrid's n-gram logit (else None)."""
         x = encode(standardize(texts), self.lookup, self.maxlen)
         probability = model_outputs(self.model, x).reshape(-1)
-        if self.combination is not None:
-            logits = self.ngrams.logits(ngrams.features(texts))  # type: ignore[union-attr]  # with it
+        if self.ngrams is None:
+            return probability, None
+        return probability, self.ngrams.logits(ngrams.features(texts))
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+
+        probability, logits = self.parts(review_texts(model_input))
+        if self.combination is not None and logits is not None:  # a hybrid: both or neither
             probability = self.combination.probabilities(probability, logits)
         return pd.DataFrame(
             {"probability": probability, "label": (probability >= THRESHOLD).astype(int)}
