@@ -80,14 +80,9 @@ def ngram_baseline(texts: list[str]) -> np.ndarray:
 
 
 def parts(served, texts: list[str], labels: np.ndarray) -> dict[str, dict[str, float]]:
-    """A hybrid's two parts, each alone (the served model's own `parts`): which the snippets trip."""
-    lstm, logits = served.parts(texts)
-    if logits is None:
-        return {}
-    return {
-        "lstm_part": scores(lstm, labels),
-        "ngram_part": scores(ngrams.sigmoid(logits), labels),
-    }
+    """A hybrid's parts, each alone (the served model's own `parts`): which the snippets trip."""
+    _, logits = served.parts(texts)
+    return {f"{part}_part": scores(ngrams.sigmoid(z), labels) for part, z in logits.items()}
 
 
 def main() -> None:

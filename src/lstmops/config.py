@@ -404,6 +404,9 @@ class SentimentTrain(Train):
     # linear: the LSTM and the NB-weighted n-gram model stacked by weights fitted on the
     # validation slice (one served model); none: the LSTM alone
     combine: Literal["none", "linear"] = "none"
+    # true: a third part for the hybrid, document vectors over word 1-3-grams trained on the
+    # training and unlabelled texts (lstmops.docvectors; several minutes on the full data)
+    docvectors: bool = False
     # true: batches of reviews of similar length, each as wide as its longest, padding masked
     bucketing: bool = False
 
@@ -413,6 +416,11 @@ class SentimentTrain(Train):
             raise ValueError(
                 f"train.combine is {self.combine!r}: its weights are fitted on the validation "
                 "slice, so train.validation_fraction must be above 0"
+            )
+        if self.docvectors and self.combine == "none":
+            raise ValueError(
+                "train.docvectors is a part of the hybrid: set train.combine to linear, or "
+                "docvectors to false"
             )
         if self.bucketing and self.distribution == "multi_worker":
             raise ValueError(

@@ -37,7 +37,8 @@ VOCABULARY_FILE = "vocabulary.json"
 TEXTS_FILE = "texts.parquet"  # the texts as the n-gram model reads them whole (marks kept)
 NGRAMS_FILE = "ngrams.json"  # the linear baseline's C, which the hybrid's n-gram part reuses
 NGRAM_MODEL_FILE = "ngrams.npz"  # beside a hybrid's LSTM: its n-gram part
-COMBINATION_FILE = "combination.json"  # and the weights that stack the two
+COMBINATION_FILE = "combination.json"  # and the weights that stack the parts
+DOCVECTORS_DIR = "docvectors"  # with train.docvectors: the document vectors' part
 
 
 def raw_dir(dataset: str) -> Path:

@@ -142,32 +142,33 @@ COMBINE_FOLDS = 5  # the combination's own validation accuracy: cross-validated 
 
 @dataclass(frozen=True)
 class Combination:
-    """probability = sigmoid(lstm * logit(LSTM's probability) + ngrams * n-gram logit + bias):
-    a logistic regression over the two models' logits (Mesnil et al. 2014 weighted theirs on
-    held-out reviews the same way)."""
+    """probability = sigmoid(sum over the parts of weight * part's logit + bias): a logistic
+    regression over the hybrid's parts' logits, the LSTM's (of its probability), the n-gram
+    model's and, where trained, the document vectors' (Mesnil et al. 2014 weighted theirs on
+    held-out reviews the same way). Saved as {part: weight, ..., "bias": b}."""
 
-    lstm: float
-    ngrams: float
+    weights: dict[str, float]
     bias: float
 
-    def probabilities(self, lstm_probabilities: np.ndarray, ngram_logits: np.ndarray) -> np.ndarray:
-        z = self.lstm * logit(lstm_probabilities) + self.ngrams * np.asarray(ngram_logits)
+    def probabilities(self, logits: dict[str, np.ndarray]) -> np.ndarray:
+        z = np.zeros(len(next(iter(logits.values()))))
+        for part, w in self.weights.items():
+            z = z + w * np.asarray(logits[part], dtype=np.float64)
         return sigmoid(z + self.bias)
 
     def as_dict(self) -> dict[str, float]:
-        return {"lstm": self.lstm, "ngrams": self.ngrams, "bias": self.bias}
+        return {**self.weights, "bias": self.bias}
+
+    @classmethod
+    def from_dict(cls, saved: dict[str, float]) -> Combination:
+        weights = {part: float(w) for part, w in saved.items() if part != "bias"}
+        return cls(weights, float(saved["bias"]))
 
 
-def _stacking(lstm_probabilities: np.ndarray, ngram_logits: np.ndarray) -> np.ndarray:
-    return np.column_stack([logit(lstm_probabilities), np.asarray(ngram_logits, dtype=np.float64)])
-
-
-def fit_combination(
-    lstm_probabilities: np.ndarray, ngram_logits: np.ndarray, labels: np.ndarray
-) -> tuple[Combination, float]:
-    """The weights fitted on these (validation) texts, and the accuracy the combination reaches
-    on texts it was not fitted on: the mean over COMBINE_FOLDS folds of them, each scored by
-    weights fitted on the others (seeded)."""
+def fit_combination(logits: dict[str, np.ndarray], labels: np.ndarray) -> tuple[Combination, float]:
+    """The weights fitted on these (validation) texts' parts' logits, and the accuracy the
+    combination reaches on texts it was not fitted on: the mean over COMBINE_FOLDS folds of them,
+    each scored by weights fitted on the others (seeded)."""
     from sklearn.linear_model import (
         LogisticRegression,
     )  # scikit-learn (0.7 s): only when the n-gram model runs
@@ -176,13 +177,14 @@ def fit_combination(
         cross_val_score,
     )  # scikit-learn (0.7 s): only when the n-gram model runs
 
-    z, labels = _stacking(lstm_probabilities, ngram_logits), np.asarray(labels)
+    z = np.column_stack([np.asarray(v, dtype=np.float64) for v in logits.values()])
+    labels = np.asarray(labels)
     folds = StratifiedKFold(min(COMBINE_FOLDS, int(np.bincount(labels).min())), shuffle=True,
                             random_state=0)  # fmt: skip
     held_out = float(np.mean(cross_val_score(LogisticRegression(), z, labels, cv=folds)))
     regression = LogisticRegression().fit(z, labels)
-    (lstm, ngrams), bias = regression.coef_[0], regression.intercept_[0]
-    return Combination(float(lstm), float(ngrams), float(bias)), held_out
+    weights = dict(zip(logits, map(float, regression.coef_[0]), strict=True))
+    return Combination(weights, float(regression.intercept_[0])), held_out
 
 
 def baseline(

@@ -111,6 +111,8 @@ def _task_stage(task: str, stage: str, datasets: dict[str, dict]) -> dict:
     }[stage]
     if "pretrain" in module.STAGES and stage in ("preprocess", "train"):
         inputs.append(PRETRAINED)  # its vocabulary, its weights
+    if "pretrain" in module.STAGES and stage == "train":
+        inputs.append(raw)  # the unlabelled texts, which a hybrid's document vectors read
     outs = {
         "ingest": {"outs": [_out(raw), _out(outcome)]},
         "validate": {

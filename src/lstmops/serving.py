@@ -188,7 +188,8 @@ class PriceModel(PythonModel):
 
 class SentimentModel(PythonModel):
     """DataFrame with a `text` column of raw reviews -> DataFrame of `probability` and `label`:
-    the LSTM's, or a hybrid's (its artifacts hold an n-gram part and the combination's weights)."""
+    the LSTM's, or a hybrid's (its artifacts hold an n-gram part, document vectors if trained,
+    and the combination's weights)."""
 
     def __init__(self, maxlen: int) -> None:
         self.maxlen = maxlen
@@ -198,25 +199,36 @@ class SentimentModel(PythonModel):
         self.model = load_keras(context.artifacts["model"])
         with open(context.artifacts["vocabulary"], encoding="utf-8") as f:
             self.lookup = token_lookup(json.load(f))  # once, not per request
-        self.ngrams = self.combination = None
+        self.ngrams = self.combination = self.docvectors = None
         if "ngrams" in context.artifacts:
             self.ngrams = NgramModel.load(context.artifacts["ngrams"])
             with open(context.artifacts["combination"], encoding="utf-8") as f:
-                self.combination = Combination(**json.load(f))
+                self.combination = Combination.from_dict(json.load(f))
+        if "docvectors" in context.artifacts:
+            from lstmops.docvectors import DocVectorModel
 
-    def parts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-        """The LSTM's probability of each raw text, and a hybrid's n-gram logit (else None)."""
+            self.docvectors = DocVectorModel.load(context.artifacts["docvectors"])
+
+    def parts(self, texts: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The LSTM's probability of each raw text and, for a hybrid, each part's logit: the
+        LSTM's (of that probability), the n-gram model's and the document vectors' (if trained)."""
         x = encode(standardize(texts), self.lookup, self.maxlen)
         probability = model_outputs(self.model, x).reshape(-1)
         if self.ngrams is None:
-            return probability, None
-        return probability, self.ngrams.logits(ngrams.features(texts))
+            return probability, {}
+        logits = {
+            "lstm": ngrams.logit(probability),
+            "ngrams": self.ngrams.logits(ngrams.features(texts)),
+        }
+        if self.docvectors is not None:
+            logits["docvectors"] = self.docvectors.logits(texts)
+        return probability, logits
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
 
         probability, logits = self.parts(review_texts(model_input))
-        if self.combination is not None and logits is not None:  # a hybrid: both or neither
-            probability = self.combination.probabilities(probability, logits)
+        if self.combination is not None and logits:  # a hybrid: all its parts or none
+            probability = self.combination.probabilities(logits)
         return pd.DataFrame(
             {"probability": probability, "label": (probability >= THRESHOLD).astype(int)}
         )

@@ -554,7 +554,8 @@ LONG_TAIL = (
 def imdb_hybrid(project, env, mlflow_client):
     """`dvc exp run -S sentiment.preset=pretrained` as a hybrid that buckets by length: the
     classifier starts from the pretrain stage's language model (which DVC does not train again:
-    no preset sets it) and is stacked with the n-gram model; its MLflow run."""
+    no preset sets it) and is stacked with the n-gram model and document vectors; its MLflow
+    run."""
     before = len(_runs(mlflow_client, "imdb"))
     out = _run(
         [
@@ -572,6 +573,8 @@ def imdb_hybrid(project, env, mlflow_client):
             "+presets.sentiment.pretrained.train.combine=linear",
             "-S",
             "+presets.sentiment.pretrained.train.bucketing=true",
+            "-S",
+            "+presets.sentiment.pretrained.train.docvectors=true",
             "sentiment-evaluate@imdb",
         ],
         project,
@@ -615,10 +618,11 @@ def test_a_pretrained_preset_reuses_the_language_model(project, env, mlflow_clie
 def test_a_hybrid_logs_its_parts_and_is_served_as_one_model(
     project, env, mlflow_client, imdb_hybrid
 ):
-    """train.combine: linear logs each part's validation accuracy, the combination's and its
-    weights; evaluate each part's test accuracy; one registered pyfunc answers raw text over HTTP,
-    and a long review whose verdict is in its first half gets it (its LSTM reads the last 100
-    tokens, the n-gram part the whole review)."""
+    """train.combine: linear logs each part's validation accuracy (the LSTM's, the n-gram
+    model's, the document vectors'), the combination's and its weights; evaluate each part's test
+    accuracy; one registered pyfunc answers raw text over HTTP, and a long review whose verdict is
+    in its first half gets it (its LSTM reads the last 100 tokens, the other parts the whole
+    review)."""
     import mlflow.pyfunc
     import pandas as pd
 
@@ -637,6 +641,9 @@ def test_a_hybrid_logs_its_parts_and_is_served_as_one_model(
         m["validation.accuracy"] > m["validation.ngrams.accuracy"]
     )
     assert m["validation.combination.ngrams"] > 0 and "validation.combination.lstm" in m
+    # document vectors of a slice's few thousand texts: weak, but they read the reviews
+    assert m["validation.docvectors.accuracy"] > 0.6 and m["test.docvectors.accuracy"] > 0.6
+    assert "validation.combination.docvectors" in m
     assert m["test.linear.accuracy"] > 0.8  # the NB baseline, on the whole training slice
     # the n-gram part served was refitted on the whole training split once the weights were fitted:
     # the baseline's model (same texts, same C), not the one the validation slice scored

@@ -41,9 +41,10 @@ def test_the_served_model_equals_keras_predict_for_any_number_of_rows(tmp_path):
 
 
 def test_the_served_hybrid_stacks_the_lstm_and_the_ngram_model_as_evaluate_does(tmp_path):
-    """Raw text in: the LSTM's probability (a bucketing one: ids of any length) and the n-gram
-    logit of the same text with its marks (a comma here), combined by the saved weights."""
-    from lstmops import ngrams
+    """Raw text in: the LSTM's probability (a bucketing one: ids of any length), the n-gram
+    logit of the same text with its marks (a comma here) and its document vector's logit,
+    combined by the saved weights."""
+    from lstmops import docvectors, ngrams
 
     words = ["good", "bad", "film", "plot"]
     vocabulary = ["", "[UNK]", *words]
@@ -55,9 +56,11 @@ def test_the_served_hybrid_stacks_the_lstm_and_the_ngram_model_as_evaluate_does(
     standardized = f.standardize(texts)
     part = ngrams.fit(ngrams.features(texts), np.array([1, 0, 1, 0] * 5), 1.0)
     part.save(tmp_path / "ngrams.npz")
-    combination = ngrams.Combination(lstm=0.7, ngrams=1.3, bias=-0.2)
+    vectors = docvectors.fit(texts, np.array([1, 0, 1, 0] * 5), ["an unlabelled film"] * 5)
+    vectors.save(tmp_path / "docvectors")
+    combination = ngrams.Combination({"lstm": 0.7, "ngrams": 1.3, "docvectors": 0.5}, bias=-0.2)
     (tmp_path / "combination.json").write_text(json.dumps(combination.as_dict()))
-    artifacts = {name: str(tmp_path / file) for name, file in [("model", "model.keras"), ("vocabulary", "vocabulary.json"), ("ngrams", "ngrams.npz"), ("combination", "combination.json")]}  # fmt: skip
+    artifacts = {name: str(tmp_path / file) for name, file in [("model", "model.keras"), ("vocabulary", "vocabulary.json"), ("ngrams", "ngrams.npz"), ("combination", "combination.json"), ("docvectors", "docvectors")]}  # fmt: skip
     mlflow.pyfunc.save_model(
         tmp_path / "served", python_model=serving.SentimentModel(MAXLEN), artifacts=artifacts
     )
@@ -65,7 +68,12 @@ def test_the_served_hybrid_stacks_the_lstm_and_the_ngram_model_as_evaluate_does(
         pd.DataFrame({"text": texts})
     )
     lstm = model.predict(f.encode(standardized, f.token_lookup(vocabulary), MAXLEN), verbose=0)
-    expected = combination.probabilities(lstm.reshape(-1), part.logits(ngrams.features(texts)))
+    logits = {
+        "lstm": ngrams.logit(lstm.reshape(-1)),
+        "ngrams": part.logits(ngrams.features(texts)),
+        "docvectors": vectors.logits(texts),
+    }
+    expected = combination.probabilities(logits)
     np.testing.assert_allclose(answer["probability"], expected, rtol=1e-6)
     assert (answer["label"] == (expected >= 0.5)).all()
     assert answer["label"].tolist()[:4] == [1, 0, 1, 0]  # the n-gram part's weight carries it

@@ -245,3 +245,11 @@ def test_a_hybrid_needs_a_validation_slice_for_its_weights(raw):
         LstmopsError, match="combine is 'linear'.*validation_fraction must be above 0"
     ):
         parse_params(raw)
+
+
+def test_document_vectors_are_a_part_of_the_hybrid(raw):
+    raw["sentiment"]["train"]["docvectors"] = True
+    with pytest.raises(LstmopsError, match="docvectors is a part of the hybrid.*combine to linear"):
+        parse_params(raw)
+    raw["sentiment"]["train"]["combine"] = "linear"
+    parse_params(raw)

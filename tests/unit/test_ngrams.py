@@ -60,30 +60,47 @@ def test_the_combination_weighs_the_model_that_knows_more():
     labels = rng.integers(0, 2, 2000)
     informed = np.where(labels == 1, 2.0, -2.0) + rng.normal(size=2000)  # mostly right
     noise = rng.uniform(0.01, 0.99, size=2000)  # an LSTM that knows nothing
-    combination, held_out = ngrams.fit_combination(noise, informed, labels)
-    assert combination.ngrams > 1 and abs(combination.lstm) < 0.2
+    logits = {"lstm": ngrams.logit(noise), "ngrams": informed}
+    combination, held_out = ngrams.fit_combination(logits, labels)
+    weights = combination.weights
+    assert weights["ngrams"] > 1 and abs(weights["lstm"]) < 0.2
     alone = float(np.mean((informed >= 0) == labels))
     assert held_out == pytest.approx(alone, abs=0.02)
     np.testing.assert_allclose(
-        combination.probabilities(noise, informed),
+        combination.probabilities(logits),
         ngrams.sigmoid(
-            combination.lstm * ngrams.logit(noise)
-            + combination.ngrams * informed
-            + combination.bias
+            weights["lstm"] * ngrams.logit(noise) + weights["ngrams"] * informed + combination.bias
         ),
     )
 
 
+def test_a_combination_saved_before_the_third_part_loads_and_saves_the_same():
+    saved = {"lstm": 0.3, "ngrams": 0.8, "bias": -0.1}  # combination.json of a two-part hybrid
+    combination = ngrams.Combination.from_dict(saved)
+    assert combination.weights == {"lstm": 0.3, "ngrams": 0.8} and combination.bias == -0.1
+    assert combination.as_dict() == saved
+
+
 def test_two_half_informed_models_combine_into_a_better_one():
-    """Each model sees a different half of the evidence: the combination beats both."""
+    """Each model sees a different part of the evidence: the combination beats each, and a third
+    part adds to two."""
     rng = np.random.default_rng(1)
     labels = rng.integers(0, 2, 4000)
     sign = np.where(labels == 1, 1.0, -1.0)
     a, b = sign + rng.normal(scale=1.5, size=4000), sign + rng.normal(scale=1.5, size=4000)
-    combination, held_out = ngrams.fit_combination(ngrams.sigmoid(a), b, labels)
+    c = sign + rng.normal(scale=1.5, size=4000)  # a third half-informed part
+    two, held_out_two = ngrams.fit_combination({"lstm": a, "ngrams": b}, labels)
     best_alone = max(np.mean((a >= 0) == labels), np.mean((b >= 0) == labels))
-    assert held_out > best_alone + 0.02
-    assert combination.lstm == pytest.approx(combination.ngrams, rel=0.2)
+    assert held_out_two > best_alone + 0.02
+    assert two.weights["lstm"] == pytest.approx(two.weights["ngrams"], rel=0.2)
+    three, held_out_three = ngrams.fit_combination(
+        {"lstm": a, "ngrams": b, "docvectors": c}, labels
+    )
+    assert held_out_three > held_out_two + 0.01 and list(three.weights) == [
+        "lstm",
+        "ngrams",
+        "docvectors",
+    ]
 
 
 def test_logit_inverts_sigmoid_and_stays_finite_at_saturated_probabilities():

@@ -12,22 +12,30 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from lstmops import docvectors, ngrams, training
 from lstmops import evaluation as ev
-from lstmops import ngrams, training
 from lstmops.config import Dataset, LstmopsError
 from lstmops.io import read_json
-from lstmops.layout import COMBINATION_FILE, NGRAM_MODEL_FILE, load_arrays, model_dir
+from lstmops.layout import (
+    COMBINATION_FILE,
+    DOCVECTORS_DIR,
+    NGRAM_MODEL_FILE,
+    load_arrays,
+    model_dir,
+)
 from lstmops.tasks.sentiment.data import settings, texts
 from lstmops.tasks.sentiment.train import model_and_split, validation_metrics
 
 
 class Fitted(NamedTuple):
-    """What evaluate reads besides the model: for a hybrid (train.combine linear), its n-gram part,
-    the weights that stack it with the LSTM, and the test texts the n-gram part reads whole."""
+    """What evaluate reads besides the model: for a hybrid (train.combine linear), its n-gram part
+    (and document vectors), the weights that stack them with the LSTM, and the test texts they
+    read whole."""
 
     ngrams: ngrams.NgramModel | None = None
     combination: ngrams.Combination | None = None
     texts: list[str] | None = None
+    docvectors: docvectors.DocVectorModel | None = None
 
 
 def fitted(dataset: Dataset) -> Fitted:
@@ -36,8 +44,11 @@ def fitted(dataset: Dataset) -> Fitted:
     folder = model_dir(dataset.name)
     return Fitted(
         ngrams.NgramModel.load(folder / NGRAM_MODEL_FILE),
-        ngrams.Combination(**read_json(folder / COMBINATION_FILE)),
+        ngrams.Combination.from_dict(read_json(folder / COMBINATION_FILE)),
         texts(dataset, "test"),
+        docvectors.DocVectorModel.load(folder / DOCVECTORS_DIR)
+        if settings(dataset).train.docvectors
+        else None,
     )
 
 
@@ -50,12 +61,14 @@ def evaluate(
     labels = arrays["y_test"]
     parts = {}
     if fit.ngrams is not None and fit.combination is not None and fit.texts is not None:
-        logits = fit.ngrams.logits(ngrams.features(fit.texts))
-        parts = {
-            "lstm": {"accuracy": float(np.mean((probabilities >= 0.5) == labels))},
-            "ngrams": {"accuracy": ngrams.accuracy(logits, labels)},
+        logits = {
+            "lstm": ngrams.logit(probabilities),
+            "ngrams": fit.ngrams.logits(ngrams.features(fit.texts)),
         }
-        probabilities = fit.combination.probabilities(probabilities, logits)
+        if fit.docvectors is not None:
+            logits["docvectors"] = fit.docvectors.logits(fit.texts)
+        parts = {part: {"accuracy": ngrams.accuracy(z, labels)} for part, z in logits.items()}
+        probabilities = fit.combination.probabilities(logits)
     predicted = (probabilities >= 0.5).astype(int)
     metrics = {
         **ev.classification_metrics(labels, probabilities, arrays.get("linear_test")),

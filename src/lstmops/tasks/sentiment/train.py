@@ -11,11 +11,13 @@ import pandas as pd
 from mlflow.models import ModelSignature, infer_signature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
-from lstmops import models, ngrams, serving, training
+from lstmops import docvectors, models, ngrams, serving, training
 from lstmops.config import Dataset, LstmopsError
+from lstmops.data import reviews
 from lstmops.io import read_json, write_json
 from lstmops.layout import (
     COMBINATION_FILE,
+    DOCVECTORS_DIR,
     MODEL_FILE,
     NGRAM_MODEL_FILE,
     NGRAMS_FILE,
@@ -23,6 +25,7 @@ from lstmops.layout import (
     VOCABULARY_FILE,
     pretrain_dir,
     processed_dir,
+    raw_dir,
     require,
 )
 from lstmops.tasks.sentiment.data import settings, texts
@@ -87,43 +90,59 @@ def validation_metrics(model, val_part, arrays: dict[str, np.ndarray], dataset: 
 
 
 def model_files(model, val_part, arrays: dict[str, np.ndarray], dataset: Dataset, out: Path):
-    """For a hybrid (train.combine: linear), its n-gram part and the weights that stack it with
-    the LSTM, beside the model, and their validation scores; else nothing (the served LSTM needs
-    only preprocess's vocabulary).
+    """For a hybrid (train.combine: linear), its n-gram part (and with train.docvectors its
+    document vectors) and the weights that stack them with the LSTM, beside the model, and their
+    validation scores; else nothing (the served LSTM needs only preprocess's vocabulary).
 
-    The n-gram part is fitted on the rows the LSTM trained on, with the baseline's C, so that on
-    the validation slice both are scored on texts they never saw; the weights are fitted there.
-    The part saved is then refitted on the whole training split (the slice's reviews too): the
-    weights stay, the validation scores are those of the part that did not see the slice.
+    Each part is fitted on the rows the LSTM trained on (the n-gram model with the baseline's C),
+    so that on the validation slice all are scored on texts they never saw; the weights are fitted
+    there. The n-gram part saved is then refitted on the whole training split (the slice's reviews
+    too): the weights stay, the validation scores are those of the part that did not see the
+    slice. The document vectors are not refitted (minutes, where the n-gram model takes seconds).
     """
     p = settings(dataset).train
     if p.combine == "none":
         return {}, {}
     c = read_json(processed_dir(dataset.name) / NGRAMS_FILE)["C"]
-    x = ngrams.features(texts(dataset, "train"))
-    labels = arrays["y_train"]
+    train_texts = texts(dataset, "train")
+    x = ngrams.features(train_texts)
+    labels, val_labels = arrays["y_train"], val_part[1]
     fit_rows, val_rows = validation_rows(arrays, dataset)
-    part = ngrams.fit(x[fit_rows], labels[fit_rows], c)
-    lstm = training.predict(model, val_part[0])
-    logits = part.logits(x[val_rows])
-    combination, held_out = ngrams.fit_combination(lstm, logits, val_part[1])
+    logits = {
+        "lstm": ngrams.logit(training.predict(model, val_part[0])),
+        "ngrams": ngrams.fit(x[fit_rows], labels[fit_rows], c).logits(x[val_rows]),
+    }
+    files = {"ngrams": str(out / NGRAM_MODEL_FILE), "combination": str(out / COMBINATION_FILE)}
+    if p.docvectors:
+        vectors = docvectors.fit(
+            [train_texts[i] for i in fit_rows], labels[fit_rows], unlabelled(dataset), p.seed
+        )
+        logits["docvectors"] = vectors.logits([train_texts[i] for i in val_rows])
+        vectors.save(out / DOCVECTORS_DIR)
+        files["docvectors"] = str(out / DOCVECTORS_DIR)
+    combination, held_out = ngrams.fit_combination(logits, val_labels)
     ngrams.fit(x, labels, c).save(out / NGRAM_MODEL_FILE)
     write_json(out / COMBINATION_FILE, combination.as_dict())
-    ngram_accuracy = ngrams.accuracy(logits, val_part[1])
+    accuracies = {part: ngrams.accuracy(z, val_labels) for part, z in logits.items()}
     scores = {
         "accuracy": held_out,  # the served model's: the combination's, on folds it was not fitted on
-        "lstm.accuracy": float(np.mean((lstm >= 0.5) == val_part[1])),
-        "ngrams.accuracy": ngram_accuracy,
-        "combination.beats_ngrams": float(held_out > ngram_accuracy),
+        **{f"{part}.accuracy": a for part, a in accuracies.items()},
+        "combination.beats_ngrams": float(held_out > accuracies["ngrams"]),
         **{f"combination.{k}": v for k, v in combination.as_dict().items()},
     }
-    if held_out <= ngram_accuracy:
+    if held_out <= accuracies["ngrams"]:
         print(
             f"train {dataset.name}: the combination ({held_out:.4f}) does not beat its n-gram "
-            f"part alone ({ngram_accuracy:.4f}) on the validation slice: the LSTM adds nothing"
+            f"part alone ({accuracies['ngrams']:.4f}) on the validation slice: the other parts "
+            "add nothing"
         )
-    files = {"ngrams": str(out / NGRAM_MODEL_FILE), "combination": str(out / COMBINATION_FILE)}
     return files, scores
+
+
+def unlabelled(dataset: Dataset) -> list[str]:
+    """The unlabelled texts (ingest's raw table), which the document vectors also train on."""
+    table = reviews.read_split(raw_dir(dataset.name), reviews.UNSUP)
+    return table["text"].tolist()
 
 
 def no_change(dataset: Dataset, processed: Path) -> None:
