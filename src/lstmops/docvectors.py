@@ -6,7 +6,8 @@ the grouped slice, 0.9159 against the n-gram model's 0.9099 (the LSTM added 0.3 
 
 Trained on the texts the other parts train on and the unlabelled ones (no labels read); any other
 text, a validation, test or served one, gets its vector by inference against the frozen n-gram
-weights, seeded by the text itself, so a review scores the same whatever was scored before it.
+weights, seeded by the text itself, so a review scores the same whatever was scored before it and
+in whichever process.
 """
 
 from __future__ import annotations
@@ -57,13 +58,30 @@ class DocVectorModel:
     bias: float
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """Each text's inferred vector; its negative samples are drawn from a generator seeded by
-        the text, not the model's shared one (which would make a score depend on the order)."""
+        """Each text's inferred vector: gensim's `infer_vector` (EPOCHS passes, the learning rate
+        falling from the model's alpha to its min_alpha), but started from a vector and negative
+        samples drawn by generators seeded by the text. gensim seeds the start with Python's
+        `hash`, which differs from process to process, and the samples with the model's shared
+        generator, which depends on what was inferred before."""
+        from gensim.models.doc2vec_inner import train_document_dbow
+
         model = self.doc2vec
+        alpha, min_alpha = model.alpha, model.min_alpha  # type: ignore[attr-defined]
+        step = (alpha - min_alpha) / max(EPOCHS - 1, 1)
+        work, lockf = np.zeros(VECTOR_SIZE, dtype=np.float32), np.ones(1, dtype=np.float32)
         out = np.empty((len(texts), VECTOR_SIZE), dtype=np.float32)
         for i, text in enumerate(marked(texts)):
-            model.random = np.random.RandomState(zlib.crc32(text.encode()))  # type: ignore[attr-defined]
-            out[i] = model.infer_vector(tokens(text), epochs=EPOCHS)  # type: ignore[attr-defined]
+            seed = zlib.crc32(text.encode())
+            model.random = np.random.RandomState(seed)  # type: ignore[attr-defined]
+            start = np.random.default_rng(seed).random(VECTOR_SIZE, dtype=np.float32)
+            vector = ((start - 0.5) / VECTOR_SIZE).reshape(1, VECTOR_SIZE)
+            words = tokens(text)
+            for epoch in range(EPOCHS):
+                train_document_dbow(
+                    model, words, [0], alpha - epoch * step, work, learn_words=False,
+                    learn_hidden=False, doctag_vectors=vector, doctags_lockf=lockf,
+                )  # fmt: skip
+            out[i] = vector[0]
         return out
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:

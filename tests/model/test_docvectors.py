@@ -3,6 +3,11 @@ regression on the vectors, inference that does not depend on what was scored bef
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -63,3 +68,26 @@ def test_a_texts_score_is_the_same_in_any_order_and_after_saving(fitted, tmp_pat
     again = docvectors.DocVectorModel.load(tmp_path / "docvectors")
     np.testing.assert_array_equal(again.logits(texts), first)
     assert again.doc2vec.wv.vectors.size == 0 and again.doc2vec.dv.vectors.size == 0
+
+
+def test_a_texts_score_is_the_same_in_another_process(fitted, tmp_path):
+    """A served model runs in another process, with another seed of Python's string hashing."""
+    texts, _ = reviews(5, 4)
+    fitted.save(tmp_path / "docvectors")
+    (tmp_path / "texts.json").write_text(json.dumps(texts))
+    script = (
+        "import json, sys; from lstmops.docvectors import DocVectorModel; "
+        "texts = json.load(open(sys.argv[2])); "
+        "print(json.dumps(DocVectorModel.load(sys.argv[1]).logits(texts).tolist()))"
+    )
+    args = [
+        sys.executable,
+        "-c",
+        script,
+        str(tmp_path / "docvectors"),
+        str(tmp_path / "texts.json"),
+    ]
+    for seed in ("1", "2"):
+        out = subprocess.run(args, capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed})  # fmt: skip
+        np.testing.assert_array_equal(json.loads(out.stdout), fitted.logits(texts))
