@@ -176,8 +176,9 @@ class ForecastPreprocess(_Strict):
     # "train" fits the scaler on the training rows only; "all" reproduces the lecture's leak.
     scaler_fit: Literal["train", "all"] = "train"
     # level: the values; return: step-over-step relative changes within a window; change: differences;
-    # seasonal: each row's change from the value one season before
-    inputs: Literal["level", "return", "change", "seasonal"] = "level"
+    # seasonal: each row's change from the value one season before; seasonal_gap: those, and each
+    # row's change from the value a season before the next row (twice the columns)
+    inputs: Literal["level", "return", "change", "seasonal", "seasonal_gap"] = "level"
     # the next value, its change from the last, its return, or (seasonal) its change from the value
     # one season before (the seasonal naive's forecast)
     predict: Literal["level", "change", "return", "seasonal"] = "level"

@@ -43,6 +43,9 @@ def make_windows(
     return X, y
 
 
+SEASONAL_INPUTS = ("seasonal", "seasonal_gap")  # inputs that read a season back
+
+
 def seasonal_lag(step: int, season: int) -> int:
     """How far back the seasonal naive reaches for the value `step` steps ahead (1 is the next):
     the same period of the latest season already seen."""
@@ -57,23 +60,23 @@ def train_window_count(n_windows: int, train_fraction: float) -> int:
 def lead(p: ForecastPreprocess, season: int | None) -> int:
     """Rows a series' first window starts after, so that every target has the value one season
     before it (the seasonal naive forecast) even where the season is longer than the window, and
-    (inputs "seasonal") every row of the window has its own."""
-    if p.inputs == "seasonal":
+    (inputs "seasonal", "seasonal_gap") every row of the window has its own."""
+    if p.inputs in SEASONAL_INPUTS:
         return season or 0
     return max((season or 0) - p.seq_length, 0)
 
 
 def history_rows(p: ForecastPreprocess, season: int | None) -> int:
-    """The raw rows a forecast reads: its window, and for predict or inputs "seasonal" the rows
-    before it as far back as `lead`."""
-    reaches_back = "seasonal" in (p.predict, p.inputs)
+    """The raw rows a forecast reads: its window, and for predict "seasonal" or seasonal inputs the
+    rows before it as far back as `lead`."""
+    reaches_back = p.predict == "seasonal" or p.inputs in SEASONAL_INPUTS
     return p.seq_length + (lead(p, season) if reaches_back else 0)
 
 
 def input_rows(p: ForecastPreprocess, season: int | None) -> int:
-    """The raw rows behind a window's model inputs: the window, and for inputs "seasonal" the
-    season before it."""
-    return p.seq_length + ((season or 0) if p.inputs == "seasonal" else 0)
+    """The raw rows behind a window's model inputs: the window, and for seasonal inputs the season
+    before it."""
+    return p.seq_length + ((season or 0) if p.inputs in SEASONAL_INPUTS else 0)
 
 
 def split_windows(n_rows: int, p: ForecastPreprocess, season: int | None = None) -> tuple[int, int]:
@@ -134,25 +137,32 @@ def as_inputs(windows: np.ndarray, inputs: str, season: int | None = None) -> np
 
     level: the prices and volumes themselves (the lecture); return: day-over-day relative changes
     inside each window (one step fewer), which look alike in any price range; change: the
-    differences; seasonal: each row's change from a season before (a season's rows fewer).
+    differences; seasonal: each row's change from a season before (a season's rows fewer);
+    seasonal_gap: those, and beside them each row's change from the value a season before the row
+    after it, from which the model can tell the level apart from the season (ahead of seasonal
+    naive's forecast by as much as persistence's, at the last row).
     """
     if inputs == "level":
         return windows
-    back = (season or 0) if inputs == "seasonal" else 1
+    back = (season or 0) if inputs in SEASONAL_INPUTS else 1
     if back < 1:
         raise ValueError(
-            "inputs 'seasonal' are changes from the value one season before: the series needs a "
+            f"inputs '{inputs}' are changes from the value one season before: the series needs a "
             "season (preprocess.season auto, with dates, or a number)"
         )
     if inputs == "return":
         return windows[..., back:, :] / windows[..., :-back, :] - 1
-    return windows[..., back:, :] - windows[..., :-back, :]
+    change = windows[..., back:, :] - windows[..., :-back, :]
+    if inputs != "seasonal_gap":
+        return change
+    gap = windows[..., back:, :] - windows[..., 1 : windows.shape[-2] - back + 1, :]
+    return np.concatenate([change, gap], axis=-1)
 
 
 def raw_rows(steps: int, inputs: str, season: int | None = None) -> int:
     """The raw rows behind a model input of `steps` steps (changes and returns: one step fewer;
-    seasonal changes: a season fewer)."""
-    if inputs == "seasonal":
+    seasonal inputs: a season fewer)."""
+    if inputs in SEASONAL_INPUTS:
         return steps + (season or 0)
     return steps + (inputs != "level")
 
@@ -321,7 +331,7 @@ def fit_stock_scaling(
         target_index=target_index,
         input_scaler=fit_scaler(as_inputs(rows, inputs, season)),
         target_scaler=fit_scaler(targets.reshape(-1, 1)),
-        season=season if "seasonal" in (predict, inputs) else None,
+        season=season if predict == "seasonal" or inputs in SEASONAL_INPUTS else None,
         horizon=horizon,
     )
 
@@ -350,7 +360,7 @@ def price_arrays(
     start, back = lead(p, season), history_rows(p, season) - seq_length
     rows = values[start:]
     n_fit = len(rows) if p.scaler_fit == "all" else training_rows(n_train, seq_length)
-    # the fitted rows reach back as far as a window's history does (predict or inputs "seasonal")
+    # the fitted rows reach back as far as a window's history does (predict "seasonal", seasonal inputs)
     fit_rows = values[start - back : start + n_fit]
     scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict, season, p.horizon)
     windows, following = make_windows(rows, seq_length, target_index, p.horizon)

@@ -149,6 +149,23 @@ def test_seasonal_inputs_are_each_rows_change_from_a_season_before():
         f.as_inputs(arrays["windows_test"], "seasonal")
 
 
+def test_seasonal_gap_inputs_add_each_rows_distance_from_the_next_rows_seasonal_naive():
+    """The second half of the columns: each row less the value a season before the row after it;
+    at the window's last row, persistence's forecast less seasonal naive's."""
+    windows = (np.arange(9.0) ** 2)[None, :, None]  # rows 0..8 of one series, a season of 4
+    x = f.as_inputs(windows, "seasonal_gap", 4)
+    np.testing.assert_array_equal(x[0, :, 0], [16 - 0, 25 - 1, 36 - 4, 49 - 9, 64 - 16])
+    np.testing.assert_array_equal(x[0, :, 1], [16 - 1, 25 - 4, 36 - 9, 49 - 16, 64 - 25])
+    assert f.raw_rows(5, "seasonal_gap", 4) == 9
+    p = ForecastPreprocess(
+        seq_length=3, min_test_windows=5, inputs="seasonal_gap", predict="seasonal", target=None
+    )
+    values = (np.arange(40.0) ** 1.5)[:, None]
+    arrays, scaling = f.price_arrays(values, f.split_windows(40, p, 4)[0], p, 0, 4)
+    assert arrays["x_test"].shape[1:] == (3, 2) and arrays["windows_test"].shape[1:] == (7, 1)
+    np.testing.assert_array_equal(scaling.model_inputs(arrays["windows_test"]), arrays["x_test"])
+
+
 def test_the_test_period_may_be_the_last_n_periods():
     p = ForecastPreprocess(seq_length=4, test_periods=36, min_test_windows=30)
     assert f.split_windows(144, p, 12) == (144 - 12 - 36, 36)
