@@ -31,9 +31,10 @@ def _table(seed: int, name: str | None = None) -> pd.DataFrame:
     return table if name is None else table.assign(Series=name)[["Series", *table.columns]]
 
 
-def _dataset(panel: bool, **train) -> Dataset:
+def _dataset(panel: bool, preprocess: dict | None = None, **train) -> Dataset:
     settings = ForecastSettings.model_validate(
         {
+            "preprocess": preprocess or {},
             "train": {"epochs": 1, "batch_size": 32, "units": 4, **train},
             "forecast": {"window": 20},
             "walk_forward": {"folds": 2},
@@ -116,6 +117,21 @@ def test_walk_forward_folds_score_each_block_beside_persistence():
     assert metrics["rmse_ratio"] == pytest.approx(
         metrics["model_rmse"] / metrics["persistence_rmse"]
     )
+    assert "steps" not in metrics  # one step ahead: the figures above are all there is
+
+
+def test_walk_forward_of_a_horizon_scores_each_step_on_the_same_blocks():
+    dataset = _dataset(False, {"horizon": 3})
+    metrics, rows = score.score_folds(series({"synthetic": _table(4)}, dataset), dataset)
+    steps = metrics["steps"]
+    assert list(steps) == ["1", "2", "3"]
+    assert steps["1"]["rmse_ratio"] == metrics["rmse_ratio"]  # the folds are compared on step 1
+    assert steps["1"]["model_rmse"] == metrics["model_rmse"]
+    # a random walk: the last value drifts further from the value three days on than the next
+    assert steps["3"]["persistence_rmse"] > 1.3 * steps["1"]["persistence_rmse"]
+    for step in steps.values():
+        assert step["reference"] == "persistence"
+        assert step["rmse_ratio"] == pytest.approx(step["model_rmse"] / step["persistence_rmse"])
 
 
 class _Mean(forecasters.Baseline):

@@ -34,6 +34,8 @@ def walkforward(dataset: Dataset) -> None:
         )
         for row in rows:
             log.step("walk_forward.fold_rmse_ratio", row["rmse_ratio"], row["fold"])
+        for k, step in metrics.get("steps", {}).items():  # a horizon of several steps
+            log.step("walk_forward.step_rmse_ratio", step["rmse_ratio"], int(k))
         log.artifact(path)
         log.artifacts(plots, "plots/walk_forward")
     summary = {k: v for k, v in metrics.items() if k != "folds"}

@@ -313,8 +313,8 @@ def _fold_bounds(panel: list[Series], dataset: Dataset) -> list[list[tuple[int, 
 
 def _fold_forecasters(panel, bounds, fold: int, dataset: Dataset, reporter):
     """The forecasters of fold `fold` (the network trained on the windows before its block, the
-    baselines fitted there), the test arrays they forecast (the next step's) and each series'
-    test rows."""
+    baselines fitted there) for each step of the horizon, the test arrays they forecast (a
+    step_arrays view each) and each series' test rows."""
     p, w = settings(dataset).preprocess, settings(dataset).walk_forward
     ends = [b[fold - 1] for b in bounds]
     # Arrays reach to this block's end (retrain) or the period's end (one model for all).
@@ -329,8 +329,8 @@ def _fold_forecasters(panel, bounds, fold: int, dataset: Dataset, reporter):
     watchers = reporter.callbacks(f"fold{fold}.") if reporter else ()
     model = _fit(arrays, scaling, dataset, watchers)
     tests = each_series(arrays["series_test"])
-    view = step_arrays(arrays, 0)  # scored on the next step
-    return forecasters(model, scaling, view), view, tests, firsts
+    views = [step_arrays(arrays, k) for k in range(horizon(arrays))]
+    return [forecasters(model, scaling, view) for view in views], views, tests, firsts
 
 
 def _pooled(forecasts: list[tuple], moving: set[str]) -> dict:
@@ -347,13 +347,16 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
     cut each series at the same shares of its period, and one model learns from every series."""
     w, gap = settings(dataset).walk_forward, settings(dataset).preprocess.horizon - 1
     bounds = _fold_bounds(panel, dataset)
-    rows, blocks = [], []
+    rows: list[dict] = []
+    blocks: list[list[tuple]] = [[] for _ in range(gap + 1)]  # each step's, fold by fold
     for fold in range(1, w.folds + 1):
         ends = [b[fold - 1] for b in bounds]
         if w.retrain or fold == 1:
-            every, arrays, tests, firsts = _fold_forecasters(panel, bounds, fold, dataset, reporter)
+            by_step, views, tests, firsts = _fold_forecasters(
+                panel, bounds, fold, dataset, reporter
+            )
+            every = by_step[0]  # the next step's: what the folds are scored and compared by
             moving = {one.name for one in every if one.moves}
-            test = origins(arrays, "test")
         block = np.concatenate(
             [
                 # a horizon's test windows start `gap` after the training ones (split_windows)
@@ -361,9 +364,10 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
                 for rows_of, (train_end, test_end), first in zip(tests, ends, firsts, strict=True)
             ]
         )
-        at, actual = test.take(block), arrays["actual_test"][block]
-        blocks.append((at.last, actual, {one.name: one.predict(at) for one in every}))
-        m = _pooled(blocks[-1:], moving)
+        for step, view, made_by in zip(blocks, views, by_step, strict=True):
+            at, actual = origins(view, "test").take(block), view["actual_test"][block]
+            step.append((at.last, actual, {one.name: one.predict(at) for one in made_by}))
+        m = _pooled(blocks[0][-1:], moving)
         rows.append(
             {
                 "fold": fold,
@@ -373,18 +377,34 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
                 "rmse_ratio": m["rmse_ratio"],
             }
         )
-        so_far = _pooled(blocks, moving)["rmse_ratio"]
+        so_far = _pooled(blocks[0], moving)["rmse_ratio"]
         if reporter and so_far is not None:
             reporter.report(so_far, fold)
-    pooled, reference = _pooled(blocks, moving), every[1].name
+    pooled, reference = _pooled(blocks[0], moving), every[1].name
     return {
         **{f"{one.name}_rmse": pooled[one.name]["rmse"] for one in every},
-        "rmse_ratio": pooled["rmse_ratio"],  # over every block's days together
+        "rmse_ratio": pooled["rmse_ratio"],  # over every block's days together, step 1's
         f"folds_beating_{reference}": sum(
             r["rmse_ratio"] is not None and r["rmse_ratio"] < 1 for r in rows
         ),
         "folds": {str(row["fold"]): row for row in rows},
+        **({"steps": dict(_each_step(blocks, moving))} if gap else {}),
     }, rows
+
+
+def _each_step(blocks: list[list[tuple]], moving: set[str]):
+    """(step, its pooled RMSE of each forecaster, the reference and the model's ratio to it) for
+    each step ahead (1 the next), over every fold's block."""
+    for k, step in enumerate(blocks, start=1):
+        pooled = _pooled(step, moving)
+        yield (
+            str(k),
+            {
+                **{f"{name}_rmse": pooled[name]["rmse"] for name in step[0][2]},
+                "reference": pooled["reference"],
+                "rmse_ratio": pooled["rmse_ratio"],
+            },
+        )
 
 
 def tune_score(dataset: Dataset, reporter) -> float:
