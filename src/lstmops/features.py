@@ -139,8 +139,8 @@ def as_inputs(windows: np.ndarray, inputs: str, season: int | None = None) -> np
     inside each window (one step fewer), which look alike in any price range; change: the
     differences; seasonal: each row's change from a season before (a season's rows fewer);
     seasonal_gap: those, and beside them each row's change from the value a season before the row
-    after it, from which the model can tell the level apart from the season (ahead of seasonal
-    naive's forecast by as much as persistence's, at the last row).
+    after it (at the last row: persistence's forecast less seasonal naive's), so that the model
+    sees where the level is as well as the season (twice the columns).
     """
     if inputs == "level":
         return windows
