@@ -391,10 +391,13 @@ class Reopened:
         }
         mlflow.log_metrics(numbers)
 
-    def step(self, name: str, value: float, step: int) -> None:
+    def step(self, name: str, value: float | None, step: int) -> None:
+        """One point of a curve; an undefined figure (None: a ratio to a zero error) is left out,
+        as `metrics` leaves it out."""
         import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI
 
-        mlflow.log_metric(name, value, step=step)
+        if value is not None:
+            mlflow.log_metric(name, value, step=step)
 
     def params(self, values: dict, prefix: str = "") -> None:
         import mlflow  # ~2 s to import: loaded where a run is logged or read, not by the CLI

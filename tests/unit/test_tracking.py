@@ -109,6 +109,25 @@ def test_a_run_a_killed_process_left_running_is_marked_killed(store, tmp_path):
     tracking.end_killed(tmp_path / "nothing.json")  # no record: nothing to do
 
 
+def test_a_curve_leaves_out_an_undefined_point(store):
+    """A fold's or a step's ratio to a baseline that made no error is None: not logged, and the
+    stage goes on."""
+    import mlflow
+
+    experiment = mlflow.get_experiment_by_name("lstmops-stock").experiment_id
+    run_id = store.create_run(experiment).info.run_id
+    with tracking.reopen("stock", run_id) as log:
+        log.step("walk_forward.step_rmse_ratio", 0.9, 1)
+        log.step("walk_forward.step_rmse_ratio", None, 2)
+        log.metrics({"rmse_ratio": None, "model_rmse": 1.5}, "walk_forward.")
+    history = store.get_metric_history(run_id, "walk_forward.step_rmse_ratio")
+    assert [(m.step, m.value) for m in history] == [(1, 0.9)]
+    assert store.get_run(run_id).data.metrics == {
+        "walk_forward.step_rmse_ratio": 0.9,
+        "walk_forward.model_rmse": 1.5,
+    }
+
+
 def test_training_data_are_logged_as_inputs_named_by_their_dvc_hash(store, tmp_path):
     import mlflow
 
