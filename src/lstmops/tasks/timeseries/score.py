@@ -380,31 +380,28 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
         so_far = _pooled(blocks[0], moving)["rmse_ratio"]
         if reporter and so_far is not None:
             reporter.report(so_far, fold)
-    pooled, reference = _pooled(blocks[0], moving), every[1].name
+    each = [_pooled(step, moving) for step in blocks]  # step 1's, and a horizon's later ones
+    pooled, reference = each[0], every[1].name
+    names = [one.name for one in every]
     return {
-        **{f"{one.name}_rmse": pooled[one.name]["rmse"] for one in every},
+        **{f"{name}_rmse": pooled[name]["rmse"] for name in names},
         "rmse_ratio": pooled["rmse_ratio"],  # over every block's days together, step 1's
         f"folds_beating_{reference}": sum(
             r["rmse_ratio"] is not None and r["rmse_ratio"] < 1 for r in rows
         ),
         "folds": {str(row["fold"]): row for row in rows},
-        **({"steps": dict(_each_step(blocks, moving))} if gap else {}),
+        **({"steps": {str(k): _step(m, names) for k, m in enumerate(each, 1)}} if gap else {}),
     }, rows
 
 
-def _each_step(blocks: list[list[tuple]], moving: set[str]):
-    """(step, its pooled RMSE of each forecaster, the reference and the model's ratio to it) for
-    each step ahead (1 the next), over every fold's block."""
-    for k, step in enumerate(blocks, start=1):
-        pooled = _pooled(step, moving)
-        yield (
-            str(k),
-            {
-                **{f"{name}_rmse": pooled[name]["rmse"] for name in step[0][2]},
-                "reference": pooled["reference"],
-                "rmse_ratio": pooled["rmse_ratio"],
-            },
-        )
+def _step(pooled: dict, names: list[str]) -> dict:
+    """One step's pooled figures, for a horizon of several: each forecaster's RMSE, the reference
+    and the model's ratio to it."""
+    return {
+        **{f"{name}_rmse": pooled[name]["rmse"] for name in names},
+        "reference": pooled["reference"],
+        "rmse_ratio": pooled["rmse_ratio"],
+    }
 
 
 def tune_score(dataset: Dataset, reporter) -> float:
