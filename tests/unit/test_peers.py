@@ -58,6 +58,15 @@ def test_a_missing_week_takes_the_last_value_seen(tmp_path):
     ]
 
 
+def test_a_summed_table_adds_up_each_days_hours(tmp_path):
+    """Pedestrian counts come by the hour: the daily panel is each day's total per sensor."""
+    (tmp_path / "series").mkdir()
+    rows = ["Sensor,Date,Time,Count", "s,2015-01-01,0,3", "s,2015-01-01,1,4", "s,2015-01-02,0,5"]
+    (tmp_path / "series" / "hours.csv").write_text("\n".join(rows) + "\n")
+    spec = peers.Series("hours.csv", "Count", 7, "D", 1, ("Sensor",), summed=True)
+    assert peers.read(spec, tmp_path)["s"][1].tolist() == [7.0, 5.0]
+
+
 def test_the_test_part_is_a_fraction_or_the_last_periods():
     assert peers.test_start(144, 0.7) == 100 and peers.test_start(144, 36) == 108
 
