@@ -10,12 +10,13 @@ from sklearn import metrics as skm
 # --- prices: one-step-ahead forecasts in dollars ----------------------------------------------
 
 
-def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
+    """RMSE, MAE and MAPE; MAPE None, "undefined", where an actual value is 0 (counts, sales)."""
     error = predicted - actual
     return {
         "rmse": float(np.sqrt(np.mean(error**2))),
         "mae": float(np.mean(np.abs(error))),
-        "mape": float(np.mean(np.abs(error / actual)) * 100),
+        "mape": float(np.mean(np.abs(error / actual)) * 100) if np.all(actual != 0) else None,
     }
 
 
@@ -54,14 +55,15 @@ def forecast_metrics(
 ) -> dict:
     """Each forecaster's errors (`forecasts`: the model's first, then the baselines', the first of
     them the reference, named), the ratio of the model's RMSE to the reference's and a Diebold–Mariano
-    test of the two; with `scale` (naive_mae of the training period), each one's MASE; for those
-    whose forecasts move (`moving`), their directional accuracy."""
+    test of the two; with `scale` (naive_mae of the training period), each one's MASE (None where
+    the scale is 0: a series that never moved that way in training); for those whose forecasts
+    move (`moving`), their directional accuracy."""
     (model, reference, *_) = forecasts
     metrics: dict = {}
     for name, predicted in forecasts.items():
         metrics[name] = regression_metrics(actual, predicted)
-        if scale:
-            metrics[name]["mase"] = metrics[name]["mae"] / scale
+        if scale is not None:
+            metrics[name]["mase"] = ratio(metrics[name]["mae"], scale)
         if name in moving:
             metrics[name]["directional_accuracy"] = directional_accuracy(last, actual, predicted)
     return {
@@ -91,7 +93,7 @@ def panel_summary(per_series: list[dict], names: list[str], significance: float)
         m["diebold_mariano"]["statistic"] < 0 and m["diebold_mariano"]["p_value"] < significance
         for m in per_series
     ]
-    mase = {name: float(np.mean([m[name]["mase"] for m in per_series])) for name in names}
+    mase = {name: _mean([m[name]["mase"] for m in per_series]) for name in names}
     undefined = len(per_series) - len(ratios)
     return {
         "count": len(per_series),
@@ -104,6 +106,12 @@ def panel_summary(per_series: list[dict], names: list[str], significance: float)
         "mean_mase": mase[model],
         **{f"{name}_mean_mase": mase[name] for name in names[1:]},
     }
+
+
+def _mean(values: list[float | None]) -> float | None:
+    """The mean of the defined values; None where none is."""
+    defined = [v for v in values if v is not None]
+    return float(np.mean(defined)) if defined else None
 
 
 def series_table(per_series: dict[str, dict], names: list[str]) -> pd.DataFrame:

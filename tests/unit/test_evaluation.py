@@ -133,3 +133,22 @@ def test_a_series_constant_over_its_test_period_has_an_undefined_ratio_not_a_cra
     assert table["rmse_ratio"].isna().tolist() == [True, False]
     alone = ev.panel_summary([constant], ["model", "persistence"], 0.05)
     assert alone["mean_rmse_ratio"] is None and alone["beating_persistence"] == 0.0
+
+
+def test_zeros_and_a_still_training_period_give_undefined_mape_and_mase_not_a_crash():
+    """An intermittent series (prescriptions, sales): a zero in its test period leaves MAPE
+    undefined, and a training period whose seasonal naive never erred leaves MASE undefined; both
+    are None (null in JSON, blank in the table), and the panel's mean MASE skips them."""
+    actual, last = np.array([0.0, 4.0, 2.0]), np.array([1.0, 0.0, 4.0])
+    forecasts = {"model": np.array([1.0, 3.0, 2.0]), "persistence": last}
+    still = ev.forecast_metrics(last, actual, forecasts, {"model"}, scale=0.0)
+    assert still["model"]["mape"] is None and still["model"]["mase"] is None
+    assert still["model"]["mae"] == pytest.approx(2 / 3)
+    scaled = ev.forecast_metrics(last, actual + 1, forecasts, {"model"}, scale=2.0)
+    assert scaled["model"]["mase"] == pytest.approx(scaled["model"]["mae"] / 2)
+    assert scaled["model"]["mape"] is not None
+    summary = ev.panel_summary([still, scaled], ["model", "persistence"], 0.05)
+    assert summary["mean_mase"] == scaled["model"]["mase"]
+    assert ev.panel_summary([still], ["model", "persistence"], 0.05)["mean_mase"] is None
+    table = ev.series_table({"still": still, "scaled": scaled}, ["model", "persistence"])
+    assert table["model_mase"].isna().tolist() == [True, False]
