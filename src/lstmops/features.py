@@ -9,14 +9,16 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
 from lstmops.config import ForecastPreprocess
 
 if TYPE_CHECKING:  # scikit-learn costs ingest, which only counts windows, 0.7 s to import
-    from sklearn.preprocessing import MinMaxScaler
+    from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler
+
+    Scaler: TypeAlias = MinMaxScaler | MaxAbsScaler
 
 # --- prices -----------------------------------------------------------------------------------
 
@@ -126,10 +128,11 @@ def training_rows(n_train_windows: int, seq_length: int) -> int:
     return n_train_windows + seq_length
 
 
-def fit_scaler(rows: np.ndarray) -> MinMaxScaler:
-    from sklearn.preprocessing import MinMaxScaler  # only the price scalers need it
+def fit_scaler(rows: np.ndarray, kind: str = "minmax") -> Scaler:
+    """preprocess.scaler's scaler of each column, fitted on `rows`."""
+    from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler  # only the price scalers need it
 
-    return MinMaxScaler().fit(rows)
+    return (MaxAbsScaler() if kind == "maxabs" else MinMaxScaler()).fit(rows)
 
 
 def as_inputs(windows: np.ndarray, inputs: str, season: int | None = None) -> np.ndarray:
@@ -194,8 +197,8 @@ class StockScaling:
     inputs: str
     predict: str
     target_index: int  # the target column (Close) among the features
-    input_scaler: MinMaxScaler
-    target_scaler: MinMaxScaler
+    input_scaler: Scaler
+    target_scaler: Scaler
     season: int | None = None  # predict or inputs "seasonal": the steps back to a season before
     horizon: int = 1  # the steps ahead each window is forecast for
 
@@ -314,9 +317,10 @@ def fit_stock_scaling(
     predict: str,
     season: int | None = None,
     horizon: int = 1,
+    scaler: str = "minmax",
 ) -> StockScaling:
-    """Fit min-max scalers on `rows` (time order): on the inputs, and on the targets of every step
-    of the horizon (a change over k steps, or from k seasons before)."""
+    """Fit `scaler`s on `rows` (time order): on the inputs, and on the targets of every step of the
+    horizon (a change over k steps, or from k seasons before)."""
     close = rows[:, target_index]
     steps = range(1, horizon + 1)
     backs = sorted({seasonal_lag(k, season or 0) if predict == "seasonal" else k for k in steps})
@@ -329,8 +333,8 @@ def fit_stock_scaling(
         inputs=inputs,
         predict=predict,
         target_index=target_index,
-        input_scaler=fit_scaler(as_inputs(rows, inputs, season)),
-        target_scaler=fit_scaler(targets.reshape(-1, 1)),
+        input_scaler=fit_scaler(as_inputs(rows, inputs, season), scaler),
+        target_scaler=fit_scaler(targets.reshape(-1, 1), scaler),
         season=season if predict == "seasonal" or inputs in SEASONAL_INPUTS else None,
         horizon=horizon,
     )
@@ -362,7 +366,9 @@ def price_arrays(
     n_fit = len(rows) if p.scaler_fit == "all" else training_rows(n_train, seq_length)
     # the fitted rows reach back as far as a window's history does (predict "seasonal", seasonal inputs)
     fit_rows = values[start - back : start + n_fit]
-    scaling = fit_stock_scaling(fit_rows, target_index, p.inputs, p.predict, season, p.horizon)
+    scaling = fit_stock_scaling(
+        fit_rows, target_index, p.inputs, p.predict, season, p.horizon, p.scaler
+    )
     windows, following = make_windows(rows, seq_length, target_index, p.horizon)
     previous = windows[:, -1, target_index]
     # what a client of the served model sends: raw rows, in the user's units, from a season back

@@ -166,6 +166,28 @@ def test_seasonal_gap_inputs_add_each_rows_distance_from_the_next_rows_seasonal_
     np.testing.assert_array_equal(scaling.model_inputs(arrays["windows_test"]), arrays["x_test"])
 
 
+def test_a_maxabs_scaler_keeps_no_change_at_zero_in_every_series():
+    """preprocess.scaler maxabs: each series' changes only divided by their largest size, so the
+    seasonal naive's forecast is the model output 0 whatever the series (min-max moves it)."""
+    rng = np.random.default_rng(0)
+    panel = [50 * k + np.cumsum(rng.normal(k, 1, (60, 1)), axis=0) for k in (1, 2, 3)]
+    outputs = {}
+    for scaler in ("minmax", "maxabs"):
+        p = ForecastPreprocess(
+            seq_length=3, min_test_windows=5, inputs="seasonal_gap", predict="seasonal",
+            target=None, scaler=scaler,
+        )  # fmt: skip
+        n_trains = [f.split_windows(60, p, 4)[0]] * 3
+        arrays, scaling = f.panel_arrays(panel, n_trains, "abc", p, 0, 4)
+        outputs[scaler] = [s.no_change() for s in scaling.scalings]
+        assert np.abs(arrays["x_train"]).max() <= 1 + 1e-6
+        again = scaling.prices(
+            arrays["y_test"], arrays["seasonal_test"][:, 0], arrays["series_test"]
+        )
+        np.testing.assert_allclose(again, arrays["actual_test"][:, 0], rtol=1e-5)
+    assert outputs["maxabs"] == [0.0, 0.0, 0.0] and len(set(outputs["minmax"])) == 3
+
+
 def test_the_test_period_may_be_the_last_n_periods():
     p = ForecastPreprocess(seq_length=4, test_periods=36, min_test_windows=30)
     assert f.split_windows(144, p, 12) == (144 - 12 - 36, 36)
