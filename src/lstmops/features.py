@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
-from lstmops.config import ForecastPreprocess
+from lstmops.config import ForecastPreprocess, LstmopsError
 
 if TYPE_CHECKING:  # scikit-learn costs ingest, which only counts windows, 0.7 s to import
     from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler
@@ -261,9 +261,16 @@ class PanelScaling:
         return self.scalings[self.names.index(name)]
 
     def no_change(self) -> float:
-        """The model output that means tomorrow = today, for a panel of one (many series' differ)."""
-        (only,) = self.scalings
-        return only.no_change()
+        """The model output that means no change, which train.shrink pulls toward: one for the
+        whole panel (a panel of one, or max-abs scaling's 0), else a settings error."""
+        outputs = {scaling.no_change() for scaling in self.scalings}
+        if len(outputs) > 1:
+            raise LstmopsError(
+                f"train.shrink pulls every forecast toward one output for 'no change', and min-max "
+                f"scaling gives each of the {len(outputs)} series its own. Set preprocess.scaler: "
+                "maxabs (0 in every series) or train.shrink: false for this dataset."
+            )
+        return outputs.pop()
 
     @property
     def seasonal(self) -> bool:

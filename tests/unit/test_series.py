@@ -168,7 +168,8 @@ def test_seasonal_gap_inputs_add_each_rows_distance_from_the_next_rows_seasonal_
 
 def test_a_maxabs_scaler_keeps_no_change_at_zero_in_every_series():
     """preprocess.scaler maxabs: each series' changes only divided by their largest size, so the
-    seasonal naive's forecast is the model output 0 whatever the series (min-max moves it)."""
+    seasonal naive's forecast is the model output 0 whatever the series (min-max moves it), and
+    train.shrink can pull a panel's forecasts toward it."""
     rng = np.random.default_rng(0)
     panel = [50 * k + np.cumsum(rng.normal(k, 1, (60, 1)), axis=0) for k in (1, 2, 3)]
     outputs = {}
@@ -185,6 +186,11 @@ def test_a_maxabs_scaler_keeps_no_change_at_zero_in_every_series():
             arrays["y_test"], arrays["seasonal_test"][:, 0], arrays["series_test"]
         )
         np.testing.assert_allclose(again, arrays["actual_test"][:, 0], rtol=1e-5)
+        if scaler == "maxabs":  # train.shrink's center: one for the whole panel
+            assert scaling.no_change() == 0.0
+        else:
+            with pytest.raises(LstmopsError, match="each of the 3 series its own.*scaler: maxabs"):
+                scaling.no_change()
     assert outputs["maxabs"] == [0.0, 0.0, 0.0] and len(set(outputs["minmax"])) == 3
 
 

@@ -11,7 +11,7 @@ from mlflow.models import infer_signature
 
 from lstmops import evaluation as ev
 from lstmops import intervals, models, serving, training
-from lstmops.config import Dataset, LstmopsError
+from lstmops.config import Dataset
 from lstmops.forecasters import Forecaster, Network, Origins, baselines
 from lstmops.io import write_json
 from lstmops.layout import CALIBRATION_FILE, SCALING_FILE, processed_dir
@@ -124,11 +124,6 @@ def no_change(dataset: Dataset, processed: Path) -> float | None:
     """The model output that means persistence, where train.shrink pulls the forecast toward it."""
     if not settings(dataset).train.shrink:
         return None
-    if dataset.panel:
-        raise LstmopsError(
-            f"{dataset.name} holds many series, whose outputs for 'no change' differ: "
-            "train.shrink works on one series. Set it to false for this dataset."
-        )
     return load_scaling(processed).no_change()
 
 
