@@ -267,7 +267,7 @@ class PanelScaling:
         if len(outputs) > 1:
             raise LstmopsError(
                 f"train.shrink pulls every forecast toward one output for 'no change', and min-max "
-                f"scaling gives each of the {len(outputs)} series its own. Set preprocess.scaler: "
+                f"scaling gives each of the {len(self.scalings)} series its own. Set preprocess.scaler: "
                 "maxabs (0 in every series) or train.shrink: false for this dataset."
             )
         return outputs.pop()
