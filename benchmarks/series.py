@@ -141,13 +141,15 @@ def main() -> None:
         (ROOT / "reports" / "series_repro.json").write_text(json.dumps(results, indent=2))
         return
     for dataset in args.datasets.split(","):
-        work = Path(args.keep or tempfile.mkdtemp(prefix="lstmops-series-")) / dataset
         started = time.perf_counter()
-        scratch(work, dataset, peers[dataset], overrides)
-        model = ratios(run(work, dataset))
-        if args.walkforward:
-            run(work, dataset, ("walkforward",))
-            model["walk_forward"] = walk_forward_ratio(work, dataset)
+        # A scratch project is ~20 MB a table: removed after it is scored unless --keep names a folder.
+        with tempfile.TemporaryDirectory(prefix="lstmops-series-") as folder:
+            work = Path(args.keep or folder) / dataset
+            scratch(work, dataset, peers[dataset], overrides)
+            model = ratios(run(work, dataset))
+            if args.walkforward:
+                run(work, dataset, ("walkforward",))
+                model["walk_forward"] = walk_forward_ratio(work, dataset)
         theirs = {name: peers[dataset]["mean"][name]["mean_rmse_ratio"] for name in PEERS}
         best = min(theirs, key=theirs.__getitem__)
         results[dataset] = {
