@@ -176,8 +176,11 @@ class ForecastPreprocess(_Strict):
     # "train" fits the scaler on the training rows only; "all" reproduces the lecture's leak.
     scaler_fit: Literal["train", "all"] = "train"
     # minmax: each column to [0, 1] (the lecture's); maxabs: divided by its largest absolute value,
-    # so a change of zero stays zero in every series of a panel (one global "no change")
-    scaler: Literal["minmax", "maxabs"] = "minmax"
+    # so a change of zero stays zero in every series of a panel (one global "no change"); window:
+    # maxabs, and a window whose mean absolute target has fallen below the training rows' has its
+    # target columns and outputs divided by that share (1% at least), so a series that collapses
+    # a thousandfold stays in range (DeepAR's scaling, one way only)
+    scaler: Literal["minmax", "maxabs", "window"] = "minmax"
     # level: the values; return: step-over-step relative changes within a window; change: differences;
     # seasonal: each row's change from the value one season before; seasonal_gap: those, and each
     # row's change from the value a season before the next row (twice the columns)

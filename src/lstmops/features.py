@@ -46,6 +46,8 @@ def make_windows(
 
 
 SEASONAL_INPUTS = ("seasonal", "seasonal_gap")  # inputs that read a season back
+# scaler "window": a window's level is at least this share of the training rows' (all-zero windows)
+LEVEL_FLOOR = 0.01
 
 
 def seasonal_lag(step: int, season: int) -> int:
@@ -132,7 +134,7 @@ def fit_scaler(rows: np.ndarray, kind: str = "minmax") -> Scaler:
     """preprocess.scaler's scaler of each column, fitted on `rows`."""
     from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler  # only the price scalers need it
 
-    return (MaxAbsScaler() if kind == "maxabs" else MinMaxScaler()).fit(rows)
+    return (MinMaxScaler() if kind == "minmax" else MaxAbsScaler()).fit(rows)
 
 
 def as_inputs(windows: np.ndarray, inputs: str, season: int | None = None) -> np.ndarray:
@@ -201,6 +203,7 @@ class StockScaling:
     target_scaler: Scaler
     season: int | None = None  # predict or inputs "seasonal": the steps back to a season before
     horizon: int = 1  # the steps ahead each window is forecast for
+    level: float | None = None  # scaler "window": the training rows' mean absolute target
 
     def base(self, windows: np.ndarray) -> np.ndarray:
         """Each raw window's values its forecasts start from, (windows, horizon): its last target
@@ -214,23 +217,45 @@ class StockScaling:
         )
         return np.asarray(windows)[:, [-end for end in ends], self.target_index]
 
-    def model_inputs(self, windows: np.ndarray) -> np.ndarray:
-        """(windows, rows, features) raw -> scaled float32 model inputs."""
-        x = as_inputs(np.asarray(windows, dtype=np.float64), self.inputs, self.season)
-        return (
-            self.input_scaler.transform(x.reshape(-1, x.shape[-1]))
-            .reshape(x.shape)
-            .astype(np.float32)
-        )
+    def window_levels(self, windows: np.ndarray) -> np.ndarray:
+        """Each raw window's level: its mean absolute target as a share of the training rows',
+        between LEVEL_FLOOR and 1, so only a window whose series has fallen below its training
+        level is scaled (up); 1 for every window unless scaler "window"."""
+        windows = np.asarray(windows, dtype=np.float64)
+        if self.level is None:
+            return np.ones(len(windows))
+        own = np.abs(windows[:, :, self.target_index]).mean(axis=1)
+        return np.clip(own / self.level, LEVEL_FLOOR, 1.0)
 
-    def model_targets(self, base: np.ndarray, following: np.ndarray) -> np.ndarray:
-        """(windows, horizon) bases and values -> the scaled targets, of the same shape."""
+    def model_inputs(self, windows: np.ndarray) -> np.ndarray:
+        """(windows, rows, features) raw -> scaled float32 model inputs; with scaler "window"
+        the target's columns divided by the window's level, whose log is a last column."""
+        x = as_inputs(np.asarray(windows, dtype=np.float64), self.inputs, self.season)
+        x = self.input_scaler.transform(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+        if self.level is None:
+            return x.astype(np.float32)
+        levels = self.window_levels(windows)[:, None, None]
+        features = x.shape[-1] // (2 if self.inputs == "seasonal_gap" else 1)
+        if self.inputs != "return":  # returns are the same in any range
+            x[..., np.arange(x.shape[-1]) % features == self.target_index] /= levels
+        log_level = np.broadcast_to(np.log(levels), (*x.shape[:2], 1))
+        return np.concatenate([x, log_level], axis=-1).astype(np.float32)
+
+    def output_levels(self, x: np.ndarray) -> np.ndarray:
+        """Each model input's window level (scaler "window": its last column's exp), which turns
+        the model's outputs back into the target scaler's units; else 1."""
+        if self.level is None:
+            return np.ones(len(x))
+        return np.exp(np.asarray(x, dtype=np.float64)[:, -1, -1])
+
+    def model_targets(
+        self, base: np.ndarray, following: np.ndarray, levels: np.ndarray
+    ) -> np.ndarray:
+        """(windows, horizon) bases and values -> the scaled targets, of the same shape, in units
+        of each window's level (`window_levels`)."""
         target = as_target(base, following, self.predict)
-        return (
-            self.target_scaler.transform(target.reshape(-1, 1))
-            .reshape(target.shape)
-            .astype(np.float32)
-        )
+        scaled = self.target_scaler.transform(target.reshape(-1, 1)).reshape(target.shape)
+        return (scaled / levels[:, None]).astype(np.float32)
 
     def no_change(self) -> float:
         """The model output that means tomorrow = today (persistence), for a change or return."""
@@ -276,6 +301,9 @@ class PanelScaling:
     def seasonal(self) -> bool:
         """Whether its forecasts start from the value one season before (predict "seasonal")."""
         return self.scalings[0].predict == "seasonal"
+
+    def output_levels(self, x: np.ndarray) -> np.ndarray:
+        return self.scalings[0].output_levels(x)
 
     def prices(self, outputs: np.ndarray, previous: np.ndarray, series: np.ndarray) -> np.ndarray:
         """Model outputs -> the next values in the user's units, from each one's base (the last
@@ -344,6 +372,7 @@ def fit_stock_scaling(
         target_scaler=fit_scaler(targets.reshape(-1, 1), scaler),
         season=season if predict == "seasonal" or inputs in SEASONAL_INPUTS else None,
         horizon=horizon,
+        level=(float(np.abs(close).mean()) or 1.0) if scaler == "window" else None,
     )
 
 
@@ -380,8 +409,9 @@ def price_arrays(
     previous = windows[:, -1, target_index]
     # what a client of the served model sends: raw rows, in the user's units, from a season back
     history = make_windows(values[start - back :], seq_length + back, target_index, p.horizon)[0]
-    x = scaling.model_inputs(history[:, -input_rows(p, season) :])
-    y = scaling.model_targets(scaling.base(history), following)
+    read = history[:, -input_rows(p, season) :]  # the rows the model reads
+    x = scaling.model_inputs(read)
+    y = scaling.model_targets(scaling.base(history), following, scaling.window_levels(read))
     test = slice(n_train + p.horizon - 1, None)  # after the gap split_windows leaves
     arrays = {
         "x_train": x[:n_train],

@@ -62,7 +62,7 @@ class Network:
 
     def predict(self, origins: Origins) -> np.ndarray:
         outputs = self.model.predict(origins.x, verbose=0).reshape(len(origins.x), -1)
-        outputs = outputs[:, origins.step]
+        outputs = outputs[:, origins.step] * self.scaling.output_levels(origins.x)
         base = origins.seasonal if self.scaling.seasonal else origins.last
         assert base is not None, "predict 'seasonal' has a season"
         return self.scaling.prices(outputs, base, origins.groups)

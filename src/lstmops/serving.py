@@ -124,6 +124,7 @@ def forecast_table(
         windows[:, -raw_rows(model.input_shape[1], scaling.inputs, scaling.season) :]
     )
     outputs = model_outputs(model, inputs).reshape(len(windows), -1)
+    outputs = outputs * scaling.output_levels(inputs)[:, None]
     forecast = scaling.prices(outputs.ravel(), scaling.base(windows).ravel())
     forecast = forecast.reshape(outputs.shape)
     lower, upper = band(forecast, last[:, None], np.asarray(shares), relative)

@@ -114,3 +114,31 @@ def test_the_served_price_model_gives_the_forecast_with_its_conformal_interval(t
     for coverage, message in ((0.99, "days of errors"), (1.5, "between 0 and 1")):
         with pytest.raises(serving.InvalidInput, match=message):
             python_model.predict(None, windows, params={"coverage": coverage})
+
+
+def test_a_window_scaled_model_serves_what_evaluate_scores():
+    """preprocess.scaler window: the served model multiplies each window's outputs by its level
+    as the evaluate stage's forecaster does, on a series that falls thirtyfold, then to zero."""
+    from lstmops.config import ForecastPreprocess, ForecastTrain
+    from lstmops.forecasters import Network, Origins
+
+    rows = np.arange(90)
+    values = (np.where(rows < 40, 30.0, 1.0) * (10 + 3 * np.sin(rows * np.pi / 2)))[:, None]
+    values[-10:] = 0.0
+    p = ForecastPreprocess(
+        seq_length=3, min_test_windows=5, inputs="seasonal_gap", predict="seasonal", target=None,
+        scaler="window",
+    )  # fmt: skip
+    arrays, scaling = f.panel_arrays([values], [f.split_windows(90, p, 4)[0]], "a", p, 0, 4)
+    model = models.price_model(3, arrays["x_test"].shape[2], ForecastTrain(units=4))
+    at = Origins(
+        arrays["x_test"],
+        arrays["previous_test"],
+        arrays["series_test"],
+        arrays["seasonal_test"][:, 0],
+    )
+    scored = Network(model, scaling).predict(at)
+    served = serving.forecast_table(model, scaling.of("a"), arrays["windows_test"], [0.0])
+    np.testing.assert_allclose(served["forecast"], scored, rtol=1e-5)
+    levels = scaling.output_levels(arrays["x_test"])
+    assert levels.min() == pytest.approx(f.LEVEL_FLOOR) and levels.max() > 3 * f.LEVEL_FLOOR

@@ -166,6 +166,14 @@ def test_seasonal_gap_inputs_add_each_rows_distance_from_the_next_rows_seasonal_
     np.testing.assert_array_equal(scaling.model_inputs(arrays["windows_test"]), arrays["x_test"])
 
 
+def _seasonal_gap(scaler: str) -> ForecastPreprocess:
+    """The seasonal preset's inputs and output on short windows, with `scaler`."""
+    return ForecastPreprocess(
+        seq_length=3, min_test_windows=5, inputs="seasonal_gap", predict="seasonal", target=None,
+        scaler=scaler,
+    )  # fmt: skip
+
+
 def test_a_maxabs_scaler_keeps_no_change_at_zero_in_every_series():
     """preprocess.scaler maxabs: each series' changes only divided by their largest size, so the
     seasonal naive's forecast is the model output 0 whatever the series (min-max moves it), and
@@ -174,10 +182,7 @@ def test_a_maxabs_scaler_keeps_no_change_at_zero_in_every_series():
     panel = [50 * k + np.cumsum(rng.normal(k, 1, (60, 1)), axis=0) for k in (1, 2, 3)]
     outputs = {}
     for scaler in ("minmax", "maxabs"):
-        p = ForecastPreprocess(
-            seq_length=3, min_test_windows=5, inputs="seasonal_gap", predict="seasonal",
-            target=None, scaler=scaler,
-        )  # fmt: skip
+        p = _seasonal_gap(scaler)
         n_trains = [f.split_windows(60, p, 4)[0]] * 3
         arrays, scaling = f.panel_arrays(panel, n_trains, "abc", p, 0, 4)
         outputs[scaler] = [s.no_change() for s in scaling.scalings]
@@ -192,6 +197,31 @@ def test_a_maxabs_scaler_keeps_no_change_at_zero_in_every_series():
             with pytest.raises(LstmopsError, match="each of the 3 series its own.*scaler: maxabs"):
                 scaling.no_change()
     assert outputs["maxabs"] == [0.0, 0.0, 0.0] and len(set(outputs["minmax"])) == 3
+
+
+def test_a_window_scaler_keeps_a_series_that_collapses_in_range():
+    """preprocess.scaler window: a series that falls a hundredfold gives its last windows targets
+    of the size its first ones had (max-abs: a hundredth), an all-zero window reads as zeros at
+    the floor's level, and the outputs come back through each window's level to the values."""
+    rng = np.random.default_rng(0)
+    rows = np.arange(90)
+    size = np.where(rows < 40, 100.0, 1.0)
+    values = (size * (10 + 3 * np.sin(rows * np.pi / 2) + rng.normal(0, 0.5, 90)))[:, None]
+    values[-12:] = 0.0
+    spread = {}
+    for scaler in ("maxabs", "window"):
+        p = _seasonal_gap(scaler)
+        arrays, scaling = f.panel_arrays([values], [f.split_windows(90, p, 4)[0]], "a", p, 0, 4)
+        x, y = arrays["x_test"], arrays["y_test"][:, 0]
+        late = slice(-20, -12)  # windows and targets wholly after the fall, before the zeros
+        spread[scaler] = np.abs(y[late]).mean() / np.abs(arrays["y_train"][:20]).mean()
+        assert np.abs(x[-1, :, :2]).max() == 0.0  # the last window is all zeros
+        again = scaling.prices(
+            y * scaling.output_levels(x), arrays["seasonal_test"][:, 0], arrays["series_test"]
+        )
+        np.testing.assert_allclose(again, arrays["actual_test"][:, 0], rtol=1e-4, atol=1e-4)
+    assert spread["maxabs"] < 0.02 and 0.5 < spread["window"] < 2
+    assert x.shape[-1] == 3 and np.exp(x[-1, -1, -1]) == pytest.approx(f.LEVEL_FLOOR)
 
 
 def test_the_test_period_may_be_the_last_n_periods():
