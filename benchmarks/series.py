@@ -104,22 +104,31 @@ def parse_sets(pairs: list[str]) -> dict[str, dict]:
     return out
 
 
-def walk_forward_ratio(work: Path, dataset: str) -> float:
-    """The model's pooled RMSE over seasonal naive's on the walk-forward folds."""
+def walk_forward_ratios(work: Path, dataset: str) -> dict[str, float]:
+    """The model's RMSE over seasonal naive's on the walk-forward folds: pooled over every
+    series' days, and the mean over a panel's series of each one's own (the issue's measure; a
+    single series: the pooled one)."""
     folds = json.loads((work / "metrics" / f"{dataset}_walkforward.json").read_text())
-    return folds["model_rmse"] / folds["seasonal_naive_rmse"]
+    pooled = folds["model_rmse"] / folds["seasonal_naive_rmse"]
+    mean = mean_ratio(folds["per_series"], "model") if "per_series" in folds else pooled
+    return {"walk_forward": pooled, "walk_forward_series": mean}
 
 
 def ratios(metrics: dict) -> dict[str, float]:
     """Mean over the series of each forecaster's RMSE over seasonal naive's (where defined)."""
     per = metrics.get("per_series") or {"one": metrics}
-    out = {}
-    for name in ("model", "persistence"):
-        r = [s[name]["rmse"] / s["seasonal_naive"]["rmse"] for s in per.values()
-             if s["seasonal_naive"]["rmse"] > 0]  # fmt: skip
-        out[name] = float(np.mean(r))
-    out["reference"] = metrics["reference"]
-    return out
+    return {
+        "model": mean_ratio(per, "model"),
+        "persistence": mean_ratio(per, "persistence"),
+        "reference": metrics["reference"],
+    }
+
+
+def mean_ratio(per_series: dict[str, dict], name: str) -> float:
+    """Mean over the series of `name`'s RMSE over seasonal naive's, where that is above 0."""
+    r = [s[name]["rmse"] / s["seasonal_naive"]["rmse"] for s in per_series.values()
+         if s["seasonal_naive"]["rmse"] > 0]  # fmt: skip
+    return float(np.mean(r))
 
 
 def main() -> None:
@@ -149,7 +158,7 @@ def main() -> None:
             model = ratios(run(work, dataset))
             if args.walkforward:
                 run(work, dataset, ("walkforward",))
-                model["walk_forward"] = walk_forward_ratio(work, dataset)
+                model |= walk_forward_ratios(work, dataset)
         theirs = {name: peers[dataset]["mean"][name]["mean_rmse_ratio"] for name in PEERS}
         best = min(theirs, key=theirs.__getitem__)
         results[dataset] = {
@@ -167,7 +176,8 @@ def main() -> None:
             f"{dataset:<14}{r['series']:>5}  model {r['model']:.3f}  persistence "
             f"{r['persistence']:.3f}  AutoETS {r['auto_ets']:.3f}  AutoARIMA {r['auto_arima']:.3f}"
             f"  LightGBM {r['global_lightgbm']:.3f}  model/ETS {r['model_over_auto_ets']:.2f}  "
-            f"walk-forward {r.get('walk_forward', float('nan')):.3f}  ({r['seconds']:.0f} s)",
+            f"walk-forward {r.get('walk_forward', float('nan')):.3f} (series' mean "
+            f"{r.get('walk_forward_series', float('nan')):.3f})  ({r['seconds']:.0f} s)",
             flush=True,
         )
     path = ROOT / args.out

@@ -85,15 +85,15 @@ def panel_summary(per_series: list[dict], names: list[str], significance: float)
     """Many series' forecast_metrics in a few numbers: how many, the model's RMSE ratio to the
     reference baseline (mean and median over the series where it is defined, and how many it is
     not), the shares whose ratio is below 1 and whose Diebold-Mariano test favours the model at
-    `significance`, and each forecaster's mean MASE (`names`: the model's first, then the
-    baselines')."""
+    `significance`, and each forecaster's mean MASE where the series have one (`names`: the
+    model's first, then the baselines')."""
     model, reference, *_ = names
     ratios = np.array([m["rmse_ratio"] for m in per_series if m["rmse_ratio"] is not None])
     better = [
         m["diebold_mariano"]["statistic"] < 0 and m["diebold_mariano"]["p_value"] < significance
         for m in per_series
     ]
-    mase = {name: _mean([m[name]["mase"] for m in per_series]) for name in names}
+    mase = {name: _mean([m[name].get("mase") for m in per_series]) for name in names}
     undefined = len(per_series) - len(ratios)
     return {
         "count": len(per_series),

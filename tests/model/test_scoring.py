@@ -134,6 +134,25 @@ def test_walk_forward_of_a_horizon_scores_each_step_on_the_same_blocks():
         assert step["rmse_ratio"] == pytest.approx(step["model_rmse"] / step["persistence_rmse"])
 
 
+def test_walk_forward_of_a_panel_scores_each_series_too():
+    """A panel's folds give each series' own figures and their mean ratio (what a choice on the
+    mean of per-series ratios reads), beside the ratio pooled over every series' days."""
+    dataset = _dataset(True)
+    table = pd.concat([_table(4, "a"), _table(5, "b")], ignore_index=True)
+    metrics, _ = score.score_folds(series({"synthetic": table}, dataset), dataset)
+    per = metrics["per_series"]
+    assert list(per) == ["a", "b"]
+    assert metrics["series"]["count"] == 2
+    assert metrics["series"]["mean_rmse_ratio"] == pytest.approx(
+        np.mean([m["rmse_ratio"] for m in per.values()])
+    )
+    rmses = [m["model"]["rmse"] for m in per.values()]
+    assert min(rmses) <= metrics["model_rmse"] <= max(rmses)  # pooled: between the two
+    assert sum(m["test_windows"] for m in per.values()) == sum(
+        row["test_windows"] for row in metrics["folds"].values()
+    )
+
+
 class _Mean(forecasters.Baseline):
     """A baseline for the test: the mean of the training part's actual values."""
 

@@ -20,6 +20,7 @@ def walkforward(dataset: Dataset) -> None:
     task = tasks.forecasting(dataset, "walkforward")
     panel = task.series(task.read_raw(layout.raw_dir(dataset.name), dataset), dataset)
     metrics, rows = task.score_folds(panel, dataset)
+    summary = metrics.get("series")  # a panel's: the mean of its series' own ratios, and more
     path, plots = layout.walkforward_files(dataset.name)
     write_json(path, metrics)
     with atomic_path(plots) as out:
@@ -29,7 +30,8 @@ def walkforward(dataset: Dataset) -> None:
     with tracking.reopen(dataset.name, read_json(run)["run_id"]) as log:
         log.params(dataset.settings.model_dump(mode="json")["walk_forward"], "walk_forward.")
         log.metrics(
-            {k: metrics[k] for k in ("rmse_ratio", "model_rmse", "persistence_rmse")},
+            {k: metrics[k] for k in ("rmse_ratio", "model_rmse", "persistence_rmse")}
+            | ({"mean_series_rmse_ratio": summary["mean_rmse_ratio"]} if summary else {}),
             "walk_forward.",
         )
         for row in rows:
@@ -38,5 +40,5 @@ def walkforward(dataset: Dataset) -> None:
             log.step("walk_forward.step_rmse_ratio", step["rmse_ratio"], int(k))
         log.artifact(path)
         log.artifacts(plots, "plots/walk_forward")
-    summary = {k: v for k, v in metrics.items() if k != "folds"}
-    print(f"walkforward {dataset.name}: {json.dumps(summary)}")
+    shown = {k: v for k, v in metrics.items() if k not in ("folds", layout.PER_SERIES)}
+    print(f"walkforward {dataset.name}: {json.dumps(shown)}")

@@ -366,7 +366,8 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
         )
         for step, view, made_by in zip(blocks, views, by_step, strict=True):
             at, actual = origins(view, "test").take(block), view["actual_test"][block]
-            step.append((at.last, actual, {one.name: one.predict(at) for one in made_by}))
+            made = {one.name: one.predict(at) for one in made_by}
+            step.append((at.last, actual, made, at.groups))
         m = _pooled(blocks[0][-1:], moving)
         rows.append(
             {
@@ -383,7 +384,7 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
     each = [_pooled(step, moving) for step in blocks]  # step 1's, and a horizon's later ones
     pooled, reference = each[0], every[1].name
     names = [one.name for one in every]
-    return {
+    metrics = {
         **{f"{name}_rmse": pooled[name]["rmse"] for name in names},
         "rmse_ratio": pooled["rmse_ratio"],  # over every block's days together, step 1's
         f"folds_beating_{reference}": sum(
@@ -391,7 +392,26 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
         ),
         "folds": {str(row["fold"]): row for row in rows},
         **({"steps": {str(k): _step(m, names) for k, m in enumerate(each, 1)}} if gap else {}),
-    }, rows
+    }
+    if dataset.panel:  # each series' step-1 figures over its blocks, as evaluate gives the test's
+        per_series = _each_series_pooled(blocks[0], [one.name for one in panel], moving)
+        metrics["series"] = ev.panel_summary(list(per_series.values()), names, SIGNIFICANCE)
+        metrics[PER_SERIES] = per_series
+    return metrics, rows
+
+
+def _each_series_pooled(forecasts: list[tuple], names: list[str], moving: set[str]) -> dict:
+    """forecast_metrics of each series over every block so far ((last, actual, forecasts, each
+    row's series) of each), for the series that have rows there."""
+    last, actual, groups = (np.concatenate([part[i] for part in forecasts]) for i in (0, 1, 3))
+    made = {name: np.concatenate([part[2][name] for part in forecasts]) for name in forecasts[0][2]}
+    return {
+        name: ev.forecast_metrics(
+            last[rows], actual[rows], {k: v[rows] for k, v in made.items()}, moving
+        )
+        for i, name in enumerate(names)
+        if (rows := groups == i).any()
+    }
 
 
 def _step(pooled: dict, names: list[str]) -> dict:
