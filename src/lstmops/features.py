@@ -303,6 +303,7 @@ class PanelScaling:
         return self.scalings[0].predict == "seasonal"
 
     def output_levels(self, x: np.ndarray) -> np.ndarray:
+        """The same rule in every series: the level travels in the inputs."""
         return self.scalings[0].output_levels(x)
 
     def prices(self, outputs: np.ndarray, previous: np.ndarray, series: np.ndarray) -> np.ndarray:

@@ -333,11 +333,16 @@ def _fold_forecasters(panel, bounds, fold: int, dataset: Dataset, reporter):
     return [forecasters(model, scaling, view) for view in views], views, tests, firsts
 
 
+def _joined(forecasts: list[tuple]) -> tuple:
+    """Every block so far as one: (last, actual, forecasts, each row's series) of each, joined."""
+    last, actual, groups = (np.concatenate([part[i] for part in forecasts]) for i in (0, 1, 3))
+    made = {name: np.concatenate([part[2][name] for part in forecasts]) for name in forecasts[0][2]}
+    return last, actual, made, groups
+
+
 def _pooled(forecasts: list[tuple], moving: set[str]) -> dict:
-    """forecast_metrics over every block so far: (last, actual, forecasts) of each."""
-    last, actual = (np.concatenate([part[i] for part in forecasts]) for i in (0, 1))
-    names = forecasts[0][2]
-    made = {name: np.concatenate([part[2][name] for part in forecasts]) for name in names}
+    """forecast_metrics over every block so far."""
+    last, actual, made, _ = _joined(forecasts)
     return ev.forecast_metrics(last, actual, made, moving)
 
 
@@ -401,10 +406,8 @@ def score_folds(panel: list[Series], dataset: Dataset, reporter=None) -> tuple[d
 
 
 def _each_series_pooled(forecasts: list[tuple], names: list[str], moving: set[str]) -> dict:
-    """forecast_metrics of each series over every block so far ((last, actual, forecasts, each
-    row's series) of each), for the series that have rows there."""
-    last, actual, groups = (np.concatenate([part[i] for part in forecasts]) for i in (0, 1, 3))
-    made = {name: np.concatenate([part[2][name] for part in forecasts]) for name in forecasts[0][2]}
+    """forecast_metrics of each series over every block so far, for the series with rows there."""
+    last, actual, made, groups = _joined(forecasts)
     return {
         name: ev.forecast_metrics(
             last[rows], actual[rows], {k: v[rows] for k, v in made.items()}, moving
